@@ -1,0 +1,22 @@
+"""Mounts every domain router under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tableside.api_keys.router import router as api_keys_router
+from tableside.audit.router import router as audit_router
+from tableside.auth.router import router as auth_router
+from tableside.businesses.router import router as businesses_router
+from tableside.jobs.router import router as jobs_router
+from tableside.system.router import api_router as system_api_router
+from tableside.users.router import router as users_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(businesses_router)
+api_router.include_router(users_router)
+api_router.include_router(api_keys_router)
+api_router.include_router(audit_router)
+api_router.include_router(jobs_router)
+api_router.include_router(system_api_router)

@@ -1,0 +1,1 @@
+"""The audit log of security-relevant and money-moving actions."""

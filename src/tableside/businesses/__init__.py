@@ -1,0 +1,1 @@
+"""The business (tenant) settings and its locations."""

@@ -1,0 +1,78 @@
+"""Business and location models of the API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field
+
+from tableside.kit.schemas import Resource, Schema
+from tableside.kit.validators import SLUG_PATTERN, validate_currency, validate_timezone
+from tableside.models import BusinessType, LocationType
+
+TimeZone = Annotated[str, AfterValidator(validate_timezone)]
+Currency = Annotated[str, AfterValidator(validate_currency)]
+TaxRate = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=6, decimal_places=3, description="Percent, e.g. 8.875"),
+]
+CutoffHour = Annotated[
+    int,
+    Field(ge=0, le=23, description="Local hour at which the business day ends (0 = midnight)"),
+]
+
+
+class Business(Resource):
+    name: str
+    slug: str
+    type: BusinessType
+    tax_rate: Decimal
+    currency: str
+    timezone: str
+    day_cutoff_hour: int
+    email: str | None
+    phone: str | None
+    address: str | None
+    is_active: bool
+
+
+class BusinessUpdate(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    slug: Annotated[str, Field(pattern=SLUG_PATTERN, min_length=2, max_length=80)] | None = None
+    type: BusinessType | None = None
+    tax_rate: TaxRate | None = None
+    currency: Currency | None = None
+    timezone: TimeZone | None = None
+    day_cutoff_hour: CutoffHour | None = None
+    email: EmailStr | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    address: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class Location(Resource):
+    name: str
+    type: LocationType
+    address: str | None
+    phone: str | None
+    timezone: str | None
+    is_active: bool
+
+
+class LocationCreate(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    type: LocationType = LocationType.restaurant
+    address: Annotated[str, Field(max_length=1000)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    timezone: TimeZone | None = Field(
+        default=None, description="Only when it differs from the business's time zone"
+    )
+
+
+class LocationUpdate(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    type: LocationType | None = None
+    address: Annotated[str, Field(max_length=1000)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    timezone: TimeZone | None = None
+    is_active: bool | None = None

@@ -1,0 +1,1 @@
+"""Database access: engine, sessions, tenant scope, embedded PostgreSQL and the model base."""

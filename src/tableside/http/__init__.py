@@ -1,0 +1,1 @@
+"""HTTP plumbing: request ids and logging, body limits, rate limits, idempotency, metrics."""

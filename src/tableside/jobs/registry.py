@@ -1,0 +1,134 @@
+"""Job handlers by kind, and the context a handler runs with.
+
+A domain declares a handler in its `tasks.py`:
+
+    @job_handler("forecasting.train")
+    async def train(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any] | None:
+        async with ctx.session() as session:
+            ...
+        await ctx.set_progress(50, "Models fitted")
+        return {"runs": 3}
+
+Workers import every `tableside.<domain>.tasks` module (`discover_handlers`), so a handler
+needs no other registration.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.config import Settings
+from tableside.db.engine import Database, set_tenant
+from tableside.jobs.repository import JobRepository
+from tableside.models import JobStatus
+
+Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """A registered handler. `sensitive_params` clears the stored params once the job ends
+    (an email job's params hold a password-reset link)."""
+
+    kind: str
+    func: Handler
+    sensitive_params: bool = False
+
+
+_HANDLERS: dict[str, HandlerSpec] = {}
+
+
+def job_handler(kind: str, *, sensitive_params: bool = False) -> Callable[[H], H]:
+    """Register an async handler `async def handler(ctx, params) -> dict | None` for `kind`."""
+
+    def decorator(func: H) -> H:
+        existing = _HANDLERS.get(kind)
+        # Re-importing the same module (a reload, a test importing by path) is not a clash.
+        if existing is not None and _qualified(existing.func) != _qualified(func):
+            raise ValueError(f"Job kind {kind!r} is already handled by {_qualified(existing.func)}")
+        _HANDLERS[kind] = HandlerSpec(kind=kind, func=func, sensitive_params=sensitive_params)
+        return func
+
+    return decorator
+
+
+def _qualified(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def get_handler(kind: str) -> HandlerSpec | None:
+    """The handler registered for `kind`, if any."""
+    return _HANDLERS.get(kind)
+
+
+def registered_kinds() -> list[str]:
+    """Every kind with a handler in this process, sorted."""
+    return sorted(_HANDLERS)
+
+
+def discover_handlers(extra_modules: Iterable[str] = ()) -> None:
+    """Import `tableside.<package>.tasks` for every package that has one, then `extra_modules`."""
+    import tableside
+
+    for info in pkgutil.iter_modules(tableside.__path__):
+        if not info.ispkg:
+            continue
+        name = f"tableside.{info.name}.tasks"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    for name in extra_modules:
+        importlib.import_module(name)
+
+
+class JobCancelled(Exception):
+    """Raised by `JobContext.raise_if_cancelled`; the runner treats it as a clean stop."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets besides its params: its job, its business and the database."""
+
+    database: Database
+    settings: Settings
+    business_id: uuid.UUID
+    job_id: uuid.UUID
+    kind: str
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work scoped to the job's business (commits on exit, like a request)."""
+        async with self.database.session() as session:
+            await set_tenant(session, self.business_id)
+            yield session
+
+    async def set_progress(self, pct: float, message: str | None = None) -> None:
+        """Record progress (clamped to 0-100) and an optional human-readable message.
+
+        Committed at once, in its own transaction, so clients polling the job see it.
+        """
+        progress = max(0, min(100, round(pct)))
+        async with self.session() as session:
+            await JobRepository(session, self.business_id).set_progress(
+                self.job_id, progress, message
+            )
+
+    async def is_cancelled(self) -> bool:
+        """Whether someone cancelled the job; long handlers should check between steps."""
+        async with self.session() as session:
+            status = await JobRepository(session, self.business_id).status_of(self.job_id)
+        return status in (None, JobStatus.cancelled)
+
+    async def raise_if_cancelled(self) -> None:
+        """Stop the handler with `JobCancelled` when the job was cancelled."""
+        if await self.is_cancelled():
+            raise JobCancelled()

@@ -1,0 +1,1 @@
+"""Shared building blocks: schemas, pagination, repositories, money and business time."""

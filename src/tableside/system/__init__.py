@@ -1,0 +1,1 @@
+"""Operational endpoints: health, Prometheus metrics and the system metrics summary."""

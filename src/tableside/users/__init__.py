@@ -1,0 +1,1 @@
+"""Users of a business, their roles and kitchen profiles, and invitations."""
