@@ -102,7 +102,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def owner(client: httpx.AsyncClient) -> "Account":
+async def owner(client: httpx.AsyncClient) -> Account:
     """The owner of a freshly registered business."""
     return await register(client)
 

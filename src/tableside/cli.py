@@ -136,9 +136,7 @@ def create_user(
     email: Annotated[str, typer.Option(help="Login email")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Password")],
     full_name: Annotated[str, typer.Option(help="Full name")],
-    business_slug: Annotated[
-        str | None, typer.Option(help="Add to this existing business")
-    ] = None,
+    business_slug: Annotated[str | None, typer.Option(help="Add to this existing business")] = None,
     business_name: Annotated[
         str | None, typer.Option(help="Create this new business with the user as owner")
     ] = None,

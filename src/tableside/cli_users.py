@@ -50,15 +50,15 @@ async def create_user_command(
             except ValueError as exc:
                 raise typer.BadParameter(f"role must be one of {[r.value for r in Role]}") from exc
             await enter_system_scope(session)
-            business = (
+            found = (
                 await session.execute(select(Business).where(Business.slug == business_slug))
             ).scalar_one_or_none()
-            if business is None:
+            if found is None:
                 raise typer.BadParameter(f"no business with slug {business_slug!r}")
-            await set_tenant(session, business.id)
-            user = await UserRepository(session, business.id).add(
+            await set_tenant(session, found.id)
+            user = await UserRepository(session, found.id).add(
                 User(
-                    business_id=business.id,
+                    business_id=found.id,
                     email=email.lower(),
                     full_name=full_name,
                     hashed_password=hash_password(password),
@@ -66,7 +66,7 @@ async def create_user_command(
                     email_verified_at=utcnow(),
                 )
             )
-            return f"Created {user.role} {user.email} in {business.name}"
+            return f"Created {user.role} {user.email} in {found.name}"
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc
     except AppError as exc:

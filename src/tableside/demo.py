@@ -10,7 +10,15 @@ from sqlalchemy import delete, select
 from tableside.auth.passwords import hash_password
 from tableside.db.engine import Database, enter_system_scope, set_tenant
 from tableside.kit.schemas import utcnow
-from tableside.models import Business, BusinessType, KitchenProfile, Location, LocationType, Role, User
+from tableside.models import (
+    Business,
+    BusinessType,
+    KitchenProfile,
+    Location,
+    LocationType,
+    Role,
+    User,
+)
 
 DEMO_SLUG = "bella-vista"
 DEMO_PASSWORD = "Demo1234!"
@@ -31,9 +39,14 @@ DEMO_USERS = (
     DemoUser("cashier@bellavista.example", "Luca Ferrari", Role.cashier),
     DemoUser("server@bellavista.example", "Chiara Russo", Role.wait_staff),
     DemoUser(
-        "chef@bellavista.example", "Matteo Greco", Role.kitchen_staff, KitchenProfile.kitchen_manager
+        "chef@bellavista.example",
+        "Matteo Greco",
+        Role.kitchen_staff,
+        KitchenProfile.kitchen_manager,
     ),
-    DemoUser("cook@bellavista.example", "Elena Marino", Role.kitchen_staff, KitchenProfile.kitchen_write),
+    DemoUser(
+        "cook@bellavista.example", "Elena Marino", Role.kitchen_staff, KitchenProfile.kitchen_write
+    ),
     DemoUser("viewer@bellavista.example", "Paolo Galli", Role.viewer),
 )
 

@@ -9,10 +9,18 @@ from tableside.auth.permissions import PERMISSIONS, Action, Area, can_grant_role
 from tableside.models import KitchenProfile, Role
 from tests.factories import Account, add_user, register
 
-O, A, M, C, W, K, V = "owner", "admin", "manager", "cashier", "wait_staff", "kitchen_staff", "viewer"
-ALL = {O, A, M, C, W, K, V}
-MGR = {O, A, M}
-ADM = {O, A}
+OWN, A, M, C, W, K, V = (
+    "owner",
+    "admin",
+    "manager",
+    "cashier",
+    "wait_staff",
+    "kitchen_staff",
+    "viewer",
+)
+ALL = {OWN, A, M, C, W, K, V}
+MGR = {OWN, A, M}
+ADM = {OWN, A}
 
 # API.md's table, transcribed independently of the module under test.
 EXPECTED: dict[str, tuple[set[str], set[str], set[str]]] = {

@@ -77,9 +77,7 @@ async def test_logout_ends_access_and_refresh(client: httpx.AsyncClient) -> None
     response = await client.post("/api/v1/auth/logout", headers=owner.headers)
     assert response.status_code == 204
     assert_error(await client.get("/api/v1/auth/me", headers=owner.headers), 401, "UNAUTHORIZED")
-    refresh = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token}
-    )
+    refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
     assert_error(refresh, 401, "UNAUTHORIZED")
 
 

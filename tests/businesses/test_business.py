@@ -74,7 +74,9 @@ async def test_business_settings_roles(client: httpx.AsyncClient) -> None:
     manager = await add_user(client, owner, "manager")
     admin = await add_user(client, owner, "admin")
     assert_error(await client.get("/api/v1/business", headers=manager.headers), 403, "FORBIDDEN")
-    response = await client.put("/api/v1/business", headers=admin.headers, json={"name": "By Admin"})
+    response = await client.put(
+        "/api/v1/business", headers=admin.headers, json={"name": "By Admin"}
+    )
     assert response.status_code == 200
 
 

@@ -100,7 +100,9 @@ async def test_system_scope_is_explicit(client: httpx.AsyncClient, database: Dat
             for b in (
                 await session.execute(
                     select(Business.id).where(
-                        Business.id.in_([uuid.UUID(mine.business_id), uuid.UUID(theirs.business_id)])
+                        Business.id.in_(
+                            [uuid.UUID(mine.business_id), uuid.UUID(theirs.business_id)]
+                        )
                     )
                 )
             ).scalars()

@@ -62,7 +62,10 @@ async def register(
 
 
 async def login(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD, business_slug: str | None = None
+    client: httpx.AsyncClient,
+    email: str,
+    password: str = PASSWORD,
+    business_slug: str | None = None,
 ) -> httpx.Response:
     payload: dict[str, Any] = {"email": email, "password": password}
     if business_slug:

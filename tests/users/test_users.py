@@ -186,7 +186,9 @@ async def test_revoked_invitation_cannot_be_used(client: httpx.AsyncClient) -> N
     owner = await register(client)
     invitee = unique_email("revoked")
     created = await client.post(
-        "/api/v1/users/invitations", headers=owner.headers, json={"email": invitee, "role": "viewer"}
+        "/api/v1/users/invitations",
+        headers=owner.headers,
+        json={"email": invitee, "role": "viewer"},
     )
     invitation = created.json()
     revoke = await client.delete(

@@ -37,7 +37,9 @@ async def list_keys(
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key (the key is shown only in this response)",
 )
-async def create_key(body: ApiKeyCreate, principal: KeyWriter, session: SessionDep) -> ApiKeyCreated:
+async def create_key(
+    body: ApiKeyCreate, principal: KeyWriter, session: SessionDep
+) -> ApiKeyCreated:
     key, raw_key = await service.create_key(session, principal, body)
     return ApiKeyCreated.model_validate({**ApiKey.model_validate(key).model_dump(), "key": raw_key})
 

@@ -37,7 +37,9 @@ async def create_key(
     if not can_grant_role(principal.role, data.role):
         raise Forbidden(f"A {principal.role} cannot create a key with the role {data.role}")
     if data.expires_at is not None and data.expires_at <= utcnow():
-        raise ValidationFailed(details=[{"field": "expires_at", "message": "must be in the future"}])
+        raise ValidationFailed(
+            details=[{"field": "expires_at", "message": "must be in the future"}]
+        )
     raw_key = new_opaque_token(KEY_PREFIX)
     key = await ApiKeyRepository(session, principal.business_id).add(
         ApiKey(

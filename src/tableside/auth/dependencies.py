@@ -78,7 +78,9 @@ async def authenticate(
         raise Unauthorized("Authentication required")
     request.state.principal = principal
     limiter: RateLimiter = request.app.state.rate_limiter
-    state = await limiter.hit_principal(principal.rate_limit_key, f"business:{principal.business_id}")
+    state = await limiter.hit_principal(
+        principal.rate_limit_key, f"business:{principal.business_id}"
+    )
     if state is not None:
         request.state.rate_limit = state
     return principal
@@ -130,8 +132,9 @@ def require(area: Area, action: Action) -> Callable[..., Awaitable[Principal]]:
 
     async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.can(area, action):
-            raise Forbidden(f"Your role ({principal.role}) cannot {action} {area.replace('_', ' ')}")
+            raise Forbidden(
+                f"Your role ({principal.role}) cannot {action} {area.replace('_', ' ')}"
+            )
         return principal
 
     return check
-

@@ -123,9 +123,7 @@ async def refresh(body: RefreshRequest, request: Request, session: SessionDep) -
     return await service.refresh(session, _settings(request), body.refresh_token)
 
 
-@router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login session"
-)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login session")
 async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     await service.logout(session, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

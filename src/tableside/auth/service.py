@@ -149,7 +149,9 @@ async def register(
         )
         role, kitchen_profile, verified_at = Role.owner, None, None
 
-    existing = [u for u, _ in await credentials.users_by_email(email) if u.business_id == business.id]
+    existing = [
+        u for u, _ in await credentials.users_by_email(email) if u.business_id == business.id
+    ]
     if existing:
         raise DuplicateEntry(
             "This email already has an account in this business",
@@ -327,7 +329,9 @@ async def _send_verification(session: AsyncSession, settings: Settings, user: Us
     )
 
 
-async def resend_verification(session: AsyncSession, settings: Settings, principal: Principal) -> None:
+async def resend_verification(
+    session: AsyncSession, settings: Settings, principal: Principal
+) -> None:
     if principal.user is None:
         raise BadRequest("API keys have no email to verify")
     if principal.user.email_verified_at is None:
@@ -414,7 +418,10 @@ async def _set_password(session: AsyncSession, user: User, password: str, action
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, principal: Principal, data: PasswordChange,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    data: PasswordChange,
     client: ClientInfo,
 ) -> TokenPair:
     """Change one's own password: other sessions end, this one gets fresh tokens."""
@@ -452,7 +459,9 @@ async def update_profile(session: AsyncSession, principal: Principal, data: Prof
     return principal.user
 
 
-async def me(session: AsyncSession, principal: Principal) -> tuple[User, Business, dict[str, list[str]]]:
+async def me(
+    session: AsyncSession, principal: Principal
+) -> tuple[User, Business, dict[str, list[str]]]:
     """The caller, their business and what the permission matrix lets them do."""
     if principal.user is None:
         raise BadRequest("This endpoint is for users; API keys have no profile")

@@ -73,7 +73,9 @@ async def create_location(
     session: AsyncSession, principal: Principal, data: LocationCreate
 ) -> Location:
     repository = LocationRepository(session, principal.business_id)
-    location = await repository.add(Location(business_id=principal.business_id, **data.model_dump()))
+    location = await repository.add(
+        Location(business_id=principal.business_id, **data.model_dump())
+    )
     await audit.record(
         session,
         business_id=principal.business_id,

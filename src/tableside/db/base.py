@@ -43,7 +43,7 @@ class TenantMixin:
     """A row owned by one business: filtered by repositories and hidden by row-level security."""
 
     @declared_attr
-    def business_id(cls) -> Mapped[uuid.UUID]:
+    def business_id(self) -> Mapped[uuid.UUID]:
         return mapped_column(
             Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), nullable=False, index=True
         )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from tableside.config import Settings
 from tableside.db.embedded import embedded_postgres_url
@@ -55,10 +60,8 @@ async def ensure_database(server_url: str, database: str) -> str:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            try:
+            with suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{database}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass
     finally:
         await conn.close()
     return with_database(server_url, database)
@@ -137,7 +140,9 @@ async def run_after_commit(session: AsyncSession) -> None:
 async def set_tenant(session: AsyncSession, business_id: uuid.UUID) -> None:
     """Scope this transaction to one business: row-level security hides every other one."""
     await session.execute(
-        text("SELECT set_config('app.business_id', :bid, true), set_config('app.system', '', true)"),
+        text(
+            "SELECT set_config('app.business_id', :bid, true), set_config('app.system', '', true)"
+        ),
         {"bid": str(business_id)},
     )
     session.info["business_id"] = business_id

@@ -25,6 +25,23 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route as a template with its full prefix (`/api/v1/users/{user_id}`).
+
+    Nested routers report their path relative to their own prefix, so the prefix is taken
+    from the leading segments of the concrete path; "unmatched" keeps metric labels bounded.
+    """
+    route = scope.get("route")
+    relative = getattr(route, "path", None)
+    if not relative:
+        return "unmatched"
+    relative_segments = relative.strip("/").split("/") if relative.strip("/") else []
+    actual_segments = scope["path"].strip("/").split("/")
+    prefix_length = max(len(actual_segments) - len(relative_segments), 0)
+    prefix = "/".join(actual_segments[:prefix_length])
+    return (f"/{prefix}" if prefix else "") + (relative if relative != "/" else "") or "/"
+
+
 def client_ip(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
@@ -70,11 +87,12 @@ class RequestContextMiddleware:
             # The last line of defence: log the trace, answer 500 without any internals.
             logger.exception("unhandled error", path=scope["path"])
             if not response_started:
-                await self.render_error(AppError(), request_id)(scope, receive, send_with_request_id)
+                await self.render_error(AppError(), request_id)(
+                    scope, receive, send_with_request_id
+                )
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_path = getattr(route, "path", None) or "unmatched"
+            route_path = route_template(scope)
             state = scope.get("state", {})
             principal = state.get("principal")
             logger.info(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -35,7 +35,7 @@ class TenantRepository(Generic[M]):
         column: InstrumentedAttribute[Any] = getattr(self.model, name)
         return column
 
-    def base_select(self) -> Select[tuple[M]]:
+    def base_select(self) -> Select[M]:
         """Every query of this repository starts here."""
         return select(self.model).where(self._column("business_id") == self.business_id)
 
@@ -60,9 +60,7 @@ class TenantRepository(Generic[M]):
         await self.session.delete(entity)
         await self.session.flush()
 
-    async def paginate(
-        self, stmt: Select[tuple[M]], params: ListParams
-    ) -> tuple[Sequence[M], int]:
+    async def paginate(self, stmt: Select[M], params: ListParams) -> tuple[Sequence[M], int]:
         """Apply search, sorting and paging; return the page's rows and the total count."""
         if params.search and self.searchable:
             pattern = f"%{escape_like(params.search)}%"
@@ -82,7 +80,7 @@ class TenantRepository(Generic[M]):
                     }
                 ]
             )
-        sort_column: ColumnElement[Any] = self._column(self.sortable[sort_key])
+        sort_column: Any = self._column(self.sortable[sort_key])
         descending = (
             params.sort_order == SortOrder.desc
             if params.sort_order is not None
@@ -107,7 +105,8 @@ def integrity_error_to_app_error(exc: IntegrityError) -> DuplicateEntry | Valida
     driver_error = getattr(exc.orig, "__cause__", None) or exc.orig
     if getattr(driver_error, "sqlstate", None) == "23505":
         field = _field_from_constraint(
-            getattr(driver_error, "constraint_name", None), getattr(driver_error, "table_name", None)
+            getattr(driver_error, "constraint_name", None),
+            getattr(driver_error, "table_name", None),
         )
         return DuplicateEntry(
             f"A record with this {field} already exists" if field else None,

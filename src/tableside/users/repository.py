@@ -62,7 +62,9 @@ class InvitationRepository(TenantRepository[Invitation]):
     default_order_desc = True
     searchable = ("email",)
 
-    async def list(self, params: ListParams, *, pending_only: bool) -> tuple[Sequence[Invitation], int]:
+    async def list(
+        self, params: ListParams, *, pending_only: bool
+    ) -> tuple[Sequence[Invitation], int]:
         stmt = self.base_select()
         if pending_only:
             stmt = stmt.where(

@@ -132,7 +132,7 @@ async def update_user(
         )
     if deactivating:
         await _end_sessions(session, principal, user, "user.deactivated")
-    elif "is_active" in updates and updates["is_active"]:
+    elif updates.get("is_active"):
         await audit.record(
             session,
             business_id=principal.business_id,
