@@ -1,12 +1,14 @@
 # Tableside. Needs only Python 3.11+ and make: uv is installed from PyPI when missing.
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# `uv` when it is on PATH, otherwise the copy pip installs (runnable as `python -m uv`).
+UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PORT ?= 8000
 
 .PHONY: demo test serve migrate worker lint typecheck contracts check bench install
 
 install:
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || $(PYTHON) -m pip install --user --quiet uv
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
 demo: install

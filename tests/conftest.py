@@ -84,8 +84,12 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def database(database_url: str, settings: Settings) -> AsyncIterator[Database]:
+    from tableside.jobs.app import close_open_apps
+
     db = Database(database_url, settings)
     yield db
+    # The API opens a procrastinate connection pool lazily to defer jobs; close it with the loop.
+    await close_open_apps()
     await db.dispose()
 
 

@@ -472,7 +472,7 @@ def upgrade() -> None:
         sa.Column("result", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("error", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("procrastinate_job_id", sa.Integer(), nullable=True),
+        sa.Column("procrastinate_job_id", sa.BigInteger(), nullable=True),
         sa.Column("created_by_id", sa.Uuid(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),

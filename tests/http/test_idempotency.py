@@ -22,7 +22,8 @@ from tableside.models.idempotency import IdempotencyRecord
 from tests.conftest import make_settings
 from tests.factories import Account, assert_error, register, unique_email
 
-LOCATIONS = "/api/v1/locations"
+LOCATIONS = "/api/v1/locations"  # names are unique per business
+API_KEYS = "/api/v1/api-keys"  # names may repeat, so a second run creates a second key
 
 
 def keyed(account: Account | None = None, key: str | None = None) -> dict[str, str]:
@@ -31,8 +32,8 @@ def keyed(account: Account | None = None, key: str | None = None) -> dict[str, s
     return headers
 
 
-async def location_count(client: httpx.AsyncClient, account: Account) -> int:
-    response = await client.get(LOCATIONS, headers=account.headers)
+async def resource_count(client: httpx.AsyncClient, account: Account, path: str = LOCATIONS) -> int:
+    response = await client.get(path, headers=account.headers)
     assert response.status_code == 200, response.text
     return int(response.json()["total"])
 
@@ -107,7 +108,7 @@ async def test_replay_is_byte_identical_and_the_handler_runs_once(
     client: httpx.AsyncClient, owner: Account
 ) -> None:
     headers = keyed(owner)
-    before = await location_count(client, owner)
+    before = await resource_count(client, owner)
 
     first = await client.post(LOCATIONS, headers=headers, json={"name": "Patio"})
     second = await client.post(LOCATIONS, headers=headers, json={"name": "Patio"})
@@ -118,7 +119,7 @@ async def test_replay_is_byte_identical_and_the_handler_runs_once(
     assert second.headers["content-type"] == first.headers["content-type"]
     assert second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert await location_count(client, owner) == before + 1
+    assert await resource_count(client, owner) == before + 1
 
 
 async def test_register_with_a_key_creates_one_business(client: httpx.AsyncClient) -> None:
@@ -177,7 +178,7 @@ async def test_a_key_is_scoped_to_the_route(client: httpx.AsyncClient, owner: Ac
     headers = keyed(owner)
     created = await client.post(LOCATIONS, headers=headers, json={"name": "Kiosk"})
     other_route = await client.post(
-        "/api/v1/api-keys", headers=headers, json={"name": "Kiosk", "role": "viewer"}
+        API_KEYS, headers=headers, json={"name": "Kiosk", "role": "viewer"}
     )
     assert created.status_code == 201
     assert other_route.status_code == 201, other_route.text
@@ -196,24 +197,21 @@ async def test_keys_belong_to_their_principal(client: httpx.AsyncClient) -> None
     assert for_bob.status_code == 201
     assert "idempotent-replayed" not in for_bob.headers
     assert for_alice.json()["id"] != for_bob.json()["id"]
-    assert await location_count(client, bob) == await location_count(client, alice)
+    assert await resource_count(client, bob) == await resource_count(client, alice)
 
 
 async def test_an_api_key_is_its_own_principal(client: httpx.AsyncClient, owner: Account) -> None:
     created = await client.post(
-        "/api/v1/api-keys", headers=owner.headers, json={"name": "pos", "role": "manager"}
+        API_KEYS, headers=owner.headers, json={"name": "pos", "role": "admin"}
     )
     assert created.status_code == 201, created.text
     machine = {"X-API-Key": created.json()["key"]}
     key = uuid.uuid4().hex
 
-    by_owner = await client.post(LOCATIONS, headers=keyed(owner, key), json={"name": "Dock"})
-    by_machine = await client.post(
-        LOCATIONS, headers={**machine, "Idempotency-Key": key}, json={"name": "Dock"}
-    )
-    replayed = await client.post(
-        LOCATIONS, headers={**machine, "Idempotency-Key": key}, json={"name": "Dock"}
-    )
+    body = {"name": "dock", "role": "viewer"}
+    by_owner = await client.post(API_KEYS, headers=keyed(owner, key), json=body)
+    by_machine = await client.post(API_KEYS, headers={**machine, "Idempotency-Key": key}, json=body)
+    replayed = await client.post(API_KEYS, headers={**machine, "Idempotency-Key": key}, json=body)
 
     assert by_owner.status_code == 201
     assert by_machine.status_code == 201, by_machine.text
@@ -225,12 +223,13 @@ async def test_an_api_key_is_its_own_principal(client: httpx.AsyncClient, owner:
 async def test_requests_without_a_key_are_not_stored(
     client: httpx.AsyncClient, owner: Account
 ) -> None:
-    before = await location_count(client, owner)
-    first = await client.post(LOCATIONS, headers=owner.headers, json={"name": "Twice"})
-    second = await client.post(LOCATIONS, headers=owner.headers, json={"name": "Twice"})
+    before = await resource_count(client, owner, API_KEYS)
+    body = {"name": "twice", "role": "viewer"}
+    first = await client.post(API_KEYS, headers=owner.headers, json=body)
+    second = await client.post(API_KEYS, headers=owner.headers, json=body)
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] != second.json()["id"]
-    assert await location_count(client, owner) == before + 2
+    assert await resource_count(client, owner, API_KEYS) == before + 2
 
 
 async def test_a_key_over_255_characters_is_a_validation_error(
@@ -280,7 +279,7 @@ async def test_concurrent_duplicates_through_a_real_endpoint(
     client: httpx.AsyncClient, owner: Account
 ) -> None:
     headers = keyed(owner)
-    before = await location_count(client, owner)
+    before = await resource_count(client, owner)
 
     responses = await asyncio.gather(
         *(client.post(LOCATIONS, headers=headers, json={"name": "Race"}) for _ in range(4))
@@ -289,7 +288,7 @@ async def test_concurrent_duplicates_through_a_real_endpoint(
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
     assert sum("idempotent-replayed" in r.headers for r in responses) == 3
-    assert await location_count(client, owner) == before + 1
+    assert await resource_count(client, owner) == before + 1
 
 
 async def test_a_duplicate_that_waits_too_long_is_a_conflict(make_client: AppFactory) -> None:
@@ -381,7 +380,8 @@ async def test_an_expired_record_counts_as_absent(
     client: httpx.AsyncClient, owner: Account, database: Database
 ) -> None:
     key = uuid.uuid4().hex
-    first = await client.post(LOCATIONS, headers=keyed(owner, key), json={"name": "Old"})
+    body = {"name": "old", "role": "viewer"}
+    first = await client.post(API_KEYS, headers=keyed(owner, key), json=body)
     assert first.status_code == 201
     async with database.session() as session:
         await session.execute(
@@ -390,7 +390,7 @@ async def test_an_expired_record_counts_as_absent(
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
 
-    second = await client.post(LOCATIONS, headers=keyed(owner, key), json={"name": "Old"})
+    second = await client.post(API_KEYS, headers=keyed(owner, key), json=body)
 
     assert second.status_code == 201
     assert "idempotent-replayed" not in second.headers
@@ -402,16 +402,17 @@ async def test_the_record_expires_after_the_configured_ttl(
     client: httpx.AsyncClient, owner: Account, database: Database
 ) -> None:
     key = uuid.uuid4().hex
+    before = utcnow()
     response = await client.post(LOCATIONS, headers=keyed(owner, key), json={"name": "Ttl"})
     assert response.status_code == 201
+    after = utcnow()
     async with database.session() as session:
         record = await session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
     assert record is not None
     assert record.status == "completed"
     assert record.principal == f"user:{owner.user_id}"
     assert str(record.business_id) == owner.business_id
-    remaining = record.expires_at - utcnow()
-    assert timedelta(hours=23, minutes=59) < remaining <= timedelta(hours=24)
+    assert before + timedelta(hours=24) <= record.expires_at <= after + timedelta(hours=24)
 
 
 async def test_a_body_over_the_limit_is_413_and_claims_nothing(

@@ -48,18 +48,22 @@ async def test_in_process_worker_runs_job_and_stops_cleanly(
     api_app: FastAPI, jobs_database: Database, business_id: uuid.UUID
 ) -> None:
     token = uuid.uuid4().hex
-    started, _ = events_for(token)
+    started, interrupted = events_for(token)
+    async with jobs_database.session() as session:
+        await set_tenant(session, business_id)
+        echo = await service.enqueue_job(session, business_id=business_id, kind="test.echo")
     async with jobs_database.session() as session:
         await set_tenant(session, business_id)
         blocked = await service.enqueue_job(
             session, business_id=business_id, kind="test.block", params={"token": token}
         )
-        echo = await service.enqueue_job(session, business_id=business_id, kind="test.echo")
-    # The worker picks jobs up through LISTEN/NOTIFY; the blocking job proves it is running.
+    # procrastinate fetches in id order, so once the blocking job has started the echo job has
+    # been fetched too: it is running or done, and stopping the worker waits for it.
     await asyncio.wait_for(started.wait(), EVENT_TIMEOUT_SECONDS)
     async with jobs_database.session() as session:
         await set_tenant(session, business_id)
         await service.cancel_job(session, owner_principal(business_id), blocked.id)
+    await asyncio.wait_for(interrupted.wait(), EVENT_TIMEOUT_SECONDS)
 
     # Stopping waits for running jobs, so afterwards every outcome is recorded.
     await stop_in_process_worker(api_app)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -14,11 +16,11 @@ from tableside import __version__
 from tableside.app import create_app
 from tableside.db.engine import Database
 from tableside.system.schemas import ComponentHealth, HealthComponents, JobQueueHealth
-from tableside.system.service import overall_status
+from tableside.system.service import check_job_queue, in_process_worker_state, overall_status
 
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/x"
 COMPONENT_KEYS = {"status", "latency_ms", "error"}
-QUEUE_KEYS = COMPONENT_KEYS | {"todo", "doing", "workers"}
+QUEUE_KEYS = COMPONENT_KEYS | {"todo", "doing", "workers", "in_process_worker"}
 
 
 def assert_health_shape(body: dict) -> None:
@@ -73,6 +75,7 @@ async def test_health_is_ok_with_every_component(client: httpx.AsyncClient) -> N
     assert queue["todo"] >= 0
     assert queue["doing"] >= 0
     assert queue["workers"] >= 0
+    assert queue["in_process_worker"] == "disabled"  # the test settings run no worker
 
 
 async def test_health_needs_no_credentials_and_exposes_no_connection_string(
@@ -192,3 +195,39 @@ def _components(database: str, redis: str, queue: str) -> HealthComponents:
 )
 def test_overall_status(database: str, redis: str, queue: str, expected: str) -> None:
     assert overall_status(_components(database, redis, queue)) == expected
+
+
+async def test_in_process_worker_state() -> None:
+    running = SimpleNamespace(task=asyncio.get_running_loop().create_future())
+    finished = SimpleNamespace(task=asyncio.get_running_loop().create_future())
+    finished.task.set_result(None)
+    assert in_process_worker_state(False, None) == "disabled"
+    assert in_process_worker_state(True, None) == "stopped"
+    assert in_process_worker_state(True, finished) == "stopped"  # type: ignore[arg-type]
+    assert in_process_worker_state(True, running) == "running"  # type: ignore[arg-type]
+    running.task.cancel()
+
+
+async def test_stopped_in_process_worker_is_down_only_without_other_workers(
+    database: Database,
+) -> None:
+    alone = await check_job_queue(database, "stopped")
+    assert alone.in_process_worker == "stopped"
+    if alone.workers:  # another test's worker is alive in this database: jobs still run
+        assert alone.status == "ok"
+    else:
+        assert (alone.status, alone.error) == ("down", "in_process_worker_stopped")
+    async with database.engine.begin() as connection:
+        worker_id = (
+            await connection.execute(
+                text("INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")
+            )
+        ).scalar_one()
+    try:
+        helped = await check_job_queue(database, "stopped")
+    finally:
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM procrastinate_workers WHERE id = :id"), {"id": worker_id}
+            )
+    assert (helped.status, helped.workers) == ("ok", (alone.workers or 0) + 1)

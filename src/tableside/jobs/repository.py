@@ -67,6 +67,7 @@ class JobRepository(TenantRepository[Job]):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def status_of(self, job_id: uuid.UUID) -> JobStatus | None:
+        """The job's current status (None when there is no such job in this business)."""
         stmt = select(Job.status).where(Job.business_id == self.business_id, Job.id == job_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -123,6 +124,7 @@ class JobRepository(TenantRepository[Job]):
         return _rowcount(await self.session.execute(stmt)) == 1
 
     async def clear_params(self, job_id: uuid.UUID) -> None:
+        """Forget the job's params (they held a secret, such as a reset link)."""
         stmt = (
             self._update()
             .where(Job.id == job_id)
@@ -143,6 +145,7 @@ class JobRepository(TenantRepository[Job]):
         return _rowcount(await self.session.execute(stmt)) == 1
 
     async def set_progress(self, job_id: uuid.UUID, progress: int, message: str | None) -> None:
+        """Progress (and a message, when given) of a running job; ignored once it ended."""
         values: dict[str, Any] = {"progress": progress}
         if message is not None:
             values["message"] = message
@@ -174,6 +177,7 @@ class JobSystemRepository:
         self.session = session
 
     async def business_of(self, job_id: uuid.UUID) -> uuid.UUID | None:
+        """Whose job this is, so the runner can narrow its transaction to that business."""
         stmt = select(Job.business_id).where(Job.id == job_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -198,6 +202,7 @@ class JobSystemRepository:
         return [(row[0], row[1]) for row in rows]
 
     async def set_procrastinate_id(self, job_id: uuid.UUID, procrastinate_job_id: int) -> None:
+        """Note the procrastinate job the outbox sweep just deferred for `job_id`."""
         stmt = (
             update(Job)
             .where(Job.id == job_id)

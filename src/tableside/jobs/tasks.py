@@ -68,6 +68,7 @@ class WorkerResources:
     settings: Settings
 
     def as_context(self) -> dict[str, Any]:
+        """The `additional_context` dict for `App.run_worker_async`."""
         return {"tableside": self}
 
 

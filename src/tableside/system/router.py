@@ -29,6 +29,7 @@ async def health(request: Request, response: Response) -> Health:
         settings=state.settings,
         rate_limiter=state.rate_limiter,
         metrics=state.metrics,
+        job_worker=getattr(state, "job_worker", None),
     )
     if report.status == "down":
         response.status_code = 503

@@ -9,6 +9,7 @@ from pydantic import Field
 from tableside.kit.schemas import ResponseSchema, UtcDatetime
 
 ComponentStatus = Literal["ok", "down", "not_configured"]
+WorkerState = Literal["running", "stopped", "disabled"]
 OverallStatus = Literal["ok", "degraded", "down"]
 
 
@@ -27,6 +28,10 @@ class JobQueueHealth(ComponentHealth):
     doing: int | None = None
     workers: int | None = Field(
         default=None, description="Workers whose heartbeat is recent; null if not tracked."
+    )
+    in_process_worker: WorkerState = Field(
+        default="disabled",
+        description="The worker inside this API process; `disabled` when workers run apart.",
     )
 
 

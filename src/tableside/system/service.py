@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,7 +28,11 @@ from tableside.system.schemas import (
     RequestStats,
     RouteStats,
     SystemMetrics,
+    WorkerState,
 )
+
+if TYPE_CHECKING:
+    from tableside.jobs.runtime import InProcessWorker
 
 logger = structlog.get_logger("tableside.health")
 
@@ -137,10 +141,25 @@ async def _queue_counts(connection: AsyncConnection) -> JobQueueHealth:
     )
 
 
-async def check_job_queue(database: Database | None) -> JobQueueHealth:
-    """The procrastinate tables answer; how many jobs wait and run; how many workers beat."""
+def in_process_worker_state(run_in_process: bool, worker: InProcessWorker | None) -> WorkerState:
+    """Whether the API's own worker task is alive (it may die if its database connection does)."""
+    if not run_in_process:
+        return "disabled"
+    if worker is None or worker.task.done():
+        return "stopped"
+    return "running"
+
+
+async def check_job_queue(
+    database: Database | None, worker_state: WorkerState = "disabled"
+) -> JobQueueHealth:
+    """The procrastinate tables answer; how many jobs wait and run; how many workers beat.
+
+    An in-process worker that should run but has stopped makes the queue `down` only when no
+    other worker beats: with standalone workers alive, jobs still get done.
+    """
     if database is None:
-        return JobQueueHealth(status="down", error="not_started")
+        return JobQueueHealth(status="down", error="not_started", in_process_worker=worker_state)
 
     async def probe() -> JobQueueHealth:
         async with database.engine.connect() as connection:
@@ -148,8 +167,13 @@ async def check_job_queue(database: Database | None) -> JobQueueHealth:
 
     result, error, latency = await _timed("job_queue", QUEUE_TIMEOUT_SECONDS, probe)
     if result is None:
-        return JobQueueHealth(status="down", latency_ms=latency, error=error)
-    return result.model_copy(update={"latency_ms": latency})
+        return JobQueueHealth(
+            status="down", latency_ms=latency, error=error, in_process_worker=worker_state
+        )
+    update: dict[str, object] = {"latency_ms": latency, "in_process_worker": worker_state}
+    if worker_state == "stopped" and not result.workers and result.status == "ok":
+        update.update(status="down", error="in_process_worker_stopped")
+    return result.model_copy(update=update)
 
 
 def overall_status(components: HealthComponents) -> OverallStatus:
@@ -167,12 +191,14 @@ async def health(
     settings: Settings,
     rate_limiter: RateLimiter,
     metrics: RequestMetrics,
+    job_worker: InProcessWorker | None = None,
 ) -> Health:
     """Check every component at once, so the slowest one bounds the answer time."""
+    worker_state = in_process_worker_state(settings.run_worker_in_process, job_worker)
     database_health, redis_health, queue_health = await asyncio.gather(
         check_database(database),
         check_redis(settings, rate_limiter),
-        check_job_queue(database),
+        check_job_queue(database, worker_state),
     )
     components = HealthComponents(
         database=database_health, redis=redis_health, job_queue=queue_health
