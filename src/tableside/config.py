@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,18 +63,28 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    _generated_secret: str | None = PrivateAttr(default=None)
+
     def resolved_secret_key(self) -> str:
-        """The signing key: configured, or generated once and persisted in the data dir."""
+        """The signing key: configured, or generated once and persisted in the data dir.
+
+        Read once per process: every authenticated request needs it.
+        """
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        if self._generated_secret is None:
+            path = self.data_dir / "secret_key"
+            if not path.exists():
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                # Exclusive create: two processes starting together agree on one key.
+                try:
+                    with path.open("x") as handle:
+                        handle.write(secrets.token_urlsafe(48))
+                    path.chmod(0o600)
+                except FileExistsError:
+                    pass
+            self._generated_secret = path.read_text().strip()
+        return self._generated_secret
 
 
 @lru_cache

@@ -124,7 +124,7 @@ async def test_credentials_on_a_public_route_are_charged_to_the_address(
     """An `X-API-Key` header (valid or not) must not buy unlimited login attempts."""
     app = build_app(rate_limit_anonymous="2/minute")
     http = make_client(app)
-    attempt = {"email": "nobody@example.test", "password": "wrong-password"}
+    attempt = {"email": "nobody@example.com", "password": "wrong-password"}
     junk = {"X-API-Key": "ts_guess"}
 
     first = await http.post("/api/v1/auth/login", json=attempt, headers=junk)

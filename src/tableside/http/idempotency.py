@@ -165,6 +165,7 @@ class _Exchange:
         self.store = IdempotencyStore(scope["app"].state.database)
 
     async def run(self) -> None:
+        """Claim the key and run the app, or answer from (or about) the request that holds it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.idempotency_wait_seconds
         delay = POLL_FIRST_DELAY
