@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import tableside.models  # noqa: F401  (registers every model on the metadata)
 from tableside.config import get_settings
 from tableside.db.base import Base
-from tableside.db.engine import resolve_database_url, sqlalchemy_url
+from tableside.db.database import resolve_database_url, sqlalchemy_url
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

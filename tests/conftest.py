@@ -19,8 +19,8 @@ from fastapi import FastAPI
 
 from tableside.app import create_app
 from tableside.config import Settings
+from tableside.db.database import Database, asyncpg_connect_kwargs, libpq_url, with_database
 from tableside.db.embedded import embedded_postgres_url
-from tableside.db.engine import Database, asyncpg_connect_kwargs, libpq_url, with_database
 from tableside.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]

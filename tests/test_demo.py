@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from tableside.models import Role
 from tests.factories import login

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from tableside import __version__
 from tableside.api import api_router
 from tableside.config import Settings, get_settings
-from tableside.db.engine import Database, resolve_database_url
+from tableside.db.database import Database, resolve_database_url
 from tableside.http.errors import error_response, install_error_handlers
 from tableside.http.idempotency import IdempotencyMiddleware
 from tableside.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware

@@ -21,7 +21,7 @@ console = Console()
 
 
 async def _database_url(settings: Settings) -> str:
-    from tableside.db.engine import resolve_database_url
+    from tableside.db.database import resolve_database_url
 
     return await resolve_database_url(settings)
 
@@ -88,7 +88,7 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Drop and rebuild the demo")] = False,
 ) -> None:
     """Migrate, load the demo business "Bella Vista" and serve it."""
-    from tableside.db.engine import Database
+    from tableside.db.database import Database
     from tableside.demo import DEMO_LOCATIONS, DEMO_PASSWORD, DEMO_USERS, load_demo
 
     settings = get_settings()

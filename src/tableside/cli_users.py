@@ -10,7 +10,7 @@ from tableside.auth import service as auth_service
 from tableside.auth.passwords import hash_password, password_problems
 from tableside.auth.schemas import RegisterRequest
 from tableside.config import Settings
-from tableside.db.engine import Database, enter_system_scope, set_tenant
+from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.errors import AppError
 from tableside.kit.schemas import utcnow
 from tableside.models import Business, Role, User

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 
 from tableside.auth.passwords import hash_password
-from tableside.db.engine import Database, enter_system_scope, set_tenant
+from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.kit.schemas import utcnow
 from tableside.models import (
     Business,

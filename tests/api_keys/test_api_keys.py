@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from tableside.db.engine import Database, enter_system_scope
+from tableside.db.database import Database, enter_system_scope
 from tableside.models import ApiKey
 from tests.factories import add_user, assert_error, register
 

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tests.factories import (
     PASSWORD,
     add_user,
@@ -132,7 +132,7 @@ async def test_password_reset_flow(client: httpx.AsyncClient, database: Database
 async def test_password_reset_token_expires(client: httpx.AsyncClient, database: Database) -> None:
     from sqlalchemy import update
 
-    from tableside.db.engine import enter_system_scope
+    from tableside.db.database import enter_system_scope
     from tableside.kit.schemas import utcnow
     from tableside.models import ActionToken
 

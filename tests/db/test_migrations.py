@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tableside.db.base import Base
+from tableside.db.database import sqlalchemy_url
 from tableside.db.migrate import downgrade, upgrade
-from tableside.db.engine import sqlalchemy_url
 from tests.conftest import _recreate_database
 
 

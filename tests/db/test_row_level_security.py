@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tableside.db.engine import Database, enter_system_scope, set_tenant
+from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.models import AuditEntry, Business, Location, User
 from tests.factories import add_user, register
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tableside.config import Settings
-from tableside.db.engine import Database, set_tenant
+from tableside.db.database import Database, set_tenant
 from tableside.email import sender as email_sender
 from tableside.email.sender import (
     EmailMessage,

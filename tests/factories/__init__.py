@@ -125,7 +125,7 @@ async def emails_to(database: Any, address: str) -> list[dict[str, Any]]:
     """Emails queued for `address` (the params of `email.send` jobs), oldest first."""
     from sqlalchemy import select
 
-    from tableside.db.engine import enter_system_scope
+    from tableside.db.database import enter_system_scope
     from tableside.models import Job
 
     async with database.session() as session:

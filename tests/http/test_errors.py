@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from tableside.app import create_app
 from tableside.config import Settings
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tests.conftest import make_settings
 from tests.factories import assert_error, register
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 
 from tableside.app import create_app
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.http import idempotency
 from tableside.kit.schemas import utcnow
 from tableside.models.idempotency import IdempotencyRecord

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from tableside.app import create_app
 from tableside.config import Settings
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.errors import RateLimited
 from tableside.http.ratelimit import RateLimiter, is_exempt
 from tests.conftest import make_settings

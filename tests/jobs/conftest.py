@@ -16,7 +16,7 @@ import pytest
 
 import tests.jobs.handlers  # noqa: F401  (registers the test.* job kinds in this process)
 from tableside.config import Settings
-from tableside.db.engine import Database, asyncpg_connect_kwargs, set_tenant, with_database
+from tableside.db.database import Database, asyncpg_connect_kwargs, set_tenant, with_database
 from tableside.db.migrate import upgrade
 from tableside.jobs.app import close_open_apps
 from tableside.models import Business

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from tableside.auth.dependencies import Principal
 from tableside.config import Settings
-from tableside.db.engine import Database, set_tenant
+from tableside.db.database import Database, set_tenant
 from tableside.jobs import service
 from tableside.jobs.repository import JobRepository
 from tableside.jobs.runtime import start_in_process_worker, stop_in_process_worker

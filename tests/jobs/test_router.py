@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from tableside.db.engine import Database, set_tenant
+from tableside.db.database import Database, set_tenant
 from tableside.jobs.repository import JobRepository
 from tableside.jobs.schemas import accepted
 from tableside.jobs.service import enqueue_job

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from tableside.db.engine import Database, set_tenant
+from tableside.db.database import Database, set_tenant
 from tableside.errors import InvalidState
 from tableside.jobs.app import RUN_JOB_TASK, open_app_for
 from tableside.jobs.registry import (

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from tableside.db.engine import Database, enter_system_scope, set_tenant
+from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.email.service import queue_email
 from tableside.jobs.app import open_app_for
 from tableside.jobs.repository import JobRepository

@@ -10,13 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from tests.conftest import make_settings
 
 from tableside import __version__
 from tableside.app import create_app
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.system.schemas import ComponentHealth, HealthComponents, JobQueueHealth
 from tableside.system.service import check_job_queue, in_process_worker_state, overall_status
+from tests.conftest import make_settings
 
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/x"
 COMPONENT_KEYS = {"status", "latency_ms", "error"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
+
 from tests.factories import Account, add_user, assert_error
 
 SYSTEM_METRICS = "/api/v1/system/metrics"

@@ -16,7 +16,7 @@ from tableside.auth.permissions import Action, Area, is_allowed
 from tableside.auth.repository import CredentialRepository
 from tableside.auth.tokens import decode_access_token, hash_token
 from tableside.config import Settings
-from tableside.db.engine import set_tenant
+from tableside.db.database import set_tenant
 from tableside.db.session import SessionDep
 from tableside.errors import Forbidden, Unauthorized
 from tableside.http.ratelimit import RateLimiter

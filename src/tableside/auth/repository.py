@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tableside.db.engine import enter_system_scope, leave_system_scope
+from tableside.db.database import enter_system_scope, leave_system_scope
 from tableside.models import (
     ActionToken,
     ActionTokenPurpose,

@@ -24,7 +24,7 @@ from tableside.auth.schemas import (
 )
 from tableside.auth.tokens import create_access_token, hash_token, new_opaque_token
 from tableside.config import Settings
-from tableside.db.engine import enter_system_scope, set_tenant
+from tableside.db.database import enter_system_scope, set_tenant
 from tableside.email.service import queue_email
 from tableside.errors import BadRequest, DuplicateEntry, Unauthorized
 from tableside.kit.schemas import utcnow

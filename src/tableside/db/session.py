@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tableside.db.engine import Database
+from tableside.db.database import Database
 
 
 def get_database(request: Request) -> Database:

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tableside.auth.tokens import hash_token
 from tableside.config import Settings
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.errors import AppError, IdempotencyConflict, RateLimited, ValidationFailed
 from tableside.http.errors import error_response
 from tableside.http.middleware import client_ip, header

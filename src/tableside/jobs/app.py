@@ -16,7 +16,7 @@ from typing import Any
 
 import procrastinate
 
-from tableside.db.engine import libpq_url
+from tableside.db.database import libpq_url
 
 RUN_JOB_TASK = "tableside.run_job"
 SWEEP_OUTBOX_TASK = "tableside.sweep_job_outbox"

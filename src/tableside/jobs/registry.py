@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.config import Settings
-from tableside.db.engine import Database, set_tenant
+from tableside.db.database import Database, set_tenant
 from tableside.jobs.repository import JobRepository
 from tableside.models import JobStatus
 

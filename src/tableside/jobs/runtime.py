@@ -23,7 +23,7 @@ import structlog
 from fastapi import FastAPI
 
 from tableside.config import Settings, get_settings
-from tableside.db.engine import Database, resolve_database_url
+from tableside.db.database import Database, resolve_database_url
 from tableside.jobs.app import build_app, close_open_apps, share_open_app, unshare_open_app
 from tableside.jobs.registry import discover_handlers
 from tableside.jobs.tasks import WorkerResources

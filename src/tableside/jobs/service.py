@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tableside.auth.dependencies import Principal
 from tableside.auth.permissions import Action, Area
-from tableside.db.engine import after_commit, set_tenant
+from tableside.db.database import after_commit, set_tenant
 from tableside.errors import Forbidden, InvalidState, NotFound
 from tableside.jobs.app import RUN_JOB_TASK, open_app_for, run_job_kwargs
 from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository

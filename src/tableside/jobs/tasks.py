@@ -22,7 +22,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import SQLAlchemyError
 
 from tableside.config import Settings
-from tableside.db.engine import Database, enter_system_scope, set_tenant
+from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.errors import AppError
 from tableside.jobs.app import (
     PURGE_IDEMPOTENCY_TASK,

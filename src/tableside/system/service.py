@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tableside import __version__
 from tableside.config import Settings
-from tableside.db.engine import Database
+from tableside.db.database import Database
 from tableside.http.ratelimit import RateLimiter
 from tableside.kit.schemas import utcnow
 from tableside.system.metrics import RequestMetrics, pool_usage
