@@ -111,3 +111,21 @@ async def test_system_scope_is_explicit(client: httpx.AsyncClient, database: Dat
         await set_tenant(session, uuid.UUID(mine.business_id))
         visible = (await session.execute(select(Business.id))).scalars().all()
         assert [str(v) for v in visible] == [mine.business_id]
+
+
+async def test_rolled_back_first_transaction_keeps_the_app_role(database_url: str) -> None:
+    """The role switch survives a rollback: a fresh connection whose first unit of work fails
+    must not fall back to the login user (who bypasses row-level security)."""
+    from tests.conftest import make_settings
+
+    fresh = Database(database_url, make_settings(database_url))
+    try:
+        with pytest.raises(RuntimeError):
+            async with fresh.session() as session:
+                await session.execute(text("SELECT 1"))
+                raise RuntimeError("the first unit of work fails")
+        async with fresh.session() as session:
+            role = (await session.execute(text("SELECT current_user"))).scalar_one()
+        assert role == fresh.app_role
+    finally:
+        await fresh.dispose()

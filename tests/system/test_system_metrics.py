@@ -6,6 +6,9 @@ import httpx
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from tableside.app import create_app
+from tableside.config import Settings
+from tableside.db.database import Database
 from tests.factories import Account, add_user, assert_error
 
 SYSTEM_METRICS = "/api/v1/system/metrics"
@@ -37,11 +40,15 @@ async def test_prometheus_labels_routes_by_template_not_by_path(
 
 
 async def test_owner_sees_traffic_routes_and_pool(
-    client: httpx.AsyncClient, owner: Account
+    settings: Settings, database: Database, owner: Account
 ) -> None:
-    await client.get("/health")
-    await client.get("/api/v1/auth/me", headers=owner.headers)
-    response = await client.get(SYSTEM_METRICS, headers=owner.headers)
+    # A fresh app has its own metrics window, so the routes seen are this test's alone.
+    app = create_app(settings, database=database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await client.get("/health")
+        await client.get("/api/v1/auth/me", headers=owner.headers)
+        response = await client.get(SYSTEM_METRICS, headers=owner.headers)
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"uptime_seconds", "requests", "top_routes", "database_pool"}

@@ -94,6 +94,9 @@ class Database:
             cursor = dbapi_connection.cursor()
             cursor.execute(f'SET ROLE "{role}"')
             cursor.close()
+            # The driver opened a transaction for SET ROLE: commit it, or the first rollback on
+            # this connection would undo the role and leave it running as the login user.
+            dbapi_connection.commit()
 
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
