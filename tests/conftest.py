@@ -46,6 +46,12 @@ async def _recreate_database(server_url: str, name: str) -> str:
     return with_database(server_url, name)
 
 
+def database_prefix() -> str:
+    """Test databases are named `<prefix>_<worker>`; a distinct TABLESIDE_TEST_DB_PREFIX lets
+    several test runs share one server without dropping each other's databases."""
+    return os.environ.get("TABLESIDE_TEST_DB_PREFIX", "tableside_test")
+
+
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
@@ -54,7 +60,7 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 async def database_url(worker_id: str) -> str:
     """A freshly migrated database for this test worker."""
-    url = await _recreate_database(_server_url(), f"tableside_test_{worker_id}")
+    url = await _recreate_database(_server_url(), f"{database_prefix()}_{worker_id}")
     await asyncio.to_thread(upgrade, url)
     return url
 

@@ -8,8 +8,14 @@ from tableside.api_keys.router import router as api_keys_router
 from tableside.audit.router import router as audit_router
 from tableside.auth.router import router as auth_router
 from tableside.businesses.router import router as businesses_router
+from tableside.customers.router import router as customers_router
 from tableside.jobs.router import router as jobs_router
+from tableside.kitchen.router import router as kitchen_router
+from tableside.menu.router import router as menu_router
+from tableside.orders.router import router as orders_router
+from tableside.payments.router import router as payments_router
 from tableside.system.router import api_router as system_api_router
+from tableside.tables.router import router as tables_router
 from tableside.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -20,3 +26,9 @@ api_router.include_router(api_keys_router)
 api_router.include_router(audit_router)
 api_router.include_router(jobs_router)
 api_router.include_router(system_api_router)
+api_router.include_router(menu_router)
+api_router.include_router(customers_router)
+api_router.include_router(tables_router)
+api_router.include_router(orders_router)
+api_router.include_router(kitchen_router)
+api_router.include_router(payments_router)

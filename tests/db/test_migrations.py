@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tableside.db.base import Base
 from tableside.db.database import sqlalchemy_url
 from tableside.db.migrate import downgrade, upgrade
-from tests.conftest import _recreate_database
+from tests.conftest import _recreate_database, database_prefix
 
 
 async def test_upgrade_downgrade_upgrade(database_url: str, worker_id: str) -> None:
-    scratch = await _recreate_database(database_url, f"tableside_migrations_{worker_id}")
+    scratch = await _recreate_database(database_url, f"{database_prefix()}_migrations_{worker_id}")
     await asyncio.to_thread(upgrade, scratch)
     await asyncio.to_thread(downgrade, scratch, "base")
     await asyncio.to_thread(upgrade, scratch)

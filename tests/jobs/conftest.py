@@ -20,13 +20,13 @@ from tableside.db.database import Database, asyncpg_connect_kwargs, set_tenant, 
 from tableside.db.migrate import upgrade
 from tableside.jobs.app import close_open_apps
 from tableside.models import Business
-from tests.conftest import make_settings
+from tests.conftest import database_prefix, make_settings
 
 
 @pytest.fixture(scope="session")
 async def jobs_database_url(database_url: str, worker_id: str) -> str:
     """A migrated database used only by job tests that run workers."""
-    name = f"tableside_test_jobs_{worker_id}"
+    name = f"{database_prefix()}_jobs_{worker_id}"
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(with_database(database_url, "postgres")))
     try:
         await conn.execute(

@@ -35,6 +35,7 @@ class Business(Resource):
     phone: str | None
     address: str | None
     is_active: bool
+    allow_negative_stock: bool
 
 
 class BusinessUpdate(Schema):
@@ -48,6 +49,10 @@ class BusinessUpdate(Schema):
     email: EmailStr | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     address: Annotated[str, Field(max_length=1000)] | None = None
+    allow_negative_stock: bool | None = Field(
+        default=None,
+        description="Sell counted goods (menu items with `stock`) past zero instead of refusing",
+    )
 
 
 class Location(Resource):

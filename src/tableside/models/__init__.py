@@ -3,8 +3,30 @@
 from tableside.models.audit import AuditEntry
 from tableside.models.auth import ActionToken, ActionTokenPurpose, ApiKey, AuthSession, RefreshToken
 from tableside.models.business import Business, BusinessType, Location, LocationType
+from tableside.models.customer import Customer
 from tableside.models.idempotency import IdempotencyRecord
 from tableside.models.job import Job, JobStatus
+from tableside.models.kitchen import KitchenTicket, TicketPriority, TicketStatus
+from tableside.models.menu import MenuCategory, MenuItem
+from tableside.models.order import (
+    Order,
+    OrderCounter,
+    OrderItem,
+    OrderItemStatus,
+    OrderStatus,
+    OrderType,
+)
+from tableside.models.sale import (
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    Sale,
+    SaleLine,
+    SaleSource,
+    SaleStatus,
+)
+from tableside.models.table import DiningTable, TableStatus
 from tableside.models.user import Invitation, KitchenProfile, Role, User
 
 __all__ = [
@@ -15,14 +37,36 @@ __all__ = [
     "AuthSession",
     "Business",
     "BusinessType",
+    "Customer",
+    "DiningTable",
     "IdempotencyRecord",
     "Invitation",
     "Job",
     "JobStatus",
     "KitchenProfile",
+    "KitchenTicket",
     "Location",
     "LocationType",
+    "MenuCategory",
+    "MenuItem",
+    "Order",
+    "OrderCounter",
+    "OrderItem",
+    "OrderItemStatus",
+    "OrderStatus",
+    "OrderType",
+    "Payment",
+    "PaymentMethod",
+    "PaymentStatus",
     "RefreshToken",
+    "Refund",
     "Role",
+    "Sale",
+    "SaleLine",
+    "SaleSource",
+    "SaleStatus",
+    "TableStatus",
+    "TicketPriority",
+    "TicketStatus",
     "User",
 ]

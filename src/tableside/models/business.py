@@ -51,6 +51,8 @@ class Business(Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Sell counted goods past zero (stock goes negative) instead of refusing the sale.
+    allow_negative_stock: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -1,0 +1,1 @@
+"""Customer profiles and their order history (C7)."""

@@ -1,0 +1,1 @@
+"""The kitchen display: tickets per station, statuses, statistics (C5)."""

@@ -1,0 +1,1 @@
+"""Orders and their lines: totals, status flow, numbering (C4)."""

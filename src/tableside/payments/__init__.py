@@ -1,0 +1,1 @@
+"""Sales, split payments and refunds (D1, D2)."""

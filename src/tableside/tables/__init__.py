@@ -1,0 +1,1 @@
+"""Dining-room tables: sections, capacity, status, seating (C1)."""
