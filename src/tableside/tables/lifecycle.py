@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tableside.errors import InvalidState, NotFound
+from tableside.errors import InvalidState, ValidationFailed
 from tableside.kit.schemas import utcnow
 from tableside.models import DiningTable, TableStatus
 from tableside.tables.repository import TableRepository
@@ -21,13 +21,16 @@ async def occupy_for_order(
 ) -> DiningTable:
     """Lock the table for a new order and mark it occupied.
 
-    404 when the table does not exist (or is another business's or inactive); 409
-    INVALID_STATE when it is being cleaned or out of service.
+    The table is a reference in the request body, so an unknown one (or another business's,
+    or an inactive one) is 422 VALIDATION_ERROR on `table_id`; a table being cleaned or out of
+    service is 409 INVALID_STATE.
     """
     repository = TableRepository(session, business_id)
     table = await repository.get_for_update(table_id)
     if table is None or not table.is_active:
-        raise NotFound("Table not found")
+        raise ValidationFailed(
+            "Table not found", details=[{"field": "table_id", "message": "no such table"}]
+        )
     if table.status in UNSEATABLE:
         raise InvalidState(
             f"Table {table.table_number} is {table.status.replace('_', ' ')}",
