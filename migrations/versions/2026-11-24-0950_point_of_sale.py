@@ -24,6 +24,7 @@ TENANT_TABLES = (
     "customers",
     "dining_tables",
     "order_counters",
+    "sale_counters",
     "orders",
     "order_items",
     "kitchen_tickets",
@@ -130,6 +131,18 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("business_id", "business_date", name=op.f("pk_order_counters")),
+    )
+    op.create_table(
+        "sale_counters",
+        sa.Column("business_id", sa.Uuid(), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["business_id"],
+            ["businesses.id"],
+            name=op.f("fk_sale_counters_business_id_businesses"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("business_id", name=op.f("pk_sale_counters")),
     )
     op.create_table(
         "dining_tables",
@@ -839,6 +852,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_dining_tables_business_id"), table_name="dining_tables")
     op.drop_table("dining_tables")
     op.drop_table("order_counters")
+    op.drop_table("sale_counters")
     op.drop_index(op.f("ix_menu_categories_business_id"), table_name="menu_categories")
     op.drop_table("menu_categories")
     op.drop_index(op.f("ix_customers_phone"), table_name="customers")

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from tableside.auth.passwords import hash_password
 from tableside.db.database import Database, enter_system_scope, set_tenant
+from tableside.demo_pos import load_front_of_house
 from tableside.kit.schemas import utcnow
 from tableside.models import (
     Business,
@@ -86,10 +87,11 @@ async def load_demo(database: Database, *, reset: bool = False) -> tuple[Busines
         session.add(business)
         await session.flush()
         await set_tenant(session, business.id)
-        for name, location_type, address in DEMO_LOCATIONS:
-            session.add(
-                Location(business_id=business.id, name=name, type=location_type, address=address)
-            )
+        locations = [
+            Location(business_id=business.id, name=name, type=location_type, address=address)
+            for name, location_type, address in DEMO_LOCATIONS
+        ]
+        session.add_all(locations)
         hashed = hash_password(DEMO_PASSWORD)
         verified_at = utcnow()
         for person in DEMO_USERS:
@@ -105,4 +107,5 @@ async def load_demo(database: Database, *, reset: bool = False) -> tuple[Busines
                 )
             )
         await session.flush()
+        await load_front_of_house(session, business.id, locations)
         return business, True

@@ -56,5 +56,6 @@ class MenuItem(TenantModel):
     sku: Mapped[str] = mapped_column(String(64))
     barcode: Mapped[str] = mapped_column(String(64))
     stock: Mapped[int | None] = mapped_column(Integer)
-    station: Mapped[str | None] = mapped_column(String(40), default="kitchen")
+    # No model default: an explicit None (counter item) must stay None; the API defaults it.
+    station: Mapped[str | None] = mapped_column(String(40))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tableside.db.base import TenantModel
+from tableside.db.base import Base, TenantModel
 from tableside.models.business import enum_column
 from tableside.models.menu import MONEY
 
@@ -50,6 +50,18 @@ class PaymentStatus(enum.StrEnum):
     completed = "completed"
     partially_refunded = "partially_refunded"
     refunded = "refunded"
+
+
+class SaleCounter(Base):
+    """The last sale number handed out per business; its row lock makes numbers sequential
+    and unique under concurrency, and a rolled-back sale gives its number back."""
+
+    __tablename__ = "sale_counters"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Sale(TenantModel):

@@ -1,0 +1,201 @@
+"""Sale, payment and refund models of the API.
+
+Money is `Decimal` and goes out as a string with the minor unit's precision ("12.50"). Prices
+and costs never come from clients: a counter sale names menu items and quantities only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.models import PaymentMethod, PaymentStatus, SaleSource, SaleStatus
+
+Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+NonNegativeAmount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Name = Annotated[str, Field(max_length=200)]
+Phone = Annotated[str, Field(max_length=40)]
+Reference = Annotated[str, Field(max_length=120)]
+Notes = Annotated[str, Field(max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class PaymentCreate(Schema):
+    """One payment. For cash, `amount` is what was handed over: above the balance, the balance
+    is settled and the rest is change. Any other method must not exceed the balance."""
+
+    method: PaymentMethod
+    amount: Amount
+    tip_amount: NonNegativeAmount = Field(
+        default=Decimal("0"), description="On top of the amount; never part of the total owed"
+    )
+    payer_name: Name | None = None
+    payer_phone: Phone | None = None
+    reference: Reference | None = Field(default=None, description="Card slip, transfer id...")
+
+
+class SaleItemCreate(Schema):
+    """A counter-sale line: the price and cost come from the menu."""
+
+    menu_item_id: uuid.UUID
+    quantity: Annotated[int, Field(ge=1, le=999)]
+    notes: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class SaleCreate(Schema):
+    """A sale from an order (`order_id`) or a counter sale (`items`): exactly one of them."""
+
+    order_id: uuid.UUID | None = None
+    items: Annotated[list[SaleItemCreate], Field(min_length=1, max_length=500)] | None = None
+    customer_id: uuid.UUID | None = None
+    customer_name: Name | None = None
+    customer_email: EmailStr | None = None
+    customer_phone: Phone | None = None
+    location_id: uuid.UUID | None = None
+    notes: Notes | None = None
+    discount_amount: NonNegativeAmount | None = Field(
+        default=None, description="Counter sales only; manager and above"
+    )
+    discount_percent: Percent | None = Field(
+        default=None, description="Counter sales only; manager and above"
+    )
+    payments: Annotated[list[PaymentCreate], Field(max_length=50)] = Field(
+        default_factory=list, description="Applied in order, in the same transaction"
+    )
+
+
+class RefundCreate(Schema):
+    payment_id: uuid.UUID
+    amount: Amount
+    reason: Reason
+
+
+class RefundByIndex(Schema):
+    """The POS-document shape: the payment by its 0-based position on the sale."""
+
+    payment_index: Annotated[int, Field(ge=0)]
+    refund_amount: Amount
+    reason: Reason
+
+
+class SaleCancel(Schema):
+    reason: Reason
+
+
+class Refund(Resource):
+    payment_id: uuid.UUID
+    amount: Decimal
+    reason: str
+    refunded_by: uuid.UUID | None
+
+
+class Payment(Resource):
+    method: PaymentMethod
+    amount: Decimal = Field(description="What this payment settled of the sale")
+    tendered_amount: Decimal = Field(description="What was handed over")
+    change_given: Decimal
+    tip_amount: Decimal
+    refunded_amount: Decimal
+    status: PaymentStatus
+    payer_name: str | None
+    payer_phone: str | None
+    reference: str | None
+    received_by: uuid.UUID | None
+    paid_at: UtcDatetime
+    refunds: list[Refund] = Field(default_factory=list)
+
+
+class SaleLine(ResponseSchema):
+    id: uuid.UUID
+    position: int
+    menu_item_id: uuid.UUID | None
+    order_item_id: uuid.UUID | None
+    name: str
+    sku: str | None
+    barcode: str | None
+    category_id: uuid.UUID | None
+    category_name: str | None
+    quantity: int
+    unit_price: Decimal
+    unit_cost: Decimal | None
+    line_total: Decimal
+    discount_amount: Decimal = Field(description="The line's share of the sale's discount")
+    net_amount: Decimal = Field(description="line_total - discount_amount")
+    notes: str | None
+
+
+class SaleSummary(Resource):
+    """A sale without its lines and payments, as lists show it."""
+
+    sale_number: str
+    status: SaleStatus
+    source: SaleSource
+    order_id: uuid.UUID | None
+    location_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    customer_name: str | None
+    customer_email: str | None
+    customer_phone: str | None
+    notes: str | None
+    subtotal: Decimal
+    discount_amount: Decimal
+    tax_amount: Decimal
+    tip_amount: Decimal = Field(description="Tips given with payments; not part of the total")
+    total_amount: Decimal
+    total_paid: Decimal = Field(description="What the payments settled so far")
+    total_refunded: Decimal = Field(description="Given back after the sale completed")
+    remaining_amount: Decimal = Field(description="Still owed; 0 once completed")
+    sold_at: UtcDatetime
+    business_date: date
+    completed_at: UtcDatetime | None
+    cancelled_at: UtcDatetime | None
+
+
+class SaleDetail(SaleSummary):
+    """A sale with its lines and its payments (each with its refunds)."""
+
+    change_given: Decimal = Field(description="Cash change returned, over all payments")
+    lines: list[SaleLine]
+    payments: list[Payment]
+
+
+class PaymentMethodStats(ResponseSchema):
+    method: PaymentMethod
+    count: int
+    amount: Decimal = Field(description="Settled by this method, net of refunds")
+
+
+class TopItem(ResponseSchema):
+    menu_item_id: uuid.UUID
+    name: str
+    quantity: int
+    revenue: Decimal = Field(description="Sum of the lines' net amounts (after discount)")
+
+
+class SaleStats(ResponseSchema):
+    date_from: date
+    date_to: date
+    total_sales: Decimal
+    total_refunded: Decimal
+    net_sales: Decimal
+    transaction_count: int
+    average_order_value: Decimal
+    total_tips: Decimal
+    by_payment_method: list[PaymentMethodStats]
+    top_items: list[TopItem]
+
+
+class SplitStats(ResponseSchema):
+    date_from: date
+    date_to: date
+    total_split_sales: int = Field(description="Completed sales paid with two or more payments")
+    total_amount: Decimal
+    average_split_amount: Decimal = Field(description="Average payment in those sales")
+    average_payments_per_sale: Decimal

@@ -1,0 +1,450 @@
+"""Sales, split payments and refunds (D1, D2).
+
+Money rules (every amount exact, in the currency's minor unit):
+
+- A sale from an order copies the order's non-voided lines and its subtotal, discount, tax and
+  total (an order's own tip is part of what the guest owes for it, so it stays in the total
+  and is counted in `tip_amount`). A counter sale prices its lines from the menu, server-side
+  (`payments.totals`).
+- Payments settle the balance (`total_amount - paid_amount`) in the order they arrive. Cash
+  above the balance settles it and the rest is change; any other method above the balance is
+  refused. Tips given with a payment add to `tip_amount`, never to what is owed.
+- When the payments reach the total the sale completes: counted stock is taken (or the whole
+  request fails) and an order sale tells the order it is paid.
+- Refunds and cancellation are in `payments.refunds`; reading in `payments.views`.
+
+Every write locks what it changes (order, sale, payment, stock row) for the transaction, so
+concurrent tills cannot overpay, sell the last unit twice or settle one order twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.audit import service as audit
+from tableside.auth.dependencies import Principal
+from tableside.auth.permissions import Action, Area
+from tableside.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from tableside.kit.business_time import business_date
+from tableside.kit.schemas import utcnow
+from tableside.models import (
+    Business,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Sale,
+    SaleLine,
+    SaleSource,
+    SaleStatus,
+)
+from tableside.orders.lifecycle import record_payment
+from tableside.payments import schemas
+from tableside.payments.checks import ZERO, check_minor_unit, invalid
+from tableside.payments.repository import SaleRepository
+from tableside.payments.totals import DiscountTooLarge, sale_totals, spread_discount
+from tableside.payments.views import get_sale
+
+
+def format_sale_number(number: int) -> str:
+    """`S-000123`: sequential per business (at least six digits, longer past 999999)."""
+    return f"S-{number:06d}"
+
+
+# Creating ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    """What a new sale will hold before it is written."""
+
+    lines: list[SaleLine] = field(default_factory=list)
+    subtotal: Decimal = ZERO
+    discount_amount: Decimal = ZERO
+    tax_amount: Decimal = ZERO
+    tip_amount: Decimal = ZERO
+    total_amount: Decimal = ZERO
+    order: Order | None = None
+    customer_id: uuid.UUID | None = None
+    location_id: uuid.UUID | None = None
+    replaced_sale_ids: Sequence[uuid.UUID] = ()
+
+
+async def create_sale(
+    session: AsyncSession, principal: Principal, data: schemas.SaleCreate
+) -> schemas.SaleDetail:
+    """Write a sale (from an order or from menu items) and apply the payments sent with it,
+    all in the request's transaction: any refused payment leaves no sale behind."""
+    if (data.order_id is None) == (data.items is None):
+        both = data.order_id is not None
+        raise invalid(
+            "order_id" if both else "items",
+            "send either order_id or items, not both" if both else "send order_id or items",
+            "A sale needs exactly one of order_id or items",
+        )
+    discounted = data.discount_amount is not None or data.discount_percent is not None
+    if discounted and data.order_id is not None:
+        raise invalid(
+            "discount_amount" if data.discount_amount is not None else "discount_percent",
+            "a sale from an order takes the order's discount",
+        )
+    if data.discount_amount is not None and data.discount_percent is not None:
+        raise invalid("discount_percent", "send discount_amount or discount_percent, not both")
+    if discounted and not principal.can(Area.payments, Action.manage):
+        raise Forbidden("Only a manager or above can give a discount")
+
+    repository = SaleRepository(session, principal.business_id)
+    business = await repository.business()
+    for index, payment in enumerate(data.payments):
+        _check_payment_units(payment, business.currency, f"payments.{index}")
+    if data.order_id is not None:
+        draft = await _draft_from_order(repository, business, data.order_id)
+    else:
+        assert data.items is not None
+        draft = await _draft_from_items(repository, business, data)
+    customer_name, customer_email, customer_phone = await _resolve_customer(repository, data, draft)
+    location_timezone = await _resolve_location(repository, data, draft)
+
+    if draft.order is not None:
+        draft.replaced_sale_ids = await repository.detach_closed_sales_from_order(draft.order.id)
+    now = utcnow()
+    sale = Sale(
+        business_id=principal.business_id,
+        sale_number=format_sale_number(await repository.next_sale_number()),
+        order_id=draft.order.id if draft.order is not None else None,
+        location_id=draft.location_id,
+        customer_id=draft.customer_id,
+        user_id=principal.user_id,
+        source=SaleSource.pos,
+        status=SaleStatus.pending,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        customer_phone=customer_phone,
+        notes=data.notes,
+        subtotal=draft.subtotal,
+        discount_amount=draft.discount_amount,
+        tax_amount=draft.tax_amount,
+        tip_amount=draft.tip_amount,
+        total_amount=draft.total_amount,
+        paid_amount=ZERO,
+        refunded_amount=ZERO,
+        sold_at=now,
+        business_date=business_date(
+            now, location_timezone or business.timezone, business.day_cutoff_hour
+        ),
+    )
+    await repository.add(sale)
+    for line in draft.lines:
+        line.sale_id = sale.id
+    repository.add_all(draft.lines)
+    await repository.flush()
+    await audit.record(
+        session,
+        business_id=principal.business_id,
+        action="sale.created",
+        principal=principal,
+        entity_type="sale",
+        entity_id=sale.id,
+        details={
+            "sale_number": sale.sale_number,
+            "order_id": str(sale.order_id) if sale.order_id else None,
+            "total_amount": str(sale.total_amount),
+            "discount_amount": str(sale.discount_amount),
+            "replaces_sale_ids": [str(i) for i in draft.replaced_sale_ids],
+        },
+    )
+
+    if sale.total_amount == 0:
+        await _complete(session, repository, business, sale)
+    last_paid_at: datetime | None = None
+    for index, payment in enumerate(data.payments):
+        taken = await _apply_payment(
+            session, principal, repository, business, sale, payment, last_paid_at, index
+        )
+        last_paid_at = taken.paid_at
+    return await get_sale(session, principal, sale.id)
+
+
+async def _draft_from_order(
+    repository: SaleRepository, business: Business, order_id: uuid.UUID
+) -> _Draft:
+    """Lines and totals copied from the order, which stays locked until the sale is written."""
+    order = await repository.order_for_update(order_id)
+    if order is None:
+        raise invalid("order_id", "no such order", "Order not found")
+    if order.status == OrderStatus.cancelled:
+        raise InvalidState(f"Order {order.order_number} is cancelled")
+    existing = await repository.open_sale_for_order(order.id)
+    if existing is not None:
+        raise InvalidState(
+            f"Order {order.order_number} already has sale {existing.sale_number} ({existing.id})",
+            details=[{"field": "order_id", "message": f"sale {existing.id} is {existing.status}"}],
+        )
+    items = await repository.billable_order_items(order.id)
+    if not items:
+        raise InvalidState(f"Order {order.order_number} has no items to sell")
+    line_totals = [item.line_total for item in items]
+    if sum(line_totals, ZERO) != order.subtotal:
+        raise InvalidState(
+            f"Order {order.order_number}'s subtotal does not match its lines; update the order"
+        )
+    menu = await repository.menu_items({i.menu_item_id for i in items if i.menu_item_id})
+    amounts = spread_discount(line_totals, order.discount_amount, business.currency)
+    lines = []
+    for position, (item, money) in enumerate(zip(items, amounts, strict=True)):
+        row = menu.get(item.menu_item_id) if item.menu_item_id else None
+        lines.append(
+            SaleLine(
+                business_id=business.id,
+                position=position,
+                order_item_id=item.id,
+                menu_item_id=item.menu_item_id,
+                category_id=row.item.category_id if row else None,
+                category_name=row.category_name if row else None,
+                name=item.name,
+                sku=item.sku,
+                barcode=row.item.barcode if row else None,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                unit_cost=item.unit_cost,
+                line_total=money.line_total,
+                discount_amount=money.discount_amount,
+                net_amount=money.net_amount,
+                notes=item.notes,
+            )
+        )
+    return _Draft(
+        lines=lines,
+        subtotal=order.subtotal,
+        discount_amount=order.discount_amount,
+        tax_amount=order.tax_amount,
+        tip_amount=order.tip_amount,
+        total_amount=order.total_amount,
+        order=order,
+        customer_id=order.customer_id,
+        location_id=order.location_id,
+    )
+
+
+async def _draft_from_items(
+    repository: SaleRepository, business: Business, data: schemas.SaleCreate
+) -> _Draft:
+    """A counter sale: every price and cost from the menu; unknown or inactive items are 422."""
+    assert data.items is not None
+    menu = await repository.menu_items({item.menu_item_id for item in data.items})
+    problems = [
+        {"field": f"items.{index}.menu_item_id", "message": "no such active menu item"}
+        for index, item in enumerate(data.items)
+        if item.menu_item_id not in menu or not menu[item.menu_item_id].item.is_active
+    ]
+    if problems:
+        raise ValidationFailed("Unknown or inactive menu item", details=problems)
+    if data.discount_amount is not None:
+        check_minor_unit(data.discount_amount, business.currency, "discount_amount")
+    rows = [menu[item.menu_item_id] for item in data.items]
+    try:
+        totals = sale_totals(
+            [(row.item.price, item.quantity) for row, item in zip(rows, data.items, strict=True)],
+            tax_rate=business.tax_rate,
+            discount_amount=data.discount_amount,
+            discount_percent=data.discount_percent,
+            currency=business.currency,
+        )
+    except DiscountTooLarge as exc:
+        raise invalid("discount_amount", str(exc)) from exc
+    lines = [
+        SaleLine(
+            business_id=business.id,
+            position=position,
+            menu_item_id=row.item.id,
+            category_id=row.item.category_id,
+            category_name=row.category_name,
+            name=row.item.name,
+            sku=row.item.sku,
+            barcode=row.item.barcode,
+            quantity=item.quantity,
+            unit_price=row.item.price,
+            unit_cost=row.item.cost,
+            line_total=money.line_total,
+            discount_amount=money.discount_amount,
+            net_amount=money.net_amount,
+            notes=item.notes,
+        )
+        for position, (row, item, money) in enumerate(
+            zip(rows, data.items, totals.lines, strict=True)
+        )
+    ]
+    return _Draft(
+        lines=lines,
+        subtotal=totals.subtotal,
+        discount_amount=totals.discount_amount,
+        tax_amount=totals.tax_amount,
+        total_amount=totals.total_amount,
+    )
+
+
+async def _resolve_customer(
+    repository: SaleRepository, data: schemas.SaleCreate, draft: _Draft
+) -> tuple[str | None, str | None, str | None]:
+    """The sale's customer: the order's, or the one in the body (which must be this
+    business's active customer). Name, email and phone default to the customer's."""
+    if data.customer_id is not None:
+        if draft.customer_id is not None and draft.customer_id != data.customer_id:
+            raise invalid("customer_id", "the order already names another customer")
+        draft.customer_id = data.customer_id
+    name, email, phone = data.customer_name, data.customer_email, data.customer_phone
+    if draft.customer_id is None:
+        return name, email, phone
+    customer = await repository.customer(draft.customer_id)
+    if customer is None or (data.customer_id is not None and not customer.is_active):
+        raise invalid("customer_id", "no such customer", "Customer not found")
+    return name or customer.name, email or customer.email, phone or customer.phone
+
+
+async def _resolve_location(
+    repository: SaleRepository, data: schemas.SaleCreate, draft: _Draft
+) -> str | None:
+    """The sale's location (the order's, or the body's active one); returns its own time
+    zone when it has one, which then decides the business day."""
+    if data.location_id is not None:
+        if draft.location_id is not None and draft.location_id != data.location_id:
+            raise invalid("location_id", "the order belongs to another location")
+        draft.location_id = data.location_id
+    if draft.location_id is None:
+        return None
+    location = await repository.location(draft.location_id)
+    if location is None or (data.location_id is not None and not location.is_active):
+        raise invalid("location_id", "no such location", "Location not found")
+    return location.timezone
+
+
+# Paying ------------------------------------------------------------------------------------
+
+
+def _check_payment_units(payment: schemas.PaymentCreate, currency: str, prefix: str) -> None:
+    check_minor_unit(payment.amount, currency, f"{prefix}.amount".lstrip("."))
+    check_minor_unit(payment.tip_amount, currency, f"{prefix}.tip_amount".lstrip("."))
+
+
+async def add_payment(
+    session: AsyncSession, principal: Principal, sale_id: uuid.UUID, data: schemas.PaymentCreate
+) -> schemas.SaleDetail:
+    """Take one more payment on a pending sale (the sale row is locked while it happens)."""
+    repository = SaleRepository(session, principal.business_id)
+    sale = await repository.get_for_update(sale_id)
+    if sale is None:
+        raise NotFound("Sale not found")
+    business = await repository.business()
+    _check_payment_units(data, business.currency, "")
+    await _apply_payment(session, principal, repository, business, sale, data, None, None)
+    return await get_sale(session, principal, sale.id)
+
+
+async def _apply_payment(
+    session: AsyncSession,
+    principal: Principal,
+    repository: SaleRepository,
+    business: Business,
+    sale: Sale,
+    data: schemas.PaymentCreate,
+    after: datetime | None,
+    index: int | None,
+) -> Payment:
+    """Settle part or all of the balance; completes the sale when the balance reaches 0.
+
+    `after` keeps payments taken in one request strictly ordered in time (their index is
+    their position); `index` names the payment in error details."""
+    where = "payments" if index is None else f"payments.{index}"
+    if sale.status != SaleStatus.pending:
+        raise InvalidState(
+            f"Sale {sale.sale_number} is {sale.status}: it takes no more payments",
+            details=[{"field": where, "message": f"sale is {sale.status}"}],
+        )
+    remaining = sale.total_amount - sale.paid_amount
+    applied, change = data.amount, ZERO
+    if data.amount > remaining:
+        if data.method != PaymentMethod.cash:
+            raise InvalidState(
+                f"The payment of {data.amount} exceeds the remaining balance of {remaining}",
+                details=[
+                    {
+                        "field": f"{where}.amount" if index is not None else "amount",
+                        "message": f"at most {remaining}",
+                    }
+                ],
+            )
+        applied, change = remaining, data.amount - remaining
+    now = utcnow()
+    if after is not None and now <= after:
+        now = after + timedelta(microseconds=1)
+    payment = Payment(
+        business_id=sale.business_id,
+        sale_id=sale.id,
+        method=data.method,
+        amount=applied,
+        tendered_amount=data.amount,
+        change_given=change,
+        tip_amount=data.tip_amount,
+        refunded_amount=ZERO,
+        status=PaymentStatus.completed,
+        payer_name=data.payer_name,
+        payer_phone=data.payer_phone,
+        reference=data.reference,
+        received_by=principal.user_id,
+        paid_at=now,
+    )
+    session.add(payment)
+    sale.paid_amount += applied
+    sale.tip_amount += data.tip_amount
+    await repository.flush()
+    await audit.record(
+        session,
+        business_id=sale.business_id,
+        action="payment.added",
+        principal=principal,
+        entity_type="sale",
+        entity_id=sale.id,
+        details={
+            "payment_id": str(payment.id),
+            "method": str(data.method),
+            "amount": str(applied),
+            "tendered": str(data.amount),
+            "change": str(change),
+            "tip": str(data.tip_amount),
+        },
+    )
+    if sale.paid_amount == sale.total_amount:
+        await _complete(session, repository, business, sale)
+    return payment
+
+
+async def _complete(
+    session: AsyncSession, repository: SaleRepository, business: Business, sale: Sale
+) -> None:
+    """The sale is paid: take counted stock (all or nothing), then tell the order."""
+    needed: dict[uuid.UUID, int] = await repository.quantities_by_item(sale.id)
+    stocked = await repository.stocked_items(needed.keys())
+    # Lock stock rows in id order so two sales of the same items cannot deadlock.
+    for item_id in sorted(stocked):
+        if not await repository.take_stock(item_id, needed[item_id], business.allow_negative_stock):
+            raise InvalidState(
+                f"{stocked[item_id]} is out of stock",
+                details=[
+                    {
+                        "field": "menu_item_id",
+                        "message": f"{stocked[item_id]} ({item_id}): not enough stock",
+                    }
+                ],
+            )
+    sale.status = SaleStatus.completed
+    sale.completed_at = utcnow()
+    await repository.flush()
+    if sale.order_id is not None:
+        await record_payment(session, sale.business_id, sale.order_id)
