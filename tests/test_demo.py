@@ -27,3 +27,40 @@ async def test_demo_business_loads_and_logs_in(
     assert {loc["type"] for loc in locations["items"]} == {"restaurant", "central_kitchen"}
     users = (await client.get("/api/v1/users", headers=headers)).json()
     assert users["total"] == len(DEMO_USERS)
+
+
+async def test_demo_front_of_house(client: httpx.AsyncClient, database: Database) -> None:
+    await load_demo(database, reset=True)
+    response = await login(client, "manager@bellavista.example", DEMO_PASSWORD, "bella-vista")
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    items = (
+        await client.get("/api/v1/menu/items", headers=headers, params={"page_size": 100})
+    ).json()
+    assert 35 <= items["total"] <= 45
+    stations = {item["station"] for item in items["items"]}
+    assert {"pizza", "pasta", "grill", "bar", None} <= stations
+    retail = [item for item in items["items"] if item["stock"] is not None]
+    assert retail and all(item["station"] is None for item in retail)
+    assert all(item["cost"] is not None and item["margin"] is not None for item in items["items"])
+
+    tables = (await client.get("/api/v1/tables", headers=headers, params={"page_size": 100})).json()
+    assert tables["total"] >= 20
+    occupied = [table for table in tables["items"] if table["status"] == "occupied"]
+    assert {table["table_number"] for table in occupied} == {"D1", "D5", "D9", "B3"}
+    assert all(table["open_order_ids"] for table in occupied)
+
+    customers = (await client.get("/api/v1/customers", headers=headers)).json()
+    assert customers["total"] >= 10
+
+    open_orders = (
+        await client.get(
+            "/api/v1/orders",
+            headers=headers,
+            params=[("status", "pending"), ("status", "preparing"), ("status", "ready")],
+        )
+    ).json()
+    assert open_orders["total"] == 5
+    assert {order["status"] for order in open_orders["items"]} == {"pending", "preparing", "ready"}
+    tickets = (await client.get("/api/v1/kitchen/tickets", headers=headers)).json()
+    assert tickets["total"] >= 4

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from tableside.auth.passwords import hash_password
 from tableside.db.database import Database, enter_system_scope, set_tenant
-from tableside.demo_pos import load_front_of_house
+from tableside.demo_pos import load_front_of_house, load_open_orders
 from tableside.kit.schemas import utcnow
 from tableside.models import (
     Business,
@@ -94,18 +94,25 @@ async def load_demo(database: Database, *, reset: bool = False) -> tuple[Busines
         session.add_all(locations)
         hashed = hash_password(DEMO_PASSWORD)
         verified_at = utcnow()
-        for person in DEMO_USERS:
-            session.add(
-                User(
-                    business_id=business.id,
-                    email=person.email,
-                    full_name=person.full_name,
-                    hashed_password=hashed,
-                    role=person.role,
-                    kitchen_profile=person.kitchen_profile,
-                    email_verified_at=verified_at,
-                )
+        users = {
+            person.email: User(
+                business_id=business.id,
+                email=person.email,
+                full_name=person.full_name,
+                hashed_password=hashed,
+                role=person.role,
+                kitchen_profile=person.kitchen_profile,
+                email_verified_at=verified_at,
             )
+            for person in DEMO_USERS
+        }
+        session.add_all(users.values())
         await session.flush()
         await load_front_of_house(session, business.id, locations)
+        await load_open_orders(
+            session,
+            business.id,
+            server=users["server@bellavista.example"],
+            chef=users["chef@bellavista.example"],
+        )
         return business, True

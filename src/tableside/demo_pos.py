@@ -6,16 +6,20 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.models import (
     Customer,
     DiningTable,
+    KitchenTicket,
     Location,
     LocationType,
     MenuCategory,
     MenuItem,
+    OrderType,
     TableStatus,
+    User,
 )
 
 # (category, [(name, price, cost, station, sku, stock, description)])
@@ -157,3 +161,81 @@ async def load_front_of_house(
             )
         )
     await session.flush()
+
+
+# (table number or None for takeaway, party size, [(sku, quantity, notes)], how far it got)
+DemoOrder = tuple[str | None, int, tuple[tuple[str, int, str | None], ...], str]
+DEMO_OPEN_ORDERS: tuple[DemoOrder, ...] = (
+    ("D1", 4, (("ANT-001", 1, None), ("PIZ-001", 2, "one without basil"), ("PAS-001", 1, None),
+               ("BEV-003", 2, None), ("BEV-006", 1, None)), "preparing"),
+    ("D5", 2, (("ANT-002", 1, None), ("SEC-003", 1, "sauce on the side"), ("BEV-005", 2, None)),
+     "ready"),
+    ("D9", 2, (("PAS-002", 1, None), ("PAS-005", 1, None)), "pending"),
+    ("B3", 3, (("PIZ-003", 1, "extra chilli"), ("PIZ-006", 1, None), ("DOL-001", 3, None)),
+     "sent"),
+    (None, 1, (("PIZ-004", 1, None), ("BEV-007", 2, None)), "sent"),
+)  # fmt: skip
+
+
+async def load_open_orders(
+    session: AsyncSession, business_id: uuid.UUID, server: User, chef: User
+) -> None:
+    """A few orders in progress through the real order and kitchen services, so totals,
+    order numbers, tickets and table statuses are exactly what the API would produce."""
+    from tableside.auth.dependencies import Principal
+    from tableside.kitchen import service as kitchen
+    from tableside.orders import service as orders
+    from tableside.orders import workflow
+    from tableside.orders.schemas import OrderCreate, OrderLineCreate
+    from tableside.tables import service as tables
+    from tableside.tables.schemas import SeatParty
+
+    as_server = Principal(
+        business_id=business_id, role=server.role, kitchen_profile=None, user=server
+    )
+    as_chef = Principal(
+        business_id=business_id, role=chef.role, kitchen_profile=chef.kitchen_profile, user=chef
+    )
+    items = {
+        item.sku: item
+        for item in (
+            await session.execute(select(MenuItem).where(MenuItem.business_id == business_id))
+        ).scalars()
+    }
+    table_rows = (
+        await session.execute(select(DiningTable).where(DiningTable.business_id == business_id))
+    ).scalars()
+    table_ids = {table.table_number: table.id for table in table_rows}
+    for table_number, party_size, lines, stage in DEMO_OPEN_ORDERS:
+        table_id = table_ids[table_number] if table_number else None
+        if table_id is not None:
+            await tables.seat_party(
+                session, as_server, table_id, SeatParty(party_size=party_size, server_id=server.id)
+            )
+        order = await orders.create_order(
+            session,
+            as_server,
+            OrderCreate(
+                order_type=OrderType.dine_in if table_id else OrderType.takeaway,
+                table_id=table_id,
+                items=[
+                    OrderLineCreate(menu_item_id=items[sku].id, quantity=quantity, notes=notes)
+                    for sku, quantity, notes in lines
+                ],
+            ),
+        )
+        if stage == "pending":
+            continue
+        await workflow.send_order(session, as_server, order.id)
+        tickets = (
+            await session.execute(
+                select(KitchenTicket.id).where(
+                    KitchenTicket.business_id == business_id, KitchenTicket.order_id == order.id
+                )
+            )
+        ).scalars()
+        for position, ticket_id in enumerate(tickets):
+            if stage == "ready" or (stage == "preparing" and position == 0):
+                await kitchen.start_ticket(session, as_chef, ticket_id, chef.id)
+            if stage == "ready":
+                await kitchen.ready_ticket(session, as_chef, ticket_id)
