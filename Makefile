@@ -40,3 +40,5 @@ check: test lint typecheck contracts
 
 bench: install
 	$(UV) run --frozen python benchmarks/auth_me.py
+	$(UV) run --frozen python benchmarks/menu_import.py
+	$(UV) run --frozen python benchmarks/orders.py
