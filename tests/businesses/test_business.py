@@ -30,7 +30,7 @@ async def test_get_and_update_business(client: httpx.AsyncClient) -> None:
     assert body["currency"] == "EUR"
     assert body["timezone"] == "Europe/Rome"
     assert body["day_cutoff_hour"] == 4
-    assert body["tax_rate"] == "8.875"
+    assert body["tax_rate"] == 8.875
     audit = await client.get(
         "/api/v1/audit-log", headers=owner.headers, params={"action": "business.updated"}
     )

@@ -35,7 +35,7 @@ async def test_create_get_update_customer(client: httpx.AsyncClient, owner: Acco
     assert created["summary"] == {
         "order_count": 0,
         "completed_order_count": 0,
-        "total_spent": "0.00",
+        "total_spent": 0.00,
         "last_order_at": None,
     }
     assert created["created_at"].endswith("Z")
@@ -274,7 +274,7 @@ async def test_summary_and_order_history(
     assert detail.json()["summary"] == {
         "order_count": 4,
         "completed_order_count": 2,
-        "total_spent": "30.25",
+        "total_spent": 30.25,
         "last_order_at": "2026-03-04T12:00:00Z",
     }
 
@@ -287,7 +287,7 @@ async def test_summary_and_order_history(
     assert newest["order_number"] == latest_number
     assert newest["status"] == "pending"
     assert newest["order_type"] == "dine_in"
-    assert newest["total_amount"] == "5.00"
+    assert newest["total_amount"] == 5.00
     assert newest["completed_at"] is None
     assert body["items"][2]["completed_at"] is not None
     assert set(newest) == {

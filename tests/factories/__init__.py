@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -142,3 +143,8 @@ def token_in(body: str, marker: str) -> str:
     """The token printed after `marker` in an email body (on the same or the next line)."""
     after = body.split(marker, 1)[1].strip()
     return after.split()[0].strip()
+
+
+def money(value: Any) -> Decimal:
+    """A decimal from the API (a JSON number) as an exact Decimal, through its shortest repr."""
+    return Decimal(str(value))

@@ -262,8 +262,3 @@ async def pay(
     return await client.post(
         f"{SALES}/{sale_id}/payments", headers={**account.headers, **(headers or {})}, json=payment
     )
-
-
-def money(value: Any) -> Decimal:
-    """A money field of a response as a Decimal."""
-    return Decimal(str(value))

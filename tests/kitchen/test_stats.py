@@ -165,6 +165,6 @@ async def test_kitchen_and_front_of_house_at_once(
     final = (await client.get(f"{ORDERS}/{order['id']}", headers=owner.headers)).json()
     assert len(final["items"]) == 5
     assert [i["status"] for i in final["items"] if i["id"] == voided_line] == ["voided"]
-    assert final["subtotal"] == "30.00"  # 10 + 5 + 5 + 10, the voided pizza left out
+    assert final["subtotal"] == 30.00  # 10 + 5 + 5 + 10, the voided pizza left out
     oven = (await client.get(f"{TICKETS}/{oven_ticket}", headers=owner.headers)).json()
     assert oven["status"] == "preparing" and len(oven["items"]) == 1

@@ -57,9 +57,9 @@ async def test_csv_import_creates_items_and_categories(
     items = await _all_items(client, owner)
     margherita = items["Margherita"]
     assert margherita["category_name"] == "Pizza"  # matched in any letter case
-    assert margherita["price"] == "11.50"
-    assert margherita["cost"] == "3.20"
-    assert margherita["margin"] == "8.30"
+    assert margherita["price"] == 11.50
+    assert margherita["cost"] == 3.20
+    assert margherita["margin"] == 8.30
     assert margherita["station"] == "kitchen"
     assert margherita["description"] == "Tomato, mozzarella"
     assert items["Diavola"]["cost"] is None
@@ -158,7 +158,7 @@ async def test_import_updates_items_by_sku(client: httpx.AsyncClient, owner: Acc
     }
     updated = (await client.get(f"{MENU}/items/{cola['id']}", headers=owner.headers)).json()
     assert updated["name"] == "Cola 330ml"
-    assert updated["price"] == "2.80"
+    assert updated["price"] == 2.80
     assert updated["cost"] is None  # an empty cell clears
     # Columns the file does not have keep their values.
     assert updated["stock"] == 24
@@ -173,7 +173,7 @@ async def test_import_updates_items_by_sku(client: httpx.AsyncClient, owner: Acc
     )
     assert bulk.json()["results"][0]["status"] == "updated"
     again = (await client.get(f"{MENU}/items/{cola['id']}", headers=owner.headers)).json()
-    assert again["price"] == "3.00"
+    assert again["price"] == 3.00
     assert again["stock"] == 30
     assert again["station"] == "bar"
 
@@ -220,7 +220,7 @@ async def test_dry_run_writes_nothing(client: httpx.AsyncClient, owner: Account)
 
     items = await _all_items(client, owner)
     assert set(items) == {"Espresso"}
-    assert items["Espresso"]["price"] == "2.00"
+    assert items["Espresso"]["price"] == 2.00
     categories = await client.get(
         f"{MENU}/categories", headers=owner.headers, params={"include_inactive": "true"}
     )

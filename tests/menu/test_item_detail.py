@@ -10,7 +10,7 @@ import httpx
 from tableside.db.database import Database
 from tableside.kit.business_time import business_date
 from tableside.models import SaleStatus
-from tests.factories import Account
+from tests.factories import Account, money
 from tests.factories.menu import MENU, create_item, insert_sale
 
 
@@ -89,22 +89,22 @@ async def test_item_detail_sales_30d(
     assert body["id"] == item["id"]
     assert body["name"] == "Tiramisu"
     assert body["stock"] == 8
-    assert body["margin"] == "4.50"
+    assert body["margin"] == 4.50
     sales = body["sales_30d"]
     assert sales["start_date"] == first_day.isoformat()
     assert sales["end_date"] == today.isoformat()
     assert sales["quantity"] == 6
-    assert Decimal(sales["revenue"]) == Decimal("14.00") + Decimal("6.30") + Decimal("21.00")
-    assert Decimal(sales["cost"]) == Decimal("15.00")
-    assert Decimal(sales["gross_margin"]) == Decimal("41.30") - Decimal("15.00")
+    assert money(sales["revenue"]) == Decimal("14.00") + Decimal("6.30") + Decimal("21.00")
+    assert money(sales["cost"]) == Decimal("15.00")
+    assert money(sales["gross_margin"]) == Decimal("41.30") - Decimal("15.00")
     assert sales["order_count"] == 3
-    assert sales["average_daily_quantity"] == "0.20"
+    assert sales["average_daily_quantity"] == 0.20
     assert sales["last_sold_at"] == sold_now.isoformat().replace("+00:00", "Z")
     daily = sales["daily"]
     assert len(daily) == 30
-    assert daily[0] == {"date": first_day.isoformat(), "quantity": 3, "revenue": "21.00"}
-    assert daily[-1] == {"date": today.isoformat(), "quantity": 3, "revenue": "20.30"}
-    assert all(day["quantity"] == 0 and day["revenue"] == "0.00" for day in daily[1:-1])
+    assert daily[0] == {"date": first_day.isoformat(), "quantity": 3, "revenue": 21.00}
+    assert daily[-1] == {"date": today.isoformat(), "quantity": 3, "revenue": 20.30}
+    assert all(day["quantity"] == 0 and day["revenue"] == 0.00 for day in daily[1:-1])
     assert [day["date"] for day in daily] == [
         (first_day + timedelta(days=n)).isoformat() for n in range(30)
     ]
@@ -117,10 +117,10 @@ async def test_item_detail_without_sales_and_without_costs(
     response = await client.get(f"{MENU}/items/{item['id']}/detail", headers=owner.headers)
     sales = response.json()["sales_30d"]
     assert sales["quantity"] == 0
-    assert sales["revenue"] == "0.00"
-    assert sales["cost"] == "0.00"
+    assert sales["revenue"] == 0.00
+    assert sales["cost"] == 0.00
     assert sales["order_count"] == 0
-    assert sales["average_daily_quantity"] == "0.00"
+    assert sales["average_daily_quantity"] == 0.00
     assert sales["last_sold_at"] is None
     assert len(sales["daily"]) == 30
 

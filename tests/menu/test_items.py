@@ -27,10 +27,10 @@ async def test_item_crud_and_margin(client: httpx.AsyncClient, owner: Account) -
         category_id=pizza["id"],
         station="Pizza",
     )
-    assert created["price"] == "12.00"
-    assert created["cost"] == "4.75"
-    assert created["margin"] == "7.25"
-    assert created["margin_percent"] == "60.42"  # 7.25 / 12 = 60.4166…, half up
+    assert created["price"] == 12.00
+    assert created["cost"] == 4.75
+    assert created["margin"] == 7.25
+    assert created["margin_percent"] == 60.42  # 7.25 / 12 = 60.4166…, half up
     assert created["category_id"] == pizza["id"]
     assert created["category_name"] == "Pizza"
     assert created["station"] == "pizza"
@@ -49,7 +49,7 @@ async def test_item_crud_and_margin(client: httpx.AsyncClient, owner: Account) -
     )
     assert patched.status_code == 200, patched.text
     body = patched.json()
-    assert body["price"] == "13.50"
+    assert body["price"] == 13.50
     assert body["cost"] is None
     assert body["margin"] is None
     assert body["margin_percent"] is None
@@ -85,14 +85,14 @@ async def test_item_crud_and_margin(client: httpx.AsyncClient, owner: Account) -
 
 async def test_margin_edge_cases(client: httpx.AsyncClient, owner: Account) -> None:
     free = await create_item(client, owner, "Tap water", "0", cost="0.10")
-    assert free["margin"] == "-0.10"
+    assert free["margin"] == -0.10
     assert free["margin_percent"] is None
     no_cost = await create_item(client, owner, "Special", "9.99")
     assert no_cost["margin"] is None
     third = await create_item(client, owner, "Third", "3.00", cost="2.00")
-    assert third["margin_percent"] == "33.33"
+    assert third["margin_percent"] == 33.33
     half_up = await create_item(client, owner, "Half", "8.00", cost="7.99")
-    assert half_up["margin_percent"] == "0.13"  # 0.125 rounds half up
+    assert half_up["margin_percent"] == 0.13  # 0.125 rounds half up
 
 
 async def test_generated_sku_and_barcode(client: httpx.AsyncClient, owner: Account) -> None:
@@ -272,7 +272,7 @@ async def test_item_of_another_business_is_not_found(
     assert listed.json()["total"] == 0
     still = await client.get(path, headers=stranger.headers)
     assert still.json()["stock"] == 3
-    assert still.json()["price"] == "12.50"
+    assert still.json()["price"] == 12.50
 
 
 async def test_item_roles(client: httpx.AsyncClient, owner: Account) -> None:
@@ -367,7 +367,7 @@ async def test_item_list_search_filters_and_sorting(
     assert await _names(client, owner, search="100%") == []
     assert await _names(client, owner, category_id=pizza["id"]) == ["Diavola", "Margherita"]
     assert await _names(client, owner, station="PIZZA") == ["Diavola", "Margherita"]
-    assert await _names(client, owner, min_price="2.50", max_price="11") == [
+    assert await _names(client, owner, min_price=2.50, max_price="11") == [
         "Cola",
         "Lemonade",
         "Margherita",

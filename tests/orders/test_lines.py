@@ -12,7 +12,7 @@ import pytest
 from tableside.db.database import Database
 from tableside.models import SaleStatus
 from tableside.orders.totals import compute_totals
-from tests.factories import Account, add_user, assert_error
+from tests.factories import Account, add_user, assert_error, money
 from tests.factories.orders import (
     ORDERS,
     create_customer,
@@ -50,9 +50,9 @@ async def test_add_items_while_open(
         ("Spaghetti Carbonara", 1),
         ("Margherita Pizza", 1),
     ]
-    assert body["subtotal"] == "55.96"
-    assert body["tax_amount"] == "4.76"  # 4.7566
-    assert body["total_amount"] == "60.72"
+    assert body["subtotal"] == 55.96
+    assert body["tax_amount"] == 4.76  # 4.7566
+    assert body["total_amount"] == 60.72
 
     # Still possible once sent (preparing) and once ready.
     await send(client, owner, order["id"])
@@ -122,10 +122,10 @@ async def test_concurrent_additions_lose_nothing(
     final = (await client.get(f"{ORDERS}/{order['id']}", headers=owner.headers)).json()
     assert sorted(i["menu_item_id"] for i in final["items"]) == sorted(items)
     expected = compute_totals([Decimal(p) * 2 for p in prices], tax_rate=Decimal("8.875"))
-    assert Decimal(final["subtotal"]) == expected.subtotal
-    assert Decimal(final["tax_amount"]) == expected.tax_amount
-    assert Decimal(final["total_amount"]) == expected.total_amount
-    assert Decimal(final["subtotal"]) == sum(Decimal(i["line_total"]) for i in final["items"])
+    assert money(final["subtotal"]) == expected.subtotal
+    assert money(final["tax_amount"]) == expected.tax_amount
+    assert money(final["total_amount"]) == expected.total_amount
+    assert money(final["subtotal"]) == sum(money(i["line_total"]) for i in final["items"])
     # The response of the last writer already saw every line.
     assert max(len(r.json()["items"]) for r in responses) == 10
 
@@ -142,9 +142,9 @@ async def test_change_an_unsent_line(
     )
     assert response.status_code == 200, response.text
     item = response.json()["items"][0]
-    assert (item["quantity"], item["line_total"], item["modifiers"]) == (3, "38.97", ["no basil"])
+    assert (item["quantity"], item["line_total"], item["modifiers"]) == (3, 38.97, ["no basil"])
     assert item["notes"] == "well done"
-    assert response.json()["total_amount"] == "38.97"
+    assert response.json()["total_amount"] == 38.97
     cleared = await client.patch(path, headers=owner.headers, json={"notes": None})
     assert cleared.json()["items"][0]["notes"] is None
 
@@ -178,7 +178,7 @@ async def test_remove_unsent_and_void_sent_lines(
     assert removed.status_code == 204
     current = (await client.get(f"{ORDERS}/{oid}", headers=cashier.headers)).json()
     assert [i["id"] for i in current["items"]] == [pizza_line]
-    assert current["total_amount"] == "12.99"
+    assert current["total_amount"] == 12.99
 
     sent = await send(client, cashier, oid)
     ticket_id = sent["items"][0]["ticket_id"]
@@ -198,7 +198,7 @@ async def test_remove_unsent_and_void_sent_lines(
     assert item["voided_by"] == manager.user_id
     assert item["void_reason"] == "guest changed their mind"
     assert item["voided_at"] is not None
-    assert current["subtotal"] == "0.00" and current["total_amount"] == "0.00"
+    assert current["subtotal"] == 0.00 and current["total_amount"] == 0.00
     [ticket] = await tickets_of(client, owner, order["order_number"])
     assert ticket["id"] == ticket_id
     assert ticket["status"] == "cancelled"
@@ -229,7 +229,7 @@ async def test_void_one_line_keeps_the_ticket_and_reason_from_query(
     assert response.status_code == 204
     current = (await client.get(f"{ORDERS}/{order['id']}", headers=owner.headers)).json()
     assert current["items"][0]["void_reason"] == "burnt"
-    assert current["total_amount"] == "16.99"
+    assert current["total_amount"] == 16.99
     [ticket] = await tickets_of(client, owner, order["order_number"])
     assert ticket["status"] == "pending"
     assert [i["name"] for i in ticket["items"]] == ["Pasta"]
@@ -267,7 +267,7 @@ async def test_discounts_and_tips(
     manager = await add_user(client, owner, "manager")
     order = await create_order(client, cashier, [line(pizza, 2), line(pasta)])
     path = f"{ORDERS}/{order['id']}"
-    assert order["subtotal"] == "42.97"
+    assert order["subtotal"] == 42.97
 
     for body in ({"discount_percent": "10"}, {"discount_amount": "1.00"}):
         assert_error(await client.patch(path, headers=cashier.headers, json=body), 403, "FORBIDDEN")
@@ -275,32 +275,32 @@ async def test_discounts_and_tips(
     percent = await client.patch(path, headers=manager.headers, json={"discount_percent": "15"})
     assert percent.status_code == 200, percent.text
     body = percent.json()
-    assert (body["discount_percent"], body["discount_amount"]) == ("15.00", "6.45")
-    assert body["tax_amount"] == "3.24"
-    assert body["total_amount"] == "39.76"
+    assert (body["discount_percent"], body["discount_amount"]) == (15.00, 6.45)
+    assert body["tax_amount"] == 3.24
+    assert body["total_amount"] == 39.76
 
     tip = await client.patch(path, headers=cashier.headers, json={"tip_amount": "5.00"})
-    assert tip.json()["tip_amount"] == "5.00"
-    assert tip.json()["total_amount"] == "44.76"
+    assert tip.json()["tip_amount"] == 5.00
+    assert tip.json()["total_amount"] == 44.76
 
     # The percent follows the subtotal when lines change.
     more = await client.post(
         f"{path}/items", headers=cashier.headers, json={"items": [line(pasta)]}
     )
     body = more.json()
-    assert body["subtotal"] == "59.96"
-    assert body["discount_amount"] == "8.99"  # 8.994
-    assert body["tax_amount"] == "4.52"  # 50.97 x 8.875% = 4.5235875
-    assert body["total_amount"] == "60.49"
+    assert body["subtotal"] == 59.96
+    assert body["discount_amount"] == 8.99  # 8.994
+    assert body["tax_amount"] == 4.52  # 50.97 x 8.875% = 4.5235875
+    assert body["total_amount"] == 60.49
 
     fixed = await client.patch(path, headers=manager.headers, json={"discount_amount": "10.00"})
     body = fixed.json()
-    assert (body["discount_percent"], body["discount_amount"]) == (None, "10.00")
-    assert body["tax_amount"] == "4.43"  # 49.96 x 8.875% = 4.43395
-    assert body["total_amount"] == "59.39"
+    assert (body["discount_percent"], body["discount_amount"]) == (None, 10.00)
+    assert body["tax_amount"] == 4.43  # 49.96 x 8.875% = 4.43395
+    assert body["total_amount"] == 59.39
 
     removed = await client.patch(path, headers=manager.headers, json={"discount_percent": None})
-    assert (removed.json()["discount_amount"], removed.json()["discount_percent"]) == ("0.00", None)
+    assert (removed.json()["discount_amount"], removed.json()["discount_percent"]) == (0.00, None)
 
     bad_bodies = [
         ({"discount_amount": "60.00"}, "discount_amount"),
@@ -375,7 +375,7 @@ async def test_lines_and_money_freeze_once_a_sale_exists(
         error = assert_error(await response, 409, "INVALID_STATE")
         assert "paid" in error["message"]
     current = (await client.get(f"{ORDERS}/{oid}", headers=owner.headers)).json()
-    assert current["total_amount"] == "25.98" and len(current["items"]) == 2
+    assert current["total_amount"] == 25.98 and len(current["items"]) == 2
     # Sending what was ordered is still fine while the guest pays.
     assert (await send(client, owner, oid))["status"] == "preparing"
 

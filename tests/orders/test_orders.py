@@ -42,15 +42,15 @@ async def test_create_takeaway_order_with_exact_totals(
     assert order["order_type"] == "takeaway"
     assert order["customer_id"] == customer
     assert order["server_id"] == owner.user_id
-    assert order["tax_rate"] == "8.875"
-    assert order["subtotal"] == "25.98"
-    assert order["tax_amount"] == "2.31"  # 25.98 x 8.875% = 2.305725
-    assert order["discount_amount"] == "0.00"
-    assert order["total_amount"] == "28.29"
+    assert order["tax_rate"] == 8.875
+    assert order["subtotal"] == 25.98
+    assert order["tax_amount"] == 2.31  # 25.98 x 8.875% = 2.305725
+    assert order["discount_amount"] == 0.00
+    assert order["total_amount"] == 28.29
     [item] = order["items"]
     assert item["name"] == "Margherita Pizza"
-    assert item["unit_price"] == "12.99"
-    assert item["line_total"] == "25.98"
+    assert item["unit_price"] == 12.99
+    assert item["line_total"] == 25.98
     assert item["quantity"] == 2
     assert item["station"] == "kitchen"
     assert item["sku"].startswith("SKU-")
@@ -75,8 +75,8 @@ async def test_tax_rate_is_copied_when_the_order_is_created(
         f"{ORDERS}/{order['id']}/items", headers=owner.headers, json={"items": [line(pizza)]}
     )
     assert more.status_code == 201, more.text
-    assert more.json()["tax_rate"] == "10.000"
-    assert more.json()["tax_amount"] == "2.00"
+    assert more.json()["tax_rate"] == 10.000
+    assert more.json()["tax_amount"] == 2.00
 
 
 async def test_menu_price_change_does_not_rewrite_the_order(
@@ -95,8 +95,8 @@ async def test_menu_price_change_does_not_rewrite_the_order(
             update(MenuItem).where(MenuItem.id == uuid.UUID(pizza)).values(price=99)
         )
     fetched = (await client.get(f"{ORDERS}/{order['id']}", headers=owner.headers)).json()
-    assert fetched["items"][0]["unit_price"] == "12.99"
-    assert fetched["total_amount"] == "12.99"
+    assert fetched["items"][0]["unit_price"] == 12.99
+    assert fetched["total_amount"] == 12.99
 
 
 async def test_dine_in_occupies_the_table(
@@ -106,7 +106,7 @@ async def test_dine_in_occupies_the_table(
     order = await create_order(client, owner, order_type="dine_in", table_id=table)
     assert order["table_id"] == table
     assert order["items"] == []
-    assert order["total_amount"] == "0.00"
+    assert order["total_amount"] == 0.00
     assert await table_status(database, owner, table) == TableStatus.occupied
 
 

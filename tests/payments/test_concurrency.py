@@ -87,7 +87,7 @@ async def test_concurrent_payments_cannot_overpay(
         r.text for r in responses
     ]
     final = (await client.get(f"{SALES}/{sale['id']}", headers=owner.headers)).json()
-    assert (final["total_paid"], final["remaining_amount"]) == ("20.00", "10.00")
+    assert (final["total_paid"], final["remaining_amount"]) == (20.00, 10.00)
     assert len(final["payments"]) == 1
 
 
@@ -149,7 +149,7 @@ async def test_idempotent_payment(
     assert len({r.content for r in responses}) == 1
     final = (await client.get(f"{SALES}/{sale['id']}", headers=owner.headers)).json()
     assert len(final["payments"]) == 1
-    assert final["total_paid"] == "4.00"
+    assert final["total_paid"] == 4.00
 
 
 async def _principal(database: Database, account: Account) -> Principal:
@@ -204,7 +204,7 @@ async def test_a_payment_waits_for_the_one_in_progress(
     error = assert_error(await second, 409, "INVALID_STATE")
     assert "remaining balance of 10.00" in error["message"]
     final = (await client.get(f"{SALES}/{sale['id']}", headers=owner.headers)).json()
-    assert (final["total_paid"], len(final["payments"])) == ("20.00", 1)
+    assert (final["total_paid"], len(final["payments"])) == (20.00, 1)
 
 
 async def test_the_last_unit_goes_to_the_sale_that_completes_first(
@@ -231,4 +231,4 @@ async def test_the_last_unit_goes_to_the_sale_that_completes_first(
     assert "out of stock" in error["message"]
     assert await item_stock(database, owner, bottle) == 0
     after = (await client.get(f"{SALES}/{two['id']}", headers=owner.headers)).json()
-    assert (after["status"], after["total_paid"], after["payments"]) == ("pending", "0.00", [])
+    assert (after["status"], after["total_paid"], after["payments"]) == ("pending", 0.00, [])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tableside.db.database import Database
 from tableside.payments.totals import DiscountTooLarge, sale_totals
-from tests.factories import Account
+from tests.factories import Account, money
 from tests.factories.sales import SALES, card, cash, counter_sale, create_item, pay, set_business
 
 CENT = Decimal("0.01")
@@ -125,8 +125,8 @@ async def test_api_totals_match_the_rule(
     expected = sale_totals(
         lines, tax_rate=tax_rate, discount_percent=discount_percent, discount_amount=None
     )
-    subtotal, discount = Decimal(sale["subtotal"]), Decimal(sale["discount_amount"])
-    tax, total = Decimal(sale["tax_amount"]), Decimal(sale["total_amount"])
+    subtotal, discount = money(sale["subtotal"]), money(sale["discount_amount"])
+    tax, total = money(sale["tax_amount"]), money(sale["total_amount"])
     assert (subtotal, discount, tax, total) == (
         expected.subtotal,
         expected.discount_amount,
@@ -134,7 +134,7 @@ async def test_api_totals_match_the_rule(
         expected.total_amount,
     )
     assert total == subtotal - discount + tax
-    assert sum(Decimal(line["net_amount"]) for line in sale["lines"]) == subtotal - discount
+    assert sum(money(line["net_amount"]) for line in sale["lines"]) == subtotal - discount
 
 
 @st.composite
@@ -160,16 +160,16 @@ async def test_split_card_payments_complete_exactly_at_the_last(
     total = Decimal(total_cents) * CENT
     item = await create_item(database, owner, price=total)
     sale = (await counter_sale(client, owner, [(item, 1)])).json()
-    assert Decimal(sale["total_amount"]) == total
+    assert money(sale["total_amount"]) == total
     for position, part in enumerate(parts, start=1):
         response = await pay(client, owner, sale["id"], card(Decimal(part) * CENT))
         assert response.status_code == 201, response.text
         body = response.json()
         last = position == len(parts)
         assert body["status"] == ("completed" if last else "pending")
-    assert Decimal(body["total_paid"]) == total
-    assert Decimal(body["remaining_amount"]) == 0
-    assert sum(Decimal(p["amount"]) for p in body["payments"]) == total
+    assert money(body["total_paid"]) == total
+    assert money(body["remaining_amount"]) == 0
+    assert sum(money(p["amount"]) for p in body["payments"]) == total
 
 
 @API_SETTINGS
@@ -199,14 +199,14 @@ async def test_cash_change_is_what_was_handed_over_beyond_the_balance(
         assert response.status_code == 201, response.text
         body = response.json()
         payment = body["payments"][-1]
-        assert Decimal(payment["tendered_amount"]) == tendered
-        assert Decimal(payment["change_given"]) == max(tendered - remaining, Decimal(0))
-        assert Decimal(payment["amount"]) == min(tendered, remaining)
-        remaining -= Decimal(payment["amount"])
-        assert Decimal(body["remaining_amount"]) == remaining
+        assert money(payment["tendered_amount"]) == tendered
+        assert money(payment["change_given"]) == max(tendered - remaining, Decimal(0))
+        assert money(payment["amount"]) == min(tendered, remaining)
+        remaining -= money(payment["amount"])
+        assert money(body["remaining_amount"]) == remaining
     final = (await client.get(f"{SALES}/{sale['id']}", headers=owner.headers)).json()
     assert final["status"] == "completed"
-    assert Decimal(final["total_paid"]) == total
-    change = sum(Decimal(p["change_given"]) for p in final["payments"])
-    handed = sum(Decimal(p["tendered_amount"]) for p in final["payments"])
-    assert Decimal(final["change_given"]) == change == handed - total
+    assert money(final["total_paid"]) == total
+    change = sum(money(p["change_given"]) for p in final["payments"])
+    handed = sum(money(p["tendered_amount"]) for p in final["payments"])
+    assert money(final["change_given"]) == change == handed - total

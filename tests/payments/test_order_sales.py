@@ -8,7 +8,7 @@ import httpx
 
 from tableside.db.database import Database
 from tableside.models import OrderStatus
-from tests.factories import Account, assert_error
+from tests.factories import Account, assert_error, money
 from tests.factories.sales import (
     SALES,
     card,
@@ -55,13 +55,13 @@ async def test_sale_from_a_ready_order_copies_it_and_completes_it(
     assert sale["customer_id"] == customer
     assert sale["customer_name"] == "Regular Rita"
     assert (sale["subtotal"], sale["discount_amount"], sale["tax_amount"]) == (
-        "56.50",
-        "5.00",
-        "5.15",
+        56.50,
+        5.00,
+        5.15,
     )
     assert (sale["tip_amount"], sale["total_amount"], sale["status"]) == (
-        "3.00",
-        "59.65",
+        3.00,
+        59.65,
         "completed",
     )
     lines = sale["lines"]
@@ -71,13 +71,13 @@ async def test_sale_from_a_ready_order_copies_it_and_completes_it(
     assert (lines[0]["category_id"], lines[0]["category_name"]) == (category, "Mains")
     assert lines[0]["barcode"] == steak.barcode
     assert (lines[0]["unit_price"], lines[0]["unit_cost"], lines[0]["line_total"]) == (
-        "24.00",
-        "9.00",
-        "48.00",
+        24.00,
+        9.00,
+        48.00,
     )
     # The order's discount spread over its lines: 48/56.5 and 8.5/56.5 of 5.00.
-    assert [line["discount_amount"] for line in lines] == ["4.25", "0.75"]
-    assert sum(Decimal(line["net_amount"]) for line in lines) == Decimal("51.50")
+    assert [line["discount_amount"] for line in lines] == [4.25, 0.75]
+    assert sum(money(line["net_amount"]) for line in lines) == Decimal("51.50")
     row = await order_row(database, owner, order.id)
     assert row.paid_at is not None
     assert row.status == OrderStatus.completed
@@ -97,7 +97,7 @@ async def test_order_still_cooking_is_stamped_paid_but_stays_open(
     assert (await order_row(database, owner, order.id)).paid_at is None
     paid = await pay(client, owner, sale["id"], cash("20.00"))
     assert paid.json()["status"] == "completed"
-    assert paid.json()["change_given"] == "8.00"
+    assert paid.json()["change_given"] == 8.00
     row = await order_row(database, owner, order.id)
     assert row.paid_at is not None
     assert row.status == OrderStatus.preparing

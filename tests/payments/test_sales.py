@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
 from tableside.db.database import Database
-from tests.factories import Account, add_user, assert_error
+from tests.factories import Account, add_user, assert_error, money
 from tests.factories.sales import (
     SALES,
     card,
@@ -18,7 +19,6 @@ from tests.factories.sales import (
     create_customer,
     create_item,
     item_stock,
-    money,
     pay,
     set_business,
 )
@@ -60,16 +60,16 @@ async def test_counter_sale_paid_in_one_go(
     assert sale["customer_id"] == customer
     assert sale["customer_name"] == "Ada Guest"
     assert (sale["subtotal"], sale["discount_amount"], sale["tax_amount"]) == (
-        "28.99",
-        "0.00",
-        "2.57",
+        28.99,
+        0.00,
+        2.57,
     )
     assert (sale["total_amount"], sale["total_paid"], sale["remaining_amount"]) == (
-        "31.56",
-        "31.56",
-        "0.00",
+        31.56,
+        31.56,
+        0.00,
     )
-    assert sale["change_given"] == "0.00"
+    assert sale["change_given"] == 0.00
     assert sale["completed_at"] is not None
     first, second = sale["lines"]
     assert first["menu_item_id"] == pizza.id
@@ -78,14 +78,14 @@ async def test_counter_sale_paid_in_one_go(
     assert first["barcode"] == pizza.barcode
     assert first["category_id"] == category
     assert first["category_name"] == "Pizza"
-    assert (first["quantity"], first["unit_price"], first["unit_cost"]) == (2, "12.50", "4.10")
-    assert (first["line_total"], first["net_amount"]) == ("25.00", "25.00")
+    assert (first["quantity"], first["unit_price"], first["unit_cost"]) == (2, 12.50, 4.10)
+    assert (first["line_total"], first["net_amount"]) == (25.00, 25.00)
     assert second["unit_cost"] is None
     [payment] = sale["payments"]
     assert (payment["method"], payment["amount"], payment["tendered_amount"]) == (
         "card",
-        "31.56",
-        "31.56",
+        31.56,
+        31.56,
     )
     assert payment["reference"] == "CC-1"
     assert payment["payer_name"] == "Ada"
@@ -116,8 +116,8 @@ async def test_split_across_three_payments_completes_exactly_at_the_last(
     sale = created.json()
     assert (sale["status"], sale["total_amount"], sale["remaining_amount"]) == (
         "pending",
-        "30.00",
-        "30.00",
+        30.00,
+        30.00,
     )
     steps = [
         (card("10.00", payer_name="Ann"), "pending", "20.00"),
@@ -129,11 +129,11 @@ async def test_split_across_three_payments_completes_exactly_at_the_last(
         response = await pay(client, cashier, sale["id"], payment)
         assert response.status_code == 201, response.text
         body = response.json()
-        assert (body["status"], body["remaining_amount"]) == (status, remaining)
-    assert body["total_paid"] == "30.00"
-    assert body["total_amount"] == "30.00"
-    assert body["tip_amount"] == "3.25"
-    assert [p["amount"] for p in body["payments"]] == ["10.00", "7.50", "12.50"]
+        assert (body["status"], money(body["remaining_amount"])) == (status, Decimal(remaining))
+    assert body["total_paid"] == 30.00
+    assert body["total_amount"] == 30.00
+    assert body["tip_amount"] == 3.25
+    assert [p["amount"] for p in body["payments"]] == [10.00, 7.50, 12.50]
     assert [p["payer_name"] for p in body["payments"]] == ["Ann", None, "Cy"]
     assert await item_stock(database, owner, item) == 2
 
@@ -174,14 +174,14 @@ async def test_cash_overpayment_gives_change(
     assert response.status_code == 201, response.text
     sale = response.json()
     assert sale["status"] == "completed"
-    assert sale["total_amount"] == "21.78"
-    assert sale["total_paid"] == "21.78"
-    assert sale["change_given"] == "28.22"
+    assert sale["total_amount"] == 21.78
+    assert sale["total_paid"] == 21.78
+    assert sale["change_given"] == 28.22
     [payment] = sale["payments"]
     assert (payment["amount"], payment["tendered_amount"], payment["change_given"]) == (
-        "21.78",
-        "50.00",
-        "28.22",
+        21.78,
+        50.00,
+        28.22,
     )
     [audit] = await _audit(client, owner, "payment.added")
     assert audit["details"]["change"] == "28.22"
@@ -259,10 +259,10 @@ async def test_refunds_partial_then_full(
     assert partial.status_code == 201, partial.text
     body = partial.json()
     assert body["status"] == "completed"
-    assert body["total_refunded"] == "20.00"
+    assert body["total_refunded"] == 20.00
     refunded_payment = body["payments"][0]
     assert refunded_payment["status"] == "partially_refunded"
-    assert refunded_payment["refunded_amount"] == "20.00"
+    assert refunded_payment["refunded_amount"] == 20.00
     assert refunded_payment["refunds"][0]["reason"] == "cold pizza"
     assert refunded_payment["refunds"][0]["refunded_by"] == manager.user_id
 
@@ -293,7 +293,7 @@ async def test_refunds_partial_then_full(
     assert last.status_code == 201, last.text
     final = last.json()
     assert final["status"] == "refunded"
-    assert final["total_refunded"] == "100.00"
+    assert final["total_refunded"] == 100.00
     assert final["payments"][1]["id"] == cash_payment["id"]
     assert final["payments"][1]["status"] == "refunded"
     # Refunds do not restock.
@@ -379,8 +379,8 @@ async def test_refund_on_a_pending_sale_reopens_the_balance_then_cancel(
     body = refunded.json()
     assert (body["status"], body["total_paid"], body["remaining_amount"]) == (
         "pending",
-        "0.00",
-        "30.00",
+        0.00,
+        30.00,
     )
     cancelled = await client.post(cancel_url, headers=manager.headers, json={"reason": "left"})
     assert cancelled.status_code == 200, cancelled.text
@@ -416,7 +416,7 @@ async def test_free_sale_completes_at_creation(
     response = await counter_sale(client, owner, [(water, 1)])
     assert response.status_code == 201, response.text
     sale = response.json()
-    assert (sale["status"], sale["total_amount"], sale["payments"]) == ("completed", "0.00", [])
+    assert (sale["status"], sale["total_amount"], sale["payments"]) == ("completed", 0.00, [])
     assert await item_stock(database, owner, water) == 1
 
 
@@ -434,18 +434,18 @@ async def test_discounts(client: httpx.AsyncClient, owner: Account, database: Da
     assert response.status_code == 201, response.text
     sale = response.json()
     assert (sale["discount_amount"], sale["tax_amount"], sale["total_amount"]) == (
-        "1.00",
-        "2.90",
-        "31.90",
+        1.00,
+        2.90,
+        31.90,
     )
-    assert [line["discount_amount"] for line in sale["lines"]] == ["0.33", "0.67"]
-    assert [line["net_amount"] for line in sale["lines"]] == ["9.67", "19.33"]
+    assert [line["discount_amount"] for line in sale["lines"]] == [0.33, 0.67]
+    assert [line["net_amount"] for line in sale["lines"]] == [9.67, 19.33]
     # 15% of 30 = 4.50; tax 10% of 25.50 = 2.55; total 28.05
     pct = (await counter_sale(client, owner, [(a, 1), (b, 1)], discount_percent="15")).json()
     assert (pct["discount_amount"], pct["tax_amount"], pct["total_amount"]) == (
-        "4.50",
-        "2.55",
-        "28.05",
+        4.50,
+        2.55,
+        28.05,
     )
     error = assert_error(
         await counter_sale(client, manager, [(a, 1)], discount_amount="10.01"),
@@ -592,7 +592,7 @@ async def test_other_business_ids(
     assert error["details"][0]["field"] == "customer_id"
     # Their sale is untouched.
     again = await client.get(sale_url, headers=other.headers)
-    assert again.json()["total_paid"] == "2.00"
+    assert again.json()["total_paid"] == 2.00
 
 
 async def test_list_filters_and_search(
@@ -630,7 +630,7 @@ async def test_list_filters_and_search(
     assert await ids(date_to="2000-01-01") == []
     page = (await client.get(SALES, headers=owner.headers, params={"page_size": 2})).json()
     assert (page["total"], page["pages"], page["has_next"]) == (3, 2, True)
-    assert page["items"][0]["total_paid"] == "6.00"
+    assert page["items"][0]["total_paid"] == 6.00
     assert "lines" not in page["items"][0]
     assert_error(
         await client.get(
@@ -679,7 +679,7 @@ async def test_amounts_finer_than_the_currency_are_refused(
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert error["details"][0]["field"] == "payments.0.amount"
     ok = await counter_sale(client, owner, [(item, 1)], [cash("1000")])
-    assert ok.json()["change_given"] == "500.00"
+    assert ok.json()["change_given"] == 500.00
 
 
 async def test_money_in_json_numbers_is_accepted(
@@ -696,4 +696,4 @@ async def test_money_in_json_numbers_is_accepted(
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "completed"
-    assert money(response.json()["total_paid"]) == money("0.30")
+    assert money(response.json()["total_paid"]) == money(0.30)

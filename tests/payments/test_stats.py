@@ -69,46 +69,46 @@ async def test_sales_and_split_statistics(
     assert stats["date_to"] == today.isoformat()
     assert stats["date_from"] == (today - timedelta(days=29)).isoformat()
     # Settled: S1 28.33 + S2 10 + S3 15 + S4 10 + S7 10 + S8 10 = 83.33 over 6 sales.
-    assert stats["total_sales"] == "83.33"
-    assert stats["total_refunded"] == "14.00"
-    assert stats["net_sales"] == "69.33"
+    assert stats["total_sales"] == 83.33
+    assert stats["total_refunded"] == 14.00
+    assert stats["net_sales"] == 69.33
     assert stats["transaction_count"] == 6
-    assert stats["average_order_value"] == "13.89"  # 83.33 / 6 = 13.888...
-    assert stats["total_tips"] == "1.00"
+    assert stats["average_order_value"] == 13.89  # 83.33 / 6 = 13.888...
+    assert stats["total_tips"] == 1.00
     # Net of refunds: card 28.33 + 6 + 5 + (10 - 4) + (10 - 10) + 10 = 55.33.
     assert stats["by_payment_method"] == [
-        {"method": "card", "count": 6, "amount": "55.33"},
-        {"method": "cash", "count": 2, "amount": "9.00"},
-        {"method": "mobile", "count": 1, "amount": "5.00"},
+        {"method": "card", "count": 6, "amount": 55.33},
+        {"method": "cash", "count": 2, "amount": 9.00},
+        {"method": "mobile", "count": 1, "amount": 5.00},
     ]
     assert sum(float(m["amount"]) for m in stats["by_payment_method"]) == 69.33
     assert [
         (t["menu_item_id"], t["name"], t["quantity"], t["revenue"]) for t in stats["top_items"]
     ] == [
-        (b.id, "Bravo", 6, "30.00"),  # S1 1 + S3 3 + S7 2
-        (a.id, "Alpha", 5, "50.00"),  # S1 2 + S2 1 + S4 1 + S8 1
-        (c.id, "Charlie", 1, "3.33"),
+        (b.id, "Bravo", 6, 30.00),  # S1 1 + S3 3 + S7 2
+        (a.id, "Alpha", 5, 50.00),  # S1 2 + S2 1 + S4 1 + S8 1
+        (c.id, "Charlie", 1, 3.33),
     ]
 
     at_pier = (
         await client.get(f"{SALES}/stats", headers=owner.headers, params={"location_id": pier})
     ).json()
-    assert (at_pier["total_sales"], at_pier["transaction_count"]) == ("10.00", 1)
-    assert at_pier["average_order_value"] == "10.00"
+    assert (at_pier["total_sales"], at_pier["transaction_count"]) == (10.00, 1)
+    assert at_pier["average_order_value"] == 10.00
 
     split = (await client.get(f"{SALES}/split/stats", headers=cashier.headers)).json()
     # S2 (2 payments, 10.00) and S3 (3 payments, 15.00): 25.00 over 5 payments.
     assert split["total_split_sales"] == 2
-    assert split["total_amount"] == "25.00"
-    assert split["average_split_amount"] == "5.00"
-    assert split["average_payments_per_sale"] == "2.50"
+    assert split["total_amount"] == 25.00
+    assert split["average_split_amount"] == 5.00
+    assert split["average_payments_per_sale"] == 2.50
 
     tomorrow = (today + timedelta(days=1)).isoformat()
     empty = (
         await client.get(f"{SALES}/stats", headers=owner.headers, params={"date_from": tomorrow})
     ).json()
-    assert (empty["total_sales"], empty["transaction_count"]) == ("0.00", 0)
-    assert (empty["average_order_value"], empty["by_payment_method"]) == ("0.00", [])
+    assert (empty["total_sales"], empty["transaction_count"]) == (0.00, 0)
+    assert (empty["average_order_value"], empty["by_payment_method"]) == (0.00, [])
     assert empty["date_to"] == tomorrow
     empty_split = (
         await client.get(
@@ -118,7 +118,7 @@ async def test_sales_and_split_statistics(
         )
     ).json()
     assert empty_split["total_split_sales"] == 0
-    assert empty_split["average_payments_per_sale"] == "0.00"
+    assert empty_split["average_payments_per_sale"] == 0.00
     assert_error(
         await client.get(
             f"{SALES}/stats",
@@ -140,8 +140,8 @@ async def test_split_stats_count_only_settled_sales(
     assert split["total_split_sales"] == 0
     await pay(client, owner, open_sale["id"], card("3"))
     split = (await client.get(f"{SALES}/split/stats", headers=owner.headers)).json()
-    assert (split["total_split_sales"], split["average_payments_per_sale"]) == (1, "3.00")
-    assert split["average_split_amount"] == "3.00"
+    assert (split["total_split_sales"], split["average_payments_per_sale"]) == (1, 3.00)
+    assert split["average_split_amount"] == 3.00
 
 
 async def test_business_day_follows_the_time_zone_and_cutoff(

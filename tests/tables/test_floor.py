@@ -316,7 +316,7 @@ async def test_table_orders(client: httpx.AsyncClient, owner: Account, database:
     body = response.json()
     assert [item["id"] for item in body["items"]] == [current, takeaway, old]
     assert body["items"][0]["order_number"] == current_number
-    assert body["items"][2]["total_amount"] == "42.00"
+    assert body["items"][2]["total_amount"] == 42.00
 
     by_status = await client.get(url, headers=owner.headers, params={"status": "completed"})
     assert [item["id"] for item in by_status.json()["items"]] == [old]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import EmailStr, Field, model_validator
 
-from tableside.kit.schemas import ResponseSchema, Schema
+from tableside.kit.schemas import DecimalNumber, ResponseSchema, Schema
 from tableside.models import KitchenProfile, Role
 from tableside.users.schemas import FullName, Password, User
 
@@ -79,7 +78,7 @@ class BusinessSummary(ResponseSchema):
     slug: str
     currency: str
     timezone: str
-    tax_rate: Decimal
+    tax_rate: DecimalNumber
     day_cutoff_hour: int
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
-from tableside.kit.schemas import Resource, Schema
+from tableside.kit.schemas import DecimalNumber, Resource, Schema
 from tableside.kit.validators import SLUG_PATTERN, validate_currency, validate_timezone
 from tableside.models import BusinessType, LocationType
 
 TimeZone = Annotated[str, AfterValidator(validate_timezone)]
 Currency = Annotated[str, AfterValidator(validate_currency)]
 TaxRate = Annotated[
-    Decimal,
+    DecimalNumber,
     Field(ge=0, le=100, max_digits=6, decimal_places=3, description="Percent, e.g. 8.875"),
 ]
 CutoffHour = Annotated[
@@ -27,7 +26,7 @@ class Business(Resource):
     name: str
     slug: str
     type: BusinessType
-    tax_rate: Decimal
+    tax_rate: DecimalNumber
     currency: str
     timezone: str
     day_cutoff_hour: int

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, field_validator
 
-from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
 from tableside.models import OrderStatus, OrderType
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -26,7 +25,7 @@ class OrderSummary(ResponseSchema):
     order_number: str
     order_type: OrderType
     status: OrderStatus
-    total_amount: Decimal
+    total_amount: DecimalNumber
     created_at: UtcDatetime
     completed_at: UtcDatetime | None
 
@@ -48,7 +47,7 @@ class CustomerSummary(ResponseSchema):
 
     order_count: int = Field(description="Orders of any status")
     completed_order_count: int
-    total_spent: Decimal = Field(description="Sum of the totals of completed orders")
+    total_spent: DecimalNumber = Field(description="Sum of the totals of completed orders")
     last_order_at: UtcDatetime | None
 
 

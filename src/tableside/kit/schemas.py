@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
@@ -17,6 +18,20 @@ def _utc_iso(value: datetime) -> str:
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(_utc_iso, return_type=str, when_used="json")]
+
+
+def _json_number(value: Decimal) -> float:
+    """Exact decimals leave as JSON numbers (API.md). Amounts are NUMERIC(12, 2) or narrower,
+    well inside the 15 significant digits a double carries, so the shortest float repr prints
+    the same digits: 28.19 stays 28.19 (a trailing zero is dropped: 28.10 prints 28.1)."""
+    return float(value)
+
+
+# Money, rates and quantities: `Decimal` in code, a JSON number on the wire. Input accepts a
+# JSON number or a numeric string; either is parsed exactly (never through binary floats).
+DecimalNumber = Annotated[
+    Decimal, PlainSerializer(_json_number, return_type=float, when_used="json")
+]
 
 
 class Schema(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from tableside.kit.money import CENT, HUNDRED
-from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
 
 MAX_IMPORT_ROWS = 10_000
 DEFAULT_STATION = "kitchen"
@@ -26,7 +26,7 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 BARCODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
-def _cents(value: Decimal) -> Decimal:
+def _cents(value: DecimalNumber) -> DecimalNumber:
     """Every amount is stored with two places: `12.5` and `12.50` are the same price (and a
     negative zero becomes zero)."""
     return (value + 0).quantize(CENT)
@@ -37,7 +37,7 @@ def _lower_stripped(value: Any) -> Any:
 
 
 Money = Annotated[
-    Decimal,
+    DecimalNumber,
     Field(ge=0, max_digits=12, decimal_places=2, description="At most two decimal places"),
     AfterValidator(_cents),
 ]
@@ -108,8 +108,8 @@ class CategoryUpdate(Schema):
 class Item(Resource):
     name: str
     description: str | None
-    price: Decimal
-    cost: Decimal | None
+    price: DecimalNumber
+    cost: DecimalNumber | None
     category_id: uuid.UUID | None
     category_name: str | None = None
     sku: str
@@ -120,13 +120,13 @@ class Item(Resource):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def margin(self) -> Decimal | None:
+    def margin(self) -> DecimalNumber | None:
         """Price minus cost; null without a cost."""
         return None if self.cost is None else self.price - self.cost
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def margin_percent(self) -> Decimal | None:
+    def margin_percent(self) -> DecimalNumber | None:
         """Margin as a percent of the price, half up to two places; null without a cost or
         when the price is zero."""
         if self.cost is None or self.price == 0:
@@ -196,18 +196,20 @@ class StockUpdate(Schema):
 class DailySales(ResponseSchema):
     date: date
     quantity: int
-    revenue: Decimal
+    revenue: DecimalNumber
 
 
 class Sales30d(ResponseSchema):
     start_date: date = Field(description="First business day of the window")
     end_date: date = Field(description="Today's business day in the business's time zone")
     quantity: int
-    revenue: Decimal = Field(description="Sum of the lines' net amounts (after discounts)")
-    cost: Decimal | None = Field(description="Sum of unit cost times quantity; null if never known")
-    gross_margin: Decimal | None
+    revenue: DecimalNumber = Field(description="Sum of the lines' net amounts (after discounts)")
+    cost: DecimalNumber | None = Field(
+        description="Sum of unit cost times quantity; null if never known"
+    )
+    gross_margin: DecimalNumber | None
     order_count: int = Field(description="Distinct completed sales with the item")
-    average_daily_quantity: Decimal
+    average_daily_quantity: DecimalNumber
     last_sold_at: UtcDatetime | None = Field(
         description="Latest completed sale of the item, also before the window"
     )

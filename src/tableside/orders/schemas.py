@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field
 
-from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
 from tableside.models import OrderItemStatus, OrderStatus, OrderType, TicketPriority
 
 Quantity = Annotated[int, Field(ge=1, le=999, description="1 to 999")]
@@ -20,9 +19,9 @@ Modifiers = Annotated[
     list[Modifier],
     Field(max_length=30, description="Free-text modifiers, e.g. 'no onions', 'extra cheese'"),
 ]
-MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=12, description="Amount, e.g. 5.00")]
+MoneyIn = Annotated[DecimalNumber, Field(ge=0, max_digits=12, description="Amount, e.g. 5.00")]
 Percent = Annotated[
-    Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, description="Percent, 0-100")
+    DecimalNumber, Field(ge=0, le=100, max_digits=5, decimal_places=2, description="Percent, 0-100")
 ]
 
 
@@ -97,8 +96,8 @@ class OrderLine(ResponseSchema):
     sku: str | None
     station: str | None
     quantity: int
-    unit_price: Decimal
-    line_total: Decimal
+    unit_price: DecimalNumber
+    line_total: DecimalNumber
     notes: str | None
     modifiers: list[str]
     status: OrderItemStatus
@@ -120,13 +119,13 @@ class OrderSummary(Resource):
     server_id: uuid.UUID | None
     location_id: uuid.UUID | None
     notes: str | None
-    tax_rate: Decimal
-    subtotal: Decimal
-    discount_amount: Decimal
-    discount_percent: Decimal | None
-    tax_amount: Decimal
-    tip_amount: Decimal
-    total_amount: Decimal
+    tax_rate: DecimalNumber
+    subtotal: DecimalNumber
+    discount_amount: DecimalNumber
+    discount_percent: DecimalNumber | None
+    tax_amount: DecimalNumber
+    tip_amount: DecimalNumber
+    total_amount: DecimalNumber
     sent_at: UtcDatetime | None
     ready_at: UtcDatetime | None
     paid_at: UtcDatetime | None

@@ -1,6 +1,6 @@
 """Sale, payment and refund models of the API.
 
-Money is `Decimal` and goes out as a string with the minor unit's precision ("12.50"). Prices
+Money is `DecimalNumber` and goes out as a string with the minor unit's precision ("12.50"). Prices
 and costs never come from clients: a counter sale names menu items and quantities only.
 """
 
@@ -13,12 +13,12 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
 from tableside.models import PaymentMethod, PaymentStatus, SaleSource, SaleStatus
 
-Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
-NonNegativeAmount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Amount = Annotated[DecimalNumber, Field(gt=0, max_digits=12, decimal_places=2)]
+NonNegativeAmount = Annotated[DecimalNumber, Field(ge=0, max_digits=12, decimal_places=2)]
+Percent = Annotated[DecimalNumber, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Name = Annotated[str, Field(max_length=200)]
 Phone = Annotated[str, Field(max_length=40)]
 Reference = Annotated[str, Field(max_length=120)]
@@ -90,18 +90,18 @@ class SaleCancel(Schema):
 
 class Refund(Resource):
     payment_id: uuid.UUID
-    amount: Decimal
+    amount: DecimalNumber
     reason: str
     refunded_by: uuid.UUID | None
 
 
 class Payment(Resource):
     method: PaymentMethod
-    amount: Decimal = Field(description="What this payment settled of the sale")
-    tendered_amount: Decimal = Field(description="What was handed over")
-    change_given: Decimal
-    tip_amount: Decimal
-    refunded_amount: Decimal
+    amount: DecimalNumber = Field(description="What this payment settled of the sale")
+    tendered_amount: DecimalNumber = Field(description="What was handed over")
+    change_given: DecimalNumber
+    tip_amount: DecimalNumber
+    refunded_amount: DecimalNumber
     status: PaymentStatus
     payer_name: str | None
     payer_phone: str | None
@@ -122,11 +122,11 @@ class SaleLine(ResponseSchema):
     category_id: uuid.UUID | None
     category_name: str | None
     quantity: int
-    unit_price: Decimal
-    unit_cost: Decimal | None
-    line_total: Decimal
-    discount_amount: Decimal = Field(description="The line's share of the sale's discount")
-    net_amount: Decimal = Field(description="line_total - discount_amount")
+    unit_price: DecimalNumber
+    unit_cost: DecimalNumber | None
+    line_total: DecimalNumber
+    discount_amount: DecimalNumber = Field(description="The line's share of the sale's discount")
+    net_amount: DecimalNumber = Field(description="line_total - discount_amount")
     notes: str | None
 
 
@@ -144,14 +144,14 @@ class SaleSummary(Resource):
     customer_email: str | None
     customer_phone: str | None
     notes: str | None
-    subtotal: Decimal
-    discount_amount: Decimal
-    tax_amount: Decimal
-    tip_amount: Decimal = Field(description="Tips given with payments; not part of the total")
-    total_amount: Decimal
-    total_paid: Decimal = Field(description="What the payments settled so far")
-    total_refunded: Decimal = Field(description="Given back after the sale completed")
-    remaining_amount: Decimal = Field(description="Still owed; 0 once completed")
+    subtotal: DecimalNumber
+    discount_amount: DecimalNumber
+    tax_amount: DecimalNumber
+    tip_amount: DecimalNumber = Field(description="Tips given with payments; not part of the total")
+    total_amount: DecimalNumber
+    total_paid: DecimalNumber = Field(description="What the payments settled so far")
+    total_refunded: DecimalNumber = Field(description="Given back after the sale completed")
+    remaining_amount: DecimalNumber = Field(description="Still owed; 0 once completed")
     sold_at: UtcDatetime
     business_date: date
     completed_at: UtcDatetime | None
@@ -161,7 +161,7 @@ class SaleSummary(Resource):
 class SaleDetail(SaleSummary):
     """A sale with its lines and its payments (each with its refunds)."""
 
-    change_given: Decimal = Field(description="Cash change returned, over all payments")
+    change_given: DecimalNumber = Field(description="Cash change returned, over all payments")
     lines: list[SaleLine]
     payments: list[Payment]
 
@@ -169,25 +169,25 @@ class SaleDetail(SaleSummary):
 class PaymentMethodStats(ResponseSchema):
     method: PaymentMethod
     count: int
-    amount: Decimal = Field(description="Settled by this method, net of refunds")
+    amount: DecimalNumber = Field(description="Settled by this method, net of refunds")
 
 
 class TopItem(ResponseSchema):
     menu_item_id: uuid.UUID
     name: str
     quantity: int
-    revenue: Decimal = Field(description="Sum of the lines' net amounts (after discount)")
+    revenue: DecimalNumber = Field(description="Sum of the lines' net amounts (after discount)")
 
 
 class SaleStats(ResponseSchema):
     date_from: date
     date_to: date
-    total_sales: Decimal
-    total_refunded: Decimal
-    net_sales: Decimal
+    total_sales: DecimalNumber
+    total_refunded: DecimalNumber
+    net_sales: DecimalNumber
     transaction_count: int
-    average_order_value: Decimal
-    total_tips: Decimal
+    average_order_value: DecimalNumber
+    total_tips: DecimalNumber
     by_payment_method: list[PaymentMethodStats]
     top_items: list[TopItem]
 
@@ -196,6 +196,6 @@ class SplitStats(ResponseSchema):
     date_from: date
     date_to: date
     total_split_sales: int = Field(description="Completed sales paid with two or more payments")
-    total_amount: Decimal
-    average_split_amount: Decimal = Field(description="Average payment in those sales")
-    average_payments_per_sale: Decimal
+    total_amount: DecimalNumber
+    average_split_amount: DecimalNumber = Field(description="Average payment in those sales")
+    average_payments_per_sale: DecimalNumber

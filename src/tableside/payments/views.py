@@ -6,7 +6,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.auth.dependencies import Principal
 from tableside.errors import NotFound
 from tableside.kit.pagination import ListParams
+from tableside.kit.schemas import DecimalNumber
 from tableside.models import Payment, Refund, Sale, SaleStatus
 from tableside.payments import schemas
 from tableside.payments.checks import ZERO, invalid
 from tableside.payments.repository import SaleRepository
 
 
-def remaining_of(sale: Sale) -> Decimal:
+def remaining_of(sale: Sale) -> DecimalNumber:
     """What is still owed: the balance of a pending sale, nothing once it is closed."""
     if sale.status != SaleStatus.pending:
         return ZERO
