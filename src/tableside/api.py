@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tableside.analytics.router import router as analytics_router
 from tableside.api_keys.router import router as api_keys_router
 from tableside.audit.router import router as audit_router
 from tableside.auth.router import router as auth_router
@@ -11,6 +12,7 @@ from tableside.businesses.router import router as businesses_router
 from tableside.customers.router import router as customers_router
 from tableside.jobs.router import router as jobs_router
 from tableside.kitchen.router import router as kitchen_router
+from tableside.ledger.router import router as ledger_router
 from tableside.menu.router import router as menu_router
 from tableside.orders.router import router as orders_router
 from tableside.payments.router import router as payments_router
@@ -31,4 +33,8 @@ api_router.include_router(customers_router)
 api_router.include_router(tables_router)
 api_router.include_router(orders_router)
 api_router.include_router(kitchen_router)
+# The ledger's fixed paths (/sales/aggregate, /sales/bulk, ...) before the sales router's
+# /sales/{sale_id}.
+api_router.include_router(ledger_router)
 api_router.include_router(payments_router)
+api_router.include_router(analytics_router)

@@ -7,6 +7,14 @@ from tableside.models.customer import Customer
 from tableside.models.idempotency import IdempotencyRecord
 from tableside.models.job import Job, JobStatus
 from tableside.models.kitchen import KitchenTicket, TicketPriority, TicketStatus
+from tableside.models.ledger import (
+    NO_KEY,
+    DailyItemRollup,
+    DailySignal,
+    HourlyRollup,
+    LedgerBatch,
+    LedgerLine,
+)
 from tableside.models.menu import MenuCategory, MenuItem
 from tableside.models.order import (
     Order,
@@ -30,6 +38,7 @@ from tableside.models.table import DiningTable, TableStatus
 from tableside.models.user import Invitation, KitchenProfile, Role, User
 
 __all__ = [
+    "NO_KEY",
     "ActionToken",
     "ActionTokenPurpose",
     "ApiKey",
@@ -38,13 +47,18 @@ __all__ = [
     "Business",
     "BusinessType",
     "Customer",
+    "DailyItemRollup",
+    "DailySignal",
     "DiningTable",
+    "HourlyRollup",
     "IdempotencyRecord",
     "Invitation",
     "Job",
     "JobStatus",
     "KitchenProfile",
     "KitchenTicket",
+    "LedgerBatch",
+    "LedgerLine",
     "Location",
     "LocationType",
     "MenuCategory",

@@ -1,0 +1,149 @@
+"""The sales ledger: one row per sold (or refunded) line, whatever its origin, and the rollups
+every query reads. Rollups are derived data, kept exact in the same transaction as the lines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tableside.db.base import Base, TenantModel
+from tableside.models.business import enum_column
+from tableside.models.sale import SaleSource
+
+QUANTITY = Numeric(14, 3)
+AMOUNT = Numeric(14, 2)
+# Rollup keys cannot be NULL; "no location" and "no item" (a daily revenue import) use this.
+NO_KEY = uuid.UUID(int=0)
+
+
+class LedgerBatch(TenantModel):
+    """One ingestion (a bulk request, a CSV upload, a CLI import): what makes re-sending the
+    same batch id or the same file a no-op."""
+
+    __tablename__ = "ledger_batches"
+    __table_args__ = (
+        UniqueConstraint("business_id", "source", "external_id"),
+        UniqueConstraint("business_id", "content_hash"),
+    )
+
+    source: Mapped[SaleSource] = mapped_column(enum_column(SaleSource, "sale_source"))
+    kind: Mapped[str] = mapped_column(String(40))  # bulk, csv_daily, csv_lines, cli
+    external_id: Mapped[str | None] = mapped_column(String(200))  # the client's batch_id
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of an uploaded file
+    filename: Mapped[str | None] = mapped_column(String(300))
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    first_date: Mapped[date | None] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class LedgerLine(Base):
+    """A sale line as the forecasting, inventory and labor engines see it.
+
+    `business_date` and `hour_start` (the UTC instant at which the sale's local hour began)
+    are fixed when the line is written, in the business's (or location's) time zone and
+    day-cutoff. `transactions` is 1 on one line of each sale and 0 on the others, so a sum
+    counts sales; refunds write negative quantity and amount with 0 transactions.
+    """
+
+    __tablename__ = "sales_ledger"
+    __table_args__ = (
+        Index("ix_sales_ledger_business_id_sold_at_id", "business_id", "sold_at", "id"),
+    )
+
+    # A bigint identity keeps the table lean for bulk COPY and gives cursors a total order.
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    location_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    business_date: Mapped[date] = mapped_column(Date)
+    sold_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hour_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
+    menu_item_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    category_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    net_amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    cost: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    covers: Mapped[int] = mapped_column(Integer, default=0)
+    transactions: Mapped[int] = mapped_column(SmallInteger, default=0)
+    source: Mapped[SaleSource] = mapped_column(enum_column(SaleSource, "sale_source"))
+    sale_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    server_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class DailyItemRollup(Base):
+    """Per business date, location and item: what was sold. `line_count` counts the sales
+    that contained the item (net of refunded sales' lines, which count -0)."""
+
+    __tablename__ = "sales_daily_item_rollups"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    item_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    category_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal("0"))
+    net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    line_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HourlyRollup(Base):
+    """Per local hour (keyed by its UTC start, so a repeated hour on a fall-back day stays
+    two rows) and location: revenue, units, sales and covers."""
+
+    __tablename__ = "sales_hourly_rollups"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    location_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal("0"))
+    net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
+    transactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    covers: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DailySignal(TenantModel):
+    """Per business date and location, what a daily import said besides sales: marketing
+    spend and whether it was a holiday (forecasting features)."""
+
+    __tablename__ = "sales_daily_signals"
+    __table_args__ = (UniqueConstraint("business_id", "location_key", "business_date"),)
+
+    location_key: Mapped[uuid.UUID] = mapped_column(Uuid)
+    business_date: Mapped[date] = mapped_column(Date)
+    marketing_spend: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    is_holiday: Mapped[bool | None] = mapped_column(Boolean)
+    product_category: Mapped[str | None] = mapped_column(String(120))
