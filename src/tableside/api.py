@@ -12,6 +12,7 @@ from tableside.businesses.router import router as businesses_router
 from tableside.customers.router import router as customers_router
 from tableside.jobs.router import router as jobs_router
 from tableside.kitchen.router import router as kitchen_router
+from tableside.ledger.import_router import router as ledger_import_router
 from tableside.ledger.router import router as ledger_router
 from tableside.menu.router import router as menu_router
 from tableside.orders.router import router as orders_router
@@ -36,5 +37,6 @@ api_router.include_router(kitchen_router)
 # The ledger's fixed paths (/sales/aggregate, /sales/bulk, ...) before the sales router's
 # /sales/{sale_id}.
 api_router.include_router(ledger_router)
+api_router.include_router(ledger_import_router)
 api_router.include_router(payments_router)
 api_router.include_router(analytics_router)
