@@ -13,7 +13,7 @@ from tests.factories import login
 async def test_demo_business_loads_and_logs_in(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    business, created = await load_demo(database, reset=True)
+    business, created = await load_demo(database, reset=True, history_days=28)
     assert created
     again, created_again = await load_demo(database)
     assert not created_again and again.id == business.id
@@ -30,7 +30,7 @@ async def test_demo_business_loads_and_logs_in(
 
 
 async def test_demo_front_of_house(client: httpx.AsyncClient, database: Database) -> None:
-    await load_demo(database, reset=True)
+    await load_demo(database, reset=True, history_days=14)
     response = await login(client, "manager@bellavista.example", DEMO_PASSWORD, "bella-vista")
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -64,3 +64,15 @@ async def test_demo_front_of_house(client: httpx.AsyncClient, database: Database
     assert {order["status"] for order in open_orders["items"]} == {"pending", "preparing", "ready"}
     tickets = (await client.get("/api/v1/kitchen/tickets", headers=headers)).json()
     assert tickets["total"] >= 4
+
+    # Sales history ends yesterday at both restaurants, and the analytics read it.
+    history = (
+        await client.get(
+            "/api/v1/sales/aggregate",
+            headers=headers,
+            params={"granularity": "day", "group_by": "location"},
+        )
+    ).json()
+    assert history["total_revenue"] > 0 and history["transaction_count"] > 0
+    by_location = {point["group"]["name"] for point in history["time_series"] if point["revenue"]}
+    assert by_location == {"Bella Vista Downtown", "Bella Vista Brooklyn"}

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.passwords import hash_password
 from tableside.db.database import Database, enter_system_scope, set_tenant
+from tableside.demo_history import load_sales_history
 from tableside.demo_pos import load_front_of_house, load_open_orders
 from tableside.kit.schemas import utcnow
 from tableside.models import (
     Business,
     BusinessType,
+    Customer,
     KitchenProfile,
     Location,
     LocationType,
+    MenuItem,
     Role,
     User,
 )
 
 DEMO_SLUG = "bella-vista"
+HISTORY_DAYS = 730
 DEMO_PASSWORD = "Demo1234!"
 
 
@@ -58,10 +64,13 @@ DEMO_LOCATIONS = (
 )
 
 
-async def load_demo(database: Database, *, reset: bool = False) -> tuple[Business, bool]:
+async def load_demo(
+    database: Database, *, reset: bool = False, history_days: int = HISTORY_DAYS
+) -> tuple[Business, bool]:
     """Create the demo business unless it exists; with `reset`, drop and recreate it.
 
-    Returns the business and whether it was created now.
+    Returns the business and whether it was created now. `history_days` of sales history
+    (built from real restaurant data, see `demo_history`) end yesterday.
     """
     async with database.session() as session:
         await enter_system_scope(session)
@@ -109,6 +118,7 @@ async def load_demo(database: Database, *, reset: bool = False) -> tuple[Busines
         session.add_all(users.values())
         await session.flush()
         await load_front_of_house(session, business.id, locations)
+        await _load_history(session, business.id, locations, users, history_days)
         await load_open_orders(
             session,
             business.id,
@@ -116,3 +126,34 @@ async def load_demo(database: Database, *, reset: bool = False) -> tuple[Busines
             chef=users["chef@bellavista.example"],
         )
         return business, True
+
+
+async def _load_history(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    locations: list[Location],
+    users: dict[str, User],
+    days: int,
+) -> None:
+    """Two years of sales at both restaurants, served by the demo's server and manager and
+    now and then by a known customer."""
+    items = (
+        await session.execute(select(MenuItem).where(MenuItem.business_id == business_id))
+    ).scalars()
+    customers = (
+        await session.execute(
+            select(Customer.id).where(Customer.business_id == business_id).order_by(Customer.name)
+        )
+    ).scalars()
+    await load_sales_history(
+        session,
+        business_id,
+        locations,
+        list(items),
+        days=days,
+        server_ids=[
+            users["server@bellavista.example"].id,
+            users["manager@bellavista.example"].id,
+        ],
+        customer_ids=list(customers),
+    )

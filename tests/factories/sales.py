@@ -20,6 +20,10 @@ from tableside.db.database import Database, set_tenant
 from tableside.kit.money import percent_of
 from tableside.models import (
     Customer,
+    DailyItemRollup,
+    DiningTable,
+    HourlyRollup,
+    LedgerLine,
     MenuCategory,
     MenuItem,
     Order,
@@ -27,6 +31,7 @@ from tableside.models import (
     OrderItemStatus,
     OrderStatus,
     OrderType,
+    TableStatus,
 )
 from tests.factories import Account
 
@@ -152,6 +157,9 @@ async def create_order(
     voided: list[tuple[Item, int]] | None = None,
     customer_id: str | None = None,
     notes: list[str] | None = None,
+    order_type: OrderType = OrderType.takeaway,
+    table_id: str | None = None,
+    server_id: str | None = None,
 ) -> OrderRef:
     """An order with its items and consistent totals (voided lines count for nothing)."""
     business_id = uuid.UUID(account.business_id)
@@ -165,8 +173,10 @@ async def create_order(
         order_number=f"T-{sequence}",
         business_date=date(2026, 1, 15),
         sequence_number=sequence,
-        order_type=OrderType.takeaway,
+        order_type=order_type,
         status=status,
+        table_id=uuid.UUID(table_id) if table_id else None,
+        server_id=uuid.UUID(server_id) if server_id else None,
         customer_id=uuid.UUID(customer_id) if customer_id else None,
         tax_rate=Decimal(tax_rate),
         subtotal=subtotal,
@@ -262,3 +272,152 @@ async def pay(
     return await client.post(
         f"{SALES}/{sale_id}/payments", headers={**account.headers, **(headers or {})}, json=payment
     )
+
+
+async def create_seated_table(
+    database: Database, account: Account, *, party_size: int, server_id: str | None = None
+) -> str:
+    """An occupied table with a party seated at it (the tables API is another domain)."""
+    business_id = uuid.UUID(account.business_id)
+    table = DiningTable(
+        business_id=business_id,
+        table_number=f"T{_uid()[:6]}",
+        capacity=max(party_size, 4),
+        status=TableStatus.occupied,
+        party_size=party_size,
+        server_id=uuid.UUID(server_id) if server_id else None,
+        seated_at=datetime.now(UTC),
+    )
+    async with database.session() as session:
+        await set_tenant(session, business_id)
+        session.add(table)
+        await session.flush()
+    return str(table.id)
+
+
+async def table_party_size(database: Database, account: Account, table_id: str) -> int | None:
+    from sqlalchemy import select
+
+    business_id = uuid.UUID(account.business_id)
+    async with database.session() as session:
+        await set_tenant(session, business_id)
+        stmt = select(DiningTable.party_size).where(DiningTable.id == uuid.UUID(table_id))
+        size: int | None = (await session.execute(stmt)).scalar_one()
+        return size
+
+
+# The sales ledger, read straight from its tables in the business's own scope. -----------------
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One `sales_ledger` row, detached from its session."""
+
+    sale_id: uuid.UUID | None
+    source: str
+    sold_at: datetime
+    business_date: date
+    local_hour: int
+    location_id: uuid.UUID | None
+    menu_item_id: uuid.UUID | None
+    category_id: uuid.UUID | None
+    quantity: Decimal
+    net_amount: Decimal
+    cost: Decimal | None
+    covers: int
+    transactions: int
+    server_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A business's ledger lines (in the order written) and its rollup rows."""
+
+    lines: list[LedgerRow]
+    daily: list[DailyItemRollup]
+    hourly: list[HourlyRollup]
+
+    def of_sale(self, sale_id: str) -> list[LedgerRow]:
+        return [line for line in self.lines if line.sale_id == uuid.UUID(sale_id)]
+
+    def day(self, business_date: date, item_id: str) -> DailyItemRollup:
+        """The daily rollup row of one item on one business day (no location)."""
+        (row,) = [
+            r
+            for r in self.daily
+            if r.business_date == business_date and r.item_key == uuid.UUID(item_id)
+        ]
+        return row
+
+
+def net_of(lines: list[LedgerRow]) -> Decimal:
+    return sum((line.net_amount for line in lines), Decimal("0"))
+
+
+async def read_ledger(database: Database, account: Account) -> Ledger:
+    """Everything the ledger holds for the account's business."""
+    from sqlalchemy import select
+
+    business_id = uuid.UUID(account.business_id)
+    async with database.session() as session:
+        await set_tenant(session, business_id)
+        lines = (await session.execute(select(LedgerLine).order_by(LedgerLine.id))).scalars()
+        rows = [
+            LedgerRow(
+                sale_id=line.sale_id,
+                source=str(line.source),
+                sold_at=line.sold_at,
+                business_date=line.business_date,
+                local_hour=line.local_hour,
+                location_id=line.location_id,
+                menu_item_id=line.menu_item_id,
+                category_id=line.category_id,
+                quantity=line.quantity,
+                net_amount=line.net_amount,
+                cost=line.cost,
+                covers=line.covers,
+                transactions=line.transactions,
+                server_id=line.server_id,
+                customer_id=line.customer_id,
+            )
+            for line in lines
+        ]
+        daily = list((await session.execute(select(DailyItemRollup))).scalars())
+        hourly = list((await session.execute(select(HourlyRollup))).scalars())
+        for row in [*daily, *hourly]:
+            session.expunge(row)
+    return Ledger(rows, daily, hourly)
+
+
+async def external_sale(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    lines: list[tuple[Item, int, str]],
+    *,
+    source: str = "webhook",
+    by_sku: bool = False,
+    **extra: Any,
+) -> httpx.Response:
+    """POST /sales of a sale another system made: `(item, quantity, unit_price)` lines."""
+    key = "sku" if by_sku else "menu_item_id"
+    body: dict[str, Any] = {
+        "source": source,
+        "items": [
+            {key: item.sku if by_sku else item.id, "quantity": qty, "unit_price": price}
+            for item, qty, price in lines
+        ],
+        **extra,
+    }
+    return await client.post(SALES, headers=headers, json=body)
+
+
+async def api_key_headers(client: httpx.AsyncClient, owner: Account, role: str) -> dict[str, str]:
+    """Headers of a new API key of `role` in the owner's business."""
+    response = await client.post(
+        "/api/v1/api-keys",
+        headers=owner.headers,
+        json={"name": f"Other POS {_uid()}", "role": role},
+    )
+    assert response.status_code == 201, response.text
+    return {"X-API-Key": response.json()["key"]}

@@ -2,6 +2,104 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+
+from tableside.auth.dependencies import Principal, require
+from tableside.auth.permissions import Action, Area
+from tableside.db.session import SessionDep
+from tableside.jobs.schemas import JobAccepted, accepted
+from tableside.ledger import ingest
+from tableside.ledger.csv_format import UploadSource
+from tableside.ledger.import_schemas import MAX_BULK_LINES, BulkSalesRequest, SalesImportReport
 
 router = APIRouter(prefix="/sales", tags=["sales ledger"])
+
+Importer = Annotated[Principal, Depends(require(Area.analytics, Action.write))]
+
+_DUPLICATE = {
+    "model": SalesImportReport,
+    "description": "Already imported (same batch id or same file): nothing was added",
+}
+
+
+@router.post(
+    "/bulk",
+    response_model=SalesImportReport,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: _DUPLICATE},
+    summary=f"Record up to {MAX_BULK_LINES:,} sale lines that happened elsewhere",
+)
+async def bulk_sales(
+    body: BulkSalesRequest,
+    principal: Importer,
+    session: SessionDep,
+    response: Response,
+    skip_invalid: Annotated[
+        bool, Query(description="Write the valid lines and report the others")
+    ] = False,
+) -> SalesImportReport:
+    """Each line: `sold_at` (ISO 8601 instant) or `date` (business date), `menu_item_id` or
+    `sku`, `quantity`, `amount` (the source's net amount, at most 2 decimals; negative
+    quantity and amount make a refund), optional `location_id`, `covers` and
+    `transaction_id` (lines sharing it are one sale). Any invalid line refuses the batch
+    (422, the first 1,000 listed with their index) unless `skip_invalid=true`. Sending the
+    same `batch_id` again adds nothing and answers 200 with `duplicate: true`."""
+    outcome = await ingest.import_bulk(session, principal, body, skip_invalid=skip_invalid)
+    if outcome.report.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return outcome.report
+
+
+@router.post(
+    "/import",
+    response_model=SalesImportReport,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: _DUPLICATE, 202: {"model": JobAccepted, "description": "Importing"}},
+    summary="Import sales from a CSV file (daily totals or sale lines)",
+)
+async def import_sales(
+    principal: Importer,
+    session: SessionDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="UTF-8 CSV (a BOM is fine)")],
+    skip_invalid: Annotated[
+        bool, Query(description="Write the valid rows and report the others")
+    ] = False,
+    background: Annotated[
+        bool, Query(description="Import in a job (202) whatever the file's size")
+    ] = False,
+    location: Annotated[
+        str | None, Query(description="Location (name or id) of rows without one")
+    ] = None,
+) -> Any:
+    """Two shapes, told apart by the header:
+
+    - daily: `date,daily_sales` [`,marketing_spend,is_holiday,product_category,transactions,
+      day_of_week,location`]: one line per row on that business date; marketing spend,
+      holiday and category are kept per date as forecasting signals;
+    - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
+      (SKU, else exact name) and/or `sku`, `quantity`, `amount` [`,location,transaction_id,
+      covers`].
+
+    Errors name each bad row by its line in the file; a file with errors writes nothing
+    unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,
+    `duplicate: true`). Files over the background threshold (5 MB by default) or sent with
+    `background=true` are imported by a job: 202 with the job's status URL, whose result is
+    this same report."""
+    outcome = await ingest.receive_upload(
+        session,
+        principal,
+        UploadSource(file, file.filename),
+        content_type=file.content_type,
+        skip_invalid=skip_invalid,
+        background=background,
+        location=location,
+        threshold=ingest.ingest_settings().sales_import_background_bytes,
+    )
+    if not isinstance(outcome, ingest.IngestOutcome):
+        return accepted(outcome)
+    if outcome.report.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return outcome.report

@@ -15,6 +15,7 @@ from tableside.models.ledger import (
     LedgerBatch,
     LedgerLine,
 )
+from tableside.models.ledger_upload import LedgerUpload
 from tableside.models.menu import MenuCategory, MenuItem
 from tableside.models.order import (
     Order,
@@ -59,6 +60,7 @@ __all__ = [
     "KitchenTicket",
     "LedgerBatch",
     "LedgerLine",
+    "LedgerUpload",
     "Location",
     "LocationType",
     "MenuCategory",

@@ -101,6 +101,18 @@ class DailyItemRollup(Base):
     that contained the item (net of refunded sales' lines, which count -0)."""
 
     __tablename__ = "sales_daily_item_rollups"
+    # Reads by date range per item (series, top items) run as index-only scans in this order.
+    __table_args__ = (
+        Index(
+            "ix_sales_daily_item_rollups_business_date_item",
+            "business_id",
+            "business_date",
+            "item_key",
+            postgresql_include=[
+                "location_key", "category_id", "quantity", "net_amount", "cost", "line_count"
+            ],
+        ),
+    )  # fmt: skip
 
     business_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
@@ -120,6 +132,18 @@ class HourlyRollup(Base):
     two rows) and location: revenue, units, sales and covers."""
 
     __tablename__ = "sales_hourly_rollups"
+    # Reads by business-date range of one business, index-only.
+    __table_args__ = (
+        Index(
+            "ix_sales_hourly_rollups_business_id_business_date",
+            "business_id",
+            "business_date",
+            postgresql_include=[
+                "hour_start", "location_key", "local_hour", "quantity", "net_amount",
+                "transactions", "covers",
+            ],
+        ),
+    )  # fmt: skip
 
     business_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True

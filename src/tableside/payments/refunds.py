@@ -5,6 +5,9 @@ sale it adds to `refunded_amount`, and the sale becomes `refunded` once everythi
 gone back; on a pending sale it reopens the balance instead (`paid_amount` goes down), so a
 wrongly taken payment can be returned and the sale cancelled. Refunds never restock. The sale
 and the payment are locked while a refund is written.
+
+A refund of a completed sale is booked in the sales ledger in the same transaction (negative
+lines, see `ledger.pos`); a refund of a pending sale books nothing, as nothing was booked yet.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from tableside.auth.dependencies import Principal
 from tableside.errors import InvalidState, NotFound
 from tableside.kit.schemas import utcnow
 from tableside.models import Payment, PaymentStatus, Refund, Sale, SaleStatus
-from tableside.payments import schemas
+from tableside.payments import booking, schemas
 from tableside.payments.checks import check_minor_unit, invalid
 from tableside.payments.repository import SaleRepository
 from tableside.payments.views import get_sale
@@ -87,6 +90,8 @@ async def _refund(
         refunded_by=principal.user_id,
     )
     session.add(refund)
+    booked = sale.status == SaleStatus.completed
+    refunded_before = sale.refunded_amount
     payment.refunded_amount += amount
     payment.status = (
         PaymentStatus.refunded
@@ -100,6 +105,15 @@ async def _refund(
         if sale.status == SaleStatus.completed and sale.refunded_amount == sale.paid_amount:
             sale.status = SaleStatus.refunded
     await repository.flush()
+    if booked:
+        await booking.book_refund(
+            session,
+            repository,
+            sale,
+            refunded_before=refunded_before,
+            at=refund.created_at,
+            currency=business.currency,
+        )
     await audit.record(
         session,
         business_id=sale.business_id,

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import Select, and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
@@ -19,12 +19,14 @@ from tableside.kit.repository import TenantRepository
 from tableside.models import (
     Business,
     Customer,
+    DiningTable,
     Location,
     MenuCategory,
     MenuItem,
     Order,
     OrderItem,
     OrderItemStatus,
+    OrderType,
     Payment,
     PaymentMethod,
     Refund,
@@ -45,6 +47,15 @@ class MenuRow:
 
     item: MenuItem
     category_name: str | None
+
+
+@dataclass(frozen=True)
+class Seating:
+    """Who served an order and, for a dine-in order at a table, the party seated there."""
+
+    order_type: OrderType
+    server_id: uuid.UUID | None
+    party_size: int | None
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,29 @@ class SaleRepository(TenantRepository[Sale]):
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lines_of(self, sale_id: uuid.UUID) -> Sequence[SaleLine]:
+        """The sale's lines in their position order."""
+        stmt = (
+            select(SaleLine)
+            .where(SaleLine.business_id == self.business_id, SaleLine.sale_id == sale_id)
+            .order_by(SaleLine.position, SaleLine.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def by_external_id(self, source: SaleSource, external_id: str) -> Sale | None:
+        """The sale another system already sent with this id, if any."""
+        stmt = self.base_select().where(Sale.source == source, Sale.external_id == external_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_external_id(self, source: SaleSource, external_id: str) -> None:
+        """Serialize requests carrying the same source and external id until the transaction
+        ends, so a concurrent repeat waits, then finds the first one's sale instead of failing
+        on the unique constraint (and no sale number is spent on it)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"sale-external:{self.business_id}:{source}:{external_id}"},
+        )
 
     async def open_sale_for_order(self, order_id: uuid.UUID) -> Sale | None:
         """The sale that already settles (or is settling) this order, if any."""
@@ -202,11 +236,9 @@ class SaleRepository(TenantRepository[Sale]):
         stmt = select(Business).where(Business.id == self.business_id)
         return (await self.session.execute(stmt)).scalar_one()
 
-    async def menu_items(self, item_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MenuRow]:
-        """The business's menu items among `item_ids`, active or not, with category names."""
-        if not item_ids:
-            return {}
-        stmt = (
+    def _menu_rows(self) -> Select[MenuItem, str]:
+        """The business's menu items with their category's name."""
+        return (
             select(MenuItem, MenuCategory.name)
             .outerjoin(
                 MenuCategory,
@@ -215,10 +247,42 @@ class SaleRepository(TenantRepository[Sale]):
                     MenuCategory.business_id == self.business_id,
                 ),
             )
-            .where(MenuItem.business_id == self.business_id, MenuItem.id.in_(item_ids))
+            .where(MenuItem.business_id == self.business_id)
         )
+
+    async def menu_items(self, item_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MenuRow]:
+        """The business's menu items among `item_ids`, active or not, with category names."""
+        if not item_ids:
+            return {}
+        stmt = self._menu_rows().where(MenuItem.id.in_(item_ids))
         rows = (await self.session.execute(stmt)).all()
         return {item.id: MenuRow(item, category) for item, category in rows}
+
+    async def menu_items_by_sku(self, skus: Collection[str]) -> dict[str, MenuRow]:
+        """The business's menu items among `skus` (SKUs are unique per business)."""
+        if not skus:
+            return {}
+        stmt = self._menu_rows().where(MenuItem.sku.in_(skus))
+        rows = (await self.session.execute(stmt)).all()
+        return {item.sku: MenuRow(item, category) for item, category in rows}
+
+    async def seating(self, order_id: uuid.UUID) -> Seating | None:
+        """The order's type and server, with the party size of its table right now."""
+        stmt = (
+            select(Order.order_type, Order.server_id, DiningTable.party_size)
+            .outerjoin(
+                DiningTable,
+                and_(
+                    DiningTable.id == Order.table_id,
+                    DiningTable.business_id == self.business_id,
+                ),
+            )
+            .where(Order.business_id == self.business_id, Order.id == order_id)
+        )
+        row = (await self.session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        return Seating(row.order_type, row.server_id, row.party_size)
 
     async def customer(self, customer_id: uuid.UUID) -> Customer | None:
         stmt = select(Customer).where(

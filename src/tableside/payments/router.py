@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi import status as http_status
 
 from tableside.auth.dependencies import Principal, require
@@ -48,14 +48,26 @@ stock is taken (409 and nothing written when an item is out of stock, unless the
 allows negative stock) and an order sale marks its order paid.
 
 A discount (`discount_amount` or `discount_percent`) is for counter sales and needs a manager
-or above. A sale whose total is 0 completes at once.
+or above. A sale whose total is 0 completes at once. Items name a menu item by `menu_item_id`
+or by `sku`. A completed sale is written to the sales ledger in the same transaction.
+
+**A sale another system made** (`source`: `webhook` or `import`; default `pos`): manager and
+above, or an API key (a cashier records `pos` sales only: 403). It sends `items`, each with the
+`unit_price` it was sold at (the cost still comes from the menu), optionally the `tax_amount`
+it charged, and `sold_at` (a past instant; more than 5 minutes ahead is 422), whose business
+day follows the business calendar. `"status": "completed"` records it as paid, with the
+payments sent or one `other` payment for the total. With an `external_id`, sending the same
+source and id again returns the sale already recorded with **200** and writes nothing.
+`unit_price`, `tax_amount`, `sold_at` and `status` are refused for a `pos` sale (422).
 """
 
 REFUND_DESCRIPTION = """
 Give back part or all of one payment, never more than it settled (409). Manager and above.
 On a completed sale the refund adds to `total_refunded` and the sale becomes `refunded` once
 everything paid has gone back; on a pending sale it reopens the balance instead. **Refunds do
-not restock**: stock taken when the sale completed stays taken.
+not restock**: stock taken when the sale completed stays taken. A refund of a completed sale
+writes negative lines to the sales ledger in the same transaction (its net share, spread over
+the lines; the refund that empties the sale also takes back its quantities and cost).
 """
 
 
@@ -121,15 +133,29 @@ async def list_sales(
     return Page[SaleSummary].build(rows, total, params)
 
 
+ALREADY_RECORDED: dict[int | str, dict[str, Any]] = {
+    http_status.HTTP_200_OK: {
+        "model": SaleDetail,
+        "description": "The same source and external_id were recorded before: that sale",
+    }
+}
+
+
 @router.post(
     "",
     response_model=SaleDetail,
     status_code=http_status.HTTP_201_CREATED,
     summary="Create a sale, optionally paying it",
     description=CREATE_DESCRIPTION,
+    responses=ALREADY_RECORDED,
 )
-async def create_sale(body: SaleCreate, principal: SaleWriter, session: SessionDep) -> SaleDetail:
-    return await service.create_sale(session, principal, body)
+async def create_sale(
+    body: SaleCreate, principal: SaleWriter, session: SessionDep, response: Response
+) -> SaleDetail:
+    sale, created = await service.create_sale(session, principal, body)
+    if not created:
+        response.status_code = http_status.HTTP_200_OK
+    return sale
 
 
 for _alias in ("/with-items", "/split"):
@@ -141,6 +167,7 @@ for _alias in ("/with-items", "/split"):
         status_code=http_status.HTTP_201_CREATED,
         summary=f"Create a sale (POS-document alias of POST /sales, as {_alias})",
         description=CREATE_DESCRIPTION,
+        responses=ALREADY_RECORDED,
     )
 
 

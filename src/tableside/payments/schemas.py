@@ -1,7 +1,8 @@
 """Sale, payment and refund models of the API.
 
-Money is `DecimalNumber` and goes out as a string with the minor unit's precision ("12.50"). Prices
-and costs never come from clients: a counter sale names menu items and quantities only.
+Money is `DecimalNumber` (a JSON number on the wire). Prices and costs of a point-of-sale sale
+never come from clients: a counter sale names menu items and quantities only. A sale recorded
+from another system (`source` webhook or import) carries the prices that system charged.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
 from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
 from tableside.models import PaymentMethod, PaymentStatus, SaleSource, SaleStatus
@@ -24,6 +25,8 @@ Phone = Annotated[str, Field(max_length=40)]
 Reference = Annotated[str, Field(max_length=120)]
 Notes = Annotated[str, Field(max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
 class PaymentCreate(Schema):
@@ -41,16 +44,47 @@ class PaymentCreate(Schema):
 
 
 class SaleItemCreate(Schema):
-    """A counter-sale line: the price and cost come from the menu."""
+    """A sale line: a menu item by `menu_item_id` or by `sku` (one of them), and how many.
 
-    menu_item_id: uuid.UUID
+    At the point of sale the price and cost come from the menu (`unit_price` is refused); a
+    sale from another system must send the `unit_price` it charged (the cost still comes from
+    the menu)."""
+
+    menu_item_id: uuid.UUID | None = None
+    sku: Sku | None = None
     quantity: Annotated[int, Field(ge=1, le=999)]
+    unit_price: NonNegativeAmount | None = Field(
+        default=None, description="Sales from another system only, and required there"
+    )
     notes: Annotated[str, Field(max_length=1000)] | None = None
 
 
 class SaleCreate(Schema):
-    """A sale from an order (`order_id`) or a counter sale (`items`): exactly one of them."""
+    """A sale from an order (`order_id`) or a counter sale (`items`): exactly one of them.
 
+    `source` other than `pos` records a sale another system made (`webhook`, `import`): items
+    only, each with its `unit_price`, an optional past `sold_at`, and `status: completed` to
+    record it as already paid."""
+
+    source: SaleSource = SaleSource.pos
+    external_id: ExternalId | None = Field(
+        default=None,
+        description="The other system's id: the same source and external_id again returns the "
+        "sale already recorded (200) and writes nothing",
+    )
+    sold_at: AwareDatetime | None = Field(
+        default=None, description="When it was sold (sales from another system only); now if absent"
+    )
+    status: Literal["pending", "completed"] | None = Field(
+        default=None,
+        description="`completed` records a sale from another system as paid: one payment per "
+        "given payment, or one `other` payment for the total",
+    )
+    tax_amount: NonNegativeAmount | None = Field(
+        default=None,
+        description="Sales from another system only: the tax it charged (default: the "
+        "business's tax rate)",
+    )
     order_id: uuid.UUID | None = None
     items: Annotated[list[SaleItemCreate], Field(min_length=1, max_length=500)] | None = None
     customer_id: uuid.UUID | None = None
@@ -136,6 +170,7 @@ class SaleSummary(Resource):
     sale_number: str
     status: SaleStatus
     source: SaleSource
+    external_id: str | None
     order_id: uuid.UUID | None
     location_id: uuid.UUID | None
     customer_id: uuid.UUID | None

@@ -10,7 +10,10 @@ Money rules (every amount exact, in the currency's minor unit):
   above the balance settles it and the rest is change; any other method above the balance is
   refused. Tips given with a payment add to `tip_amount`, never to what is owed.
 - When the payments reach the total the sale completes: counted stock is taken (or the whole
-  request fails) and an order sale tells the order it is paid.
+  request fails), the sale is booked in the sales ledger (`payments.booking`) and an order
+  sale tells the order it is paid.
+- A sale from another system (`source` webhook or import) brings its own prices, instant and
+  payments (`payments.sources`); its `external_id` makes repeating it a no-op.
 - Refunds and cancellation are in `payments.refunds`; reading in `payments.views`.
 
 Every write locks what it changes (order, sale, payment, stock row) for the transaction, so
@@ -22,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.auth.permissions import Action, Area
-from tableside.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from tableside.errors import Forbidden, InvalidState, NotFound
 from tableside.kit.business_time import business_date
 from tableside.kit.schemas import utcnow
 from tableside.models import (
@@ -46,7 +49,7 @@ from tableside.models import (
     SaleStatus,
 )
 from tableside.orders.lifecycle import record_payment
-from tableside.payments import schemas
+from tableside.payments import booking, schemas, sources
 from tableside.payments.checks import ZERO, check_minor_unit, invalid
 from tableside.payments.repository import SaleRepository
 from tableside.payments.totals import DiscountTooLarge, sale_totals, spread_discount
@@ -79,9 +82,12 @@ class _Draft:
 
 async def create_sale(
     session: AsyncSession, principal: Principal, data: schemas.SaleCreate
-) -> schemas.SaleDetail:
+) -> tuple[schemas.SaleDetail, bool]:
     """Write a sale (from an order or from menu items) and apply the payments sent with it,
-    all in the request's transaction: any refused payment leaves no sale behind."""
+    all in the request's transaction: any refused payment leaves no sale behind.
+
+    Returns the sale and whether it was written now: False when the same source and
+    `external_id` were recorded before, and that sale comes back unchanged."""
     if (data.order_id is None) == (data.items is None):
         both = data.order_id is not None
         raise invalid(
@@ -99,9 +105,17 @@ async def create_sale(
         raise invalid("discount_percent", "send discount_amount or discount_percent, not both")
     if discounted and not principal.can(Area.payments, Action.manage):
         raise Forbidden("Only a manager or above can give a discount")
+    now = utcnow()
+    sources.check_source(principal, data, now)
 
     repository = SaleRepository(session, principal.business_id)
+    if data.external_id is not None:
+        await repository.lock_external_id(data.source, data.external_id)
+        existing = await repository.by_external_id(data.source, data.external_id)
+        if existing is not None:
+            return await get_sale(session, principal, existing.id), False
     business = await repository.business()
+    sources.check_amounts(data, business.currency)
     for index, payment in enumerate(data.payments):
         _check_payment_units(payment, business.currency, f"payments.{index}")
     if data.order_id is not None:
@@ -114,7 +128,7 @@ async def create_sale(
 
     if draft.order is not None:
         draft.replaced_sale_ids = await repository.detach_closed_sales_from_order(draft.order.id)
-    now = utcnow()
+    sold_at = data.sold_at.astimezone(UTC) if data.sold_at is not None else now
     sale = Sale(
         business_id=principal.business_id,
         sale_number=format_sale_number(await repository.next_sale_number()),
@@ -122,7 +136,8 @@ async def create_sale(
         location_id=draft.location_id,
         customer_id=draft.customer_id,
         user_id=principal.user_id,
-        source=SaleSource.pos,
+        source=data.source,
+        external_id=data.external_id,
         status=SaleStatus.pending,
         customer_name=customer_name,
         customer_email=customer_email,
@@ -135,9 +150,9 @@ async def create_sale(
         total_amount=draft.total_amount,
         paid_amount=ZERO,
         refunded_amount=ZERO,
-        sold_at=now,
+        sold_at=sold_at,
         business_date=business_date(
-            now, location_timezone or business.timezone, business.day_cutoff_hour
+            sold_at, location_timezone or business.timezone, business.day_cutoff_hour
         ),
     )
     await repository.add(sale)
@@ -154,6 +169,8 @@ async def create_sale(
         entity_id=sale.id,
         details={
             "sale_number": sale.sale_number,
+            "source": str(sale.source),
+            "external_id": sale.external_id,
             "order_id": str(sale.order_id) if sale.order_id else None,
             "total_amount": str(sale.total_amount),
             "discount_amount": str(sale.discount_amount),
@@ -164,12 +181,13 @@ async def create_sale(
     if sale.total_amount == 0:
         await _complete(session, repository, business, sale)
     last_paid_at: datetime | None = None
-    for index, payment in enumerate(data.payments):
+    for index, payment in enumerate(sources.closing_payments(data, sale)):
         taken = await _apply_payment(
             session, principal, repository, business, sale, payment, last_paid_at, index
         )
         last_paid_at = taken.paid_at
-    return await get_sale(session, principal, sale.id)
+    sources.check_settled(data, sale)
+    return await get_sale(session, principal, sale.id), True
 
 
 async def _draft_from_order(
@@ -236,22 +254,19 @@ async def _draft_from_order(
 async def _draft_from_items(
     repository: SaleRepository, business: Business, data: schemas.SaleCreate
 ) -> _Draft:
-    """A counter sale: every price and cost from the menu; unknown or inactive items are 422."""
+    """A sale of menu items: at the point of sale every price from the menu, from another
+    system the prices (and optionally the tax) it charged; the cost always from the menu."""
     assert data.items is not None
-    menu = await repository.menu_items({item.menu_item_id for item in data.items})
-    problems = [
-        {"field": f"items.{index}.menu_item_id", "message": "no such active menu item"}
-        for index, item in enumerate(data.items)
-        if item.menu_item_id not in menu or not menu[item.menu_item_id].item.is_active
-    ]
-    if problems:
-        raise ValidationFailed("Unknown or inactive menu item", details=problems)
+    rows = await sources.resolve_items(repository, data)
     if data.discount_amount is not None:
         check_minor_unit(data.discount_amount, business.currency, "discount_amount")
-    rows = [menu[item.menu_item_id] for item in data.items]
+    prices = [
+        item.unit_price if item.unit_price is not None else row.item.price
+        for row, item in zip(rows, data.items, strict=True)
+    ]
     try:
         totals = sale_totals(
-            [(row.item.price, item.quantity) for row, item in zip(rows, data.items, strict=True)],
+            [(price, item.quantity) for price, item in zip(prices, data.items, strict=True)],
             tax_rate=business.tax_rate,
             discount_amount=data.discount_amount,
             discount_percent=data.discount_percent,
@@ -259,6 +274,7 @@ async def _draft_from_items(
         )
     except DiscountTooLarge as exc:
         raise invalid("discount_amount", str(exc)) from exc
+    tax_amount = totals.tax_amount if data.tax_amount is None else data.tax_amount
     lines = [
         SaleLine(
             business_id=business.id,
@@ -270,23 +286,23 @@ async def _draft_from_items(
             sku=row.item.sku,
             barcode=row.item.barcode,
             quantity=item.quantity,
-            unit_price=row.item.price,
+            unit_price=price,
             unit_cost=row.item.cost,
             line_total=money.line_total,
             discount_amount=money.discount_amount,
             net_amount=money.net_amount,
             notes=item.notes,
         )
-        for position, (row, item, money) in enumerate(
-            zip(rows, data.items, totals.lines, strict=True)
+        for position, (row, item, price, money) in enumerate(
+            zip(rows, data.items, prices, totals.lines, strict=True)
         )
     ]
     return _Draft(
         lines=lines,
         subtotal=totals.subtotal,
         discount_amount=totals.discount_amount,
-        tax_amount=totals.tax_amount,
-        total_amount=totals.total_amount,
+        tax_amount=tax_amount,
+        total_amount=totals.subtotal - totals.discount_amount + tax_amount,
     )
 
 
@@ -428,12 +444,15 @@ async def _apply_payment(
 async def _complete(
     session: AsyncSession, repository: SaleRepository, business: Business, sale: Sale
 ) -> None:
-    """The sale is paid: take counted stock (all or nothing), then tell the order."""
+    """The sale is paid: take counted stock (all or nothing), book it in the sales ledger,
+    then tell the order. A sale from another system may take stock below zero: its goods
+    have already left."""
     needed: dict[uuid.UUID, int] = await repository.quantities_by_item(sale.id)
     stocked = await repository.stocked_items(needed.keys())
+    allow_negative = business.allow_negative_stock or sale.source != SaleSource.pos
     # Lock stock rows in id order so two sales of the same items cannot deadlock.
     for item_id in sorted(stocked):
-        if not await repository.take_stock(item_id, needed[item_id], business.allow_negative_stock):
+        if not await repository.take_stock(item_id, needed[item_id], allow_negative):
             raise InvalidState(
                 f"{stocked[item_id]} is out of stock",
                 details=[
@@ -446,5 +465,8 @@ async def _complete(
     sale.status = SaleStatus.completed
     sale.completed_at = utcnow()
     await repository.flush()
+    # Before the order hears of it: paying an order may free its table, and with it the
+    # party size the sale's covers come from.
+    await booking.book_sale(session, repository, sale)
     if sale.order_id is not None:
         await record_payment(session, sale.business_id, sale.order_id)

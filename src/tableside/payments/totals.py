@@ -1,13 +1,7 @@
 """A sale's money, computed from its lines.
 
-Pure functions on `Decimal` (no database, no framework) so the rule can be tested alone:
-
-- line_total = unit_price x quantity (exact for a price already in minor units);
-- subtotal = the sum of the line totals;
-- discount = the fixed amount, or percent_of(subtotal, discount_percent); never above the
-  subtotal;
-- tax = percent_of(subtotal - discount, tax_rate);
-- total = subtotal - discount + tax.
+The rule is the orders' one (`tableside.orders.totals`, documented in the orders package):
+line totals, subtotal, discount, tax at the business rate, total; a counter sale has no tip.
 
 The discount is spread over the lines in proportion to their totals with `kit.money.allocate`,
 so the lines' net amounts add up to `subtotal - discount` to the minor unit.
@@ -19,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tableside.kit.money import allocate, percent_of, round_money
+from tableside.kit.money import allocate, round_money
+from tableside.orders.totals import compute_totals, line_total
 
 
 class DiscountTooLarge(ValueError):
@@ -46,11 +41,6 @@ class SaleTotals:
     total_amount: Decimal
 
 
-def line_total(unit_price: Decimal, quantity: int, currency: str = "USD") -> Decimal:
-    """Price times quantity, in the currency's minor unit."""
-    return round_money(unit_price * quantity, currency)
-
-
 def spread_discount(
     line_totals: Sequence[Decimal], discount: Decimal, currency: str = "USD"
 ) -> tuple[LineAmounts, ...]:
@@ -71,24 +61,31 @@ def sale_totals(
     discount_percent: Decimal | None = None,
     currency: str = "USD",
 ) -> SaleTotals:
-    """Totals of a counter sale from `(unit_price, quantity)` pairs.
+    """Totals of a counter sale from `(unit_price, quantity)` pairs, by the orders' money rule
+    (`orders.totals.compute_totals`, with no tip), plus each line's share of the discount.
 
-    Raises `DiscountTooLarge` when a fixed discount is above the subtotal.
+    Raises `DiscountTooLarge` when a fixed discount is above the subtotal: at the till that is
+    a mistake to report, where an order caps a discount its lines later fell below.
     """
     totals = [line_total(price, quantity, currency) for price, quantity in priced_lines]
-    subtotal = round_money(sum(totals, Decimal(0)), currency)
-    if discount_percent is not None:
-        discount = min(percent_of(subtotal, discount_percent, currency), subtotal)
-    else:
-        discount = round_money(discount_amount or Decimal(0), currency)
-        if discount > subtotal:
-            raise DiscountTooLarge(f"the discount {discount} is above the subtotal {subtotal}")
-    taxable = subtotal - discount
-    tax = percent_of(taxable, tax_rate, currency)
+    money = compute_totals(
+        totals,
+        tax_rate=tax_rate,
+        discount_amount=discount_amount or Decimal(0),
+        discount_percent=discount_percent,
+        currency=currency,
+    )
+    if discount_percent is None and round_money(discount_amount or Decimal(0), currency) > (
+        money.subtotal
+    ):
+        raise DiscountTooLarge(
+            f"the discount {round_money(discount_amount or Decimal(0), currency)}"
+            f" is above the subtotal {money.subtotal}"
+        )
     return SaleTotals(
-        lines=spread_discount(totals, discount, currency),
-        subtotal=subtotal,
-        discount_amount=discount,
-        tax_amount=tax,
-        total_amount=taxable + tax,
+        lines=spread_discount(totals, money.discount_amount, currency),
+        subtotal=money.subtotal,
+        discount_amount=money.discount_amount,
+        tax_amount=money.tax_amount,
+        total_amount=money.total_amount,
     )

@@ -1,0 +1,315 @@
+"""SQL of the analytics endpoints. Item and revenue figures come from the ledger's rollups;
+staff and customer figures from the ledger's lines (they carry server_id and customer_id).
+Every statement is scoped to one business."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.models import (
+    NO_KEY,
+    Business,
+    Customer,
+    DailyItemRollup,
+    HourlyRollup,
+    LedgerLine,
+    Location,
+    MenuCategory,
+    MenuItem,
+    Role,
+    User,
+)
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One item's sums in the period and in the previous one, with its menu entry."""
+
+    item_id: uuid.UUID
+    quantity: Decimal
+    revenue: Decimal
+    cost: Decimal
+    previous_quantity: Decimal
+    previous_revenue: Decimal
+    name: str | None
+    sku: str | None
+    category_id: uuid.UUID | None
+    category_name: str | None
+    menu_cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: date
+    revenue: Decimal
+    transactions: int
+
+
+@dataclass(frozen=True)
+class ServerRow:
+    server_id: uuid.UUID | None
+    sales_count: int
+    revenue: Decimal
+    items_sold: Decimal
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    full_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    customer_id: uuid.UUID
+    visits: int
+    revenue: Decimal
+    last_visit: date | None
+    visits_to_date: int
+    name: str | None
+    email: str | None
+
+
+def _sold_at_window(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC instants that surely contain every sale of business days `first`..`last`.
+
+    A line's business date is its local time minus the cutoff hour (0-23), and local time is
+    UTC-12 to UTC+14, so a day's sales lie within a day before and three days after it in
+    UTC. The ledger's index starts with (business_id, sold_at): this range lets a query read
+    only the period's lines; the exact business_date condition then applies."""
+    return (
+        datetime.combine(first - timedelta(days=1), time(), tzinfo=UTC),
+        datetime.combine(last + timedelta(days=3), time(), tzinfo=UTC),
+    )
+
+
+class AnalyticsRepository:
+    def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
+        self.session = session
+        self.business_id = business_id
+
+    async def business(self) -> Business:
+        stmt = select(Business).where(Business.id == self.business_id)
+        return (await self.session.execute(stmt)).scalar_one()
+
+    async def location_exists(self, location_id: uuid.UUID) -> bool:
+        """Whether the location is this business's (active or not: history stays readable)."""
+        stmt = select(Location.id).where(
+            Location.business_id == self.business_id, Location.id == location_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    # Items and revenue: the rollups ---------------------------------------------------------
+
+    async def item_rows(
+        self, previous_first: date, first: date, last: date, location_id: uuid.UUID | None
+    ) -> list[ItemRow]:
+        """Per item with rollup rows in `previous_first`..`last`: sums before `first` (the
+        previous period) and from it (the period). Lines without an item are left out."""
+        rollup = DailyItemRollup
+        current = rollup.business_date >= first
+        previous = rollup.business_date < first
+        conditions: list[Any] = [
+            rollup.business_id == self.business_id,
+            rollup.business_date >= previous_first,
+            rollup.business_date <= last,
+            rollup.item_key != NO_KEY,
+        ]
+        if location_id is not None:
+            conditions.append(rollup.location_key == location_id)
+        sums = (
+            select(
+                rollup.item_key.label("item_id"),
+                func.coalesce(func.sum(rollup.quantity).filter(current), 0).label("quantity"),
+                func.coalesce(func.sum(rollup.net_amount).filter(current), 0).label("revenue"),
+                func.coalesce(func.sum(rollup.cost).filter(current), 0).label("cost"),
+                func.coalesce(func.sum(rollup.quantity).filter(previous), 0).label("prev_qty"),
+                func.coalesce(func.sum(rollup.net_amount).filter(previous), 0).label("prev_rev"),
+            )
+            .where(*conditions)
+            .group_by(rollup.item_key)
+            .subquery()
+        )
+        stmt = (
+            select(
+                sums,
+                MenuItem.name,
+                MenuItem.sku,
+                MenuItem.category_id,
+                MenuCategory.name.label("category_name"),
+                MenuItem.cost.label("menu_cost"),
+            )
+            .outerjoin(
+                MenuItem,
+                and_(MenuItem.id == sums.c.item_id, MenuItem.business_id == self.business_id),
+            )
+            .outerjoin(
+                MenuCategory,
+                and_(
+                    MenuCategory.id == MenuItem.category_id,
+                    MenuCategory.business_id == self.business_id,
+                ),
+            )
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [
+            ItemRow(
+                item_id=row.item_id,
+                quantity=Decimal(row.quantity),
+                revenue=Decimal(row.revenue),
+                cost=Decimal(row.cost),
+                previous_quantity=Decimal(row.prev_qty),
+                previous_revenue=Decimal(row.prev_rev),
+                name=row.name,
+                sku=row.sku,
+                category_id=row.category_id,
+                category_name=row.category_name,
+                menu_cost=row.menu_cost,
+            )
+            for row in rows
+        ]
+
+    async def daily_revenue(
+        self, first: date, last: date, location_id: uuid.UUID | None
+    ) -> list[DayRow]:
+        """Revenue and transactions per business day with any (days without are absent)."""
+        hourly = HourlyRollup
+        conditions: list[Any] = [
+            hourly.business_id == self.business_id,
+            hourly.business_date >= first,
+            hourly.business_date <= last,
+        ]
+        if location_id is not None:
+            conditions.append(hourly.location_key == location_id)
+        stmt = (
+            select(
+                hourly.business_date,
+                func.coalesce(func.sum(hourly.net_amount), 0),
+                func.coalesce(func.sum(hourly.transactions), 0),
+            )
+            .where(*conditions)
+            .group_by(hourly.business_date)
+            .order_by(hourly.business_date)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [DayRow(day, Decimal(revenue), int(count)) for day, revenue, count in rows]
+
+    # Staff and customers: the lines ---------------------------------------------------------
+
+    def _line_conditions(
+        self, first: date | None, last: date, location_id: uuid.UUID | None
+    ) -> list[Any]:
+        """Lines of business days `first`..`last` (from the beginning when `first` is None)."""
+        line = LedgerLine
+        start, end = _sold_at_window(first or last, last)
+        conditions: list[Any] = [
+            line.business_id == self.business_id,
+            line.sold_at < end,
+            line.business_date <= last,
+        ]
+        if first is not None:
+            conditions += [line.sold_at >= start, line.business_date >= first]
+        if location_id is not None:
+            conditions.append(line.location_id == location_id)
+        return conditions
+
+    async def server_rows(
+        self, first: date, last: date, location_id: uuid.UUID | None
+    ) -> list[ServerRow]:
+        """Per server (None: lines recorded without one): sales, revenue and units."""
+        line = LedgerLine
+        stmt = (
+            select(
+                line.server_id,
+                func.coalesce(func.sum(line.transactions), 0),
+                func.coalesce(func.sum(line.net_amount), 0),
+                func.coalesce(func.sum(line.quantity), 0),
+            )
+            .where(*self._line_conditions(first, last, location_id))
+            .group_by(line.server_id)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [
+            ServerRow(server_id, int(count), Decimal(revenue), Decimal(units))
+            for server_id, count, revenue, units in rows
+        ]
+
+    async def users(self, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, StaffUser]:
+        """Names and roles of this business's users among `user_ids`."""
+        if not user_ids:
+            return {}
+        stmt = select(User.id, User.full_name, User.role).where(
+            User.business_id == self.business_id, User.id.in_(list(user_ids))
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {user_id: StaffUser(name, role) for user_id, name, role in rows}
+
+    async def customer_rows(
+        self, first: date, last: date, location_id: uuid.UUID | None
+    ) -> Sequence[CustomerRow]:
+        """Customers with at least one visit (a sale) in the period: their visits, revenue
+        (refunds included) and last visit in it, and their visits up to its end."""
+        line = LedgerLine
+        period = (
+            select(
+                line.customer_id.label("customer_id"),
+                func.sum(line.transactions).label("visits"),
+                func.sum(line.net_amount).label("revenue"),
+                func.max(line.business_date).filter(line.transactions > 0).label("last_visit"),
+            )
+            .where(*self._line_conditions(first, last, location_id), line.customer_id.is_not(None))
+            .group_by(line.customer_id)
+            .having(func.sum(line.transactions) > 0)
+            .cte("period")
+        )
+        history = (
+            select(
+                line.customer_id.label("customer_id"),
+                func.sum(line.transactions).label("visits_to_date"),
+            )
+            .where(
+                *self._line_conditions(None, last, location_id),
+                line.customer_id.in_(select(period.c.customer_id)),
+            )
+            .group_by(line.customer_id)
+            .subquery()
+        )
+        stmt = (
+            select(
+                period.c.customer_id,
+                period.c.visits,
+                period.c.revenue,
+                period.c.last_visit,
+                history.c.visits_to_date,
+                Customer.name,
+                Customer.email,
+            )
+            .join(history, history.c.customer_id == period.c.customer_id)
+            .outerjoin(
+                Customer,
+                and_(Customer.id == period.c.customer_id, Customer.business_id == self.business_id),
+            )
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [
+            CustomerRow(
+                customer_id=row.customer_id,
+                visits=int(row.visits),
+                revenue=Decimal(row.revenue),
+                last_visit=row.last_visit,
+                visits_to_date=int(row.visits_to_date),
+                name=row.name,
+                email=row.email,
+            )
+            for row in rows
+        ]

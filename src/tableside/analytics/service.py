@@ -1,0 +1,437 @@
+"""Sales analytics over a range of business days: item performance and revenue trends (from
+the ledger's rollups), staff performance and customer segments (`analytics.people`, from the
+ledger's lines).
+
+Every figure is net: discounts are already out of a line's amount and refunds are negative
+lines, so they reduce revenue, quantity and cost on the day they were made. Periods compare
+with the previous range of the same length (the 30 days before a 30-day range).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.analytics import schemas
+from tableside.analytics.repository import AnalyticsRepository, ItemRow
+from tableside.auth.dependencies import Principal
+from tableside.errors import ValidationFailed
+from tableside.kit.business_time import business_date
+from tableside.kit.money import round_money
+from tableside.kit.pagination import ListParams, SortOrder
+from tableside.kit.schemas import utcnow
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660  # ten years of days in one request
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9999, 1, 1)
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+HUNDREDTH = Decimal("0.01")
+# A fitted change per period under 1% of the average period's revenue is "flat".
+FLAT_THRESHOLD_PERCENT = Decimal(1)
+
+
+# The period and the helpers every endpoint shares ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a request reads: the business's repository and currency, the business days
+    `first`..`last` and the location filter."""
+
+    repository: AnalyticsRepository
+    currency: str
+    first: date
+    last: date
+    location_id: uuid.UUID | None
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def previous_first(self) -> date:
+        return self.first - timedelta(days=self.days)
+
+    @property
+    def previous_last(self) -> date:
+        return self.first - timedelta(days=1)
+
+    def period(self) -> schemas.Period:
+        return schemas.Period(date_from=self.first, date_to=self.last, days=self.days)
+
+    def previous_period(self) -> schemas.Period:
+        return schemas.Period(
+            date_from=self.previous_first, date_to=self.previous_last, days=self.days
+        )
+
+    def money(self, amount: Decimal) -> Decimal:
+        return round_money(amount, self.currency)
+
+    def per(self, amount: Decimal, count: Decimal | int) -> Decimal | None:
+        """`amount / count` as money; None when `count` is zero."""
+        return None if count == 0 else round_money(amount / count, self.currency)
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(details=[{"field": field, "message": message}])
+
+
+def resolve_period(today: date, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The business days to report: the given range; by default the 30 days ending today
+    (or ending on `date_to`, or from `date_from` to today)."""
+    if date_to is None:
+        date_to = today if date_from is None else max(today, date_from)
+    if date_from is None:
+        date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
+    for field, value in (("date_from", date_from), ("date_to", date_to)):
+        if not EARLIEST <= value <= LATEST:
+            raise _invalid(field, f"must be between {EARLIEST} and {LATEST}")
+    if date_from > date_to:
+        raise _invalid("date_from", "must not be after date_to")
+    if (date_to - date_from).days + 1 > MAX_DAYS:
+        raise _invalid("date_to", f"the range may span at most {MAX_DAYS} days")
+    return date_from, date_to
+
+
+async def open_scope(
+    session: AsyncSession,
+    principal: Principal,
+    date_from: date | None,
+    date_to: date | None,
+    location_id: uuid.UUID | None,
+) -> Scope:
+    """Resolve the period in the business's calendar and check the location filter (a
+    location of another business, or none at all, is 422)."""
+    repository = AnalyticsRepository(session, principal.business_id)
+    business = await repository.business()
+    today = business_date(utcnow(), business.timezone, business.day_cutoff_hour)
+    first, last = resolve_period(today, date_from, date_to)
+    if location_id is not None and not await repository.location_exists(location_id):
+        raise _invalid("location_id", "no such location")
+    return Scope(repository, business.currency, first, last, location_id)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """`part` as a percent of `whole`, half up to two places; None when `whole` is zero."""
+    if whole == 0:
+        return None
+    return (part * HUNDRED / whole).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+
+def growth(current: Decimal, previous: Decimal) -> Decimal | None:
+    """Change from `previous` to `current` in percent of `previous`'s size (so going from
+    -10 to -5 is +50%); None when `previous` is zero."""
+    return percent(current - previous, abs(previous))
+
+
+def competition_ranks(values: Sequence[Decimal]) -> list[int]:
+    """Ranks by value, highest first; equal values share a rank and the next rank skips
+    (1, 2, 2, 4)."""
+    ordered = sorted(values, reverse=True)
+    first_position: dict[Decimal, int] = {}
+    for position, value in enumerate(ordered, start=1):
+        first_position.setdefault(value, position)
+    return [first_position[value] for value in values]
+
+
+# Item performance -----------------------------------------------------------------------------
+
+
+def _item_cost(row: ItemRow) -> Decimal | None:
+    """The item's cost in the period, or None when it is unknown.
+
+    Rollups add up the costs the lines recorded, a missing cost as zero. A zero total is
+    therefore "no cost recorded" (history imported without costs, an item without a cost),
+    unless the menu says the item costs nothing."""
+    if row.cost != 0 or row.menu_cost == 0:
+        return row.cost
+    return None
+
+
+def _item_entry(scope: Scope, row: ItemRow, rank: int, total: Decimal) -> schemas.ItemPerformance:
+    cost = _item_cost(row)
+    margin = None if cost is None else row.revenue - cost
+    return schemas.ItemPerformance(
+        menu_item_id=row.item_id,
+        name=row.name,
+        sku=row.sku,
+        category_id=row.category_id,
+        category_name=row.category_name,
+        quantity=row.quantity,
+        revenue=scope.money(row.revenue),
+        cost=None if cost is None else scope.money(cost),
+        gross_margin=None if margin is None else scope.money(margin),
+        margin_percent=None if margin is None else percent(margin, row.revenue),
+        revenue_share_percent=percent(row.revenue, total),
+        average_price=scope.per(row.revenue, row.quantity),
+        previous_quantity=row.previous_quantity,
+        previous_revenue=scope.money(row.previous_revenue),
+        revenue_growth_percent=growth(row.revenue, row.previous_revenue),
+        quantity_growth_percent=growth(row.quantity, row.previous_quantity),
+        rank=rank,
+    )
+
+
+_ITEM_SORT_KEYS: dict[schemas.ItemSort, Callable[[schemas.ItemPerformance], object]] = {
+    schemas.ItemSort.revenue: lambda e: e.revenue,
+    schemas.ItemSort.quantity: lambda e: e.quantity,
+    schemas.ItemSort.margin: lambda e: e.gross_margin,
+    schemas.ItemSort.margin_percent: lambda e: e.margin_percent,
+    schemas.ItemSort.growth: lambda e: e.revenue_growth_percent,
+    schemas.ItemSort.name: lambda e: e.name.casefold() if e.name is not None else None,
+}
+
+
+def _sort_items(
+    entries: list[schemas.ItemPerformance], params: ListParams
+) -> list[schemas.ItemPerformance]:
+    """Sort by the requested key; items without a value (no cost, no previous sales) go
+    last either way, and ties keep the revenue rank order."""
+    try:
+        sort = schemas.ItemSort(params.sort_by or schemas.ItemSort.revenue)
+    except ValueError:
+        choices = ", ".join(s.value for s in schemas.ItemSort)
+        raise _invalid("sort_by", f"must be one of: {choices}") from None
+    descending = (
+        params.sort_order == SortOrder.desc
+        if params.sort_order is not None
+        else sort != schemas.ItemSort.name
+    )
+    key = _ITEM_SORT_KEYS[sort]
+    base = sorted(entries, key=lambda e: (e.rank, (e.name or "").casefold(), str(e.menu_item_id)))
+    present = [e for e in base if key(e) is not None]
+    missing = [e for e in base if key(e) is None]
+    present.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+    return present + missing
+
+
+def _matches(
+    entry: schemas.ItemPerformance, category_id: uuid.UUID | None, search: str | None
+) -> bool:
+    if category_id is not None and entry.category_id != category_id:
+        return False
+    if search:
+        needle = search.casefold()
+        return any(needle in (text or "").casefold() for text in (entry.name, entry.sku))
+    return True
+
+
+def _item_summary(
+    scope: Scope, entries: Sequence[schemas.ItemPerformance], rows: dict[uuid.UUID, ItemRow]
+) -> schemas.ItemSummary:
+    revenue = sum((rows[e.menu_item_id].revenue for e in entries), ZERO)
+    previous = sum((rows[e.menu_item_id].previous_revenue for e in entries), ZERO)
+    costed = [rows[e.menu_item_id] for e in entries if e.cost is not None]
+    cost = sum((row.cost for row in costed), ZERO)
+    costed_revenue = sum((row.revenue for row in costed), ZERO)
+    margin = costed_revenue - cost if costed else None
+    return schemas.ItemSummary(
+        item_count=len(entries),
+        total_quantity=sum((rows[e.menu_item_id].quantity for e in entries), ZERO),
+        total_revenue=scope.money(revenue),
+        total_cost=scope.money(cost),
+        gross_margin=None if margin is None else scope.money(margin),
+        margin_percent=None if margin is None else percent(margin, costed_revenue),
+        previous_revenue=scope.money(previous),
+        revenue_growth_percent=growth(revenue, previous),
+    )
+
+
+async def item_performance(
+    session: AsyncSession,
+    principal: Principal,
+    params: ListParams,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    location_id: uuid.UUID | None,
+    category_id: uuid.UUID | None,
+) -> schemas.ItemPerformancePage:
+    """Per menu item sold in the period or the previous one: units, revenue, cost, margin,
+    share of all items' revenue, growth and rank by revenue.
+
+    Ranks and shares are among every item; `category_id` and `search` (name or SKU) then
+    narrow the list, and the summary adds up the items that match, over all pages."""
+    scope = await open_scope(session, principal, date_from, date_to, location_id)
+    rows = await scope.repository.item_rows(
+        scope.previous_first, scope.first, scope.last, scope.location_id
+    )
+    total = sum((row.revenue for row in rows), ZERO)
+    ranks = competition_ranks([row.revenue for row in rows])
+    entries = [_item_entry(scope, row, rank, total) for row, rank in zip(rows, ranks, strict=True)]
+    listed = [e for e in entries if _matches(e, category_id, params.search)]
+    ordered = _sort_items(listed, params)
+    page_items = ordered[params.offset : params.offset + params.page_size]
+    pages = math.ceil(len(listed) / params.page_size) if listed else 0
+    return schemas.ItemPerformancePage(
+        items=page_items,
+        total=len(listed),
+        page=params.page,
+        page_size=params.page_size,
+        pages=pages,
+        has_next=params.page < pages,
+        has_previous=params.page > 1,
+        period=scope.period(),
+        previous_period=scope.previous_period(),
+        summary=_item_summary(scope, listed, {row.item_id: row for row in rows}),
+    )
+
+
+# Revenue trends -------------------------------------------------------------------------------
+
+
+def _period_start(day: date, granularity: schemas.Granularity) -> date:
+    if granularity == schemas.Granularity.week:
+        return day - timedelta(days=day.weekday())  # ISO weeks start on Monday
+    if granularity == schemas.Granularity.month:
+        return day.replace(day=1)
+    return day
+
+
+def _next_start(start: date, granularity: schemas.Granularity) -> date:
+    if granularity == schemas.Granularity.week:
+        return start + timedelta(days=7)
+    if granularity == schemas.Granularity.month:
+        return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start + timedelta(days=1)
+
+
+def periods_of(
+    first: date, last: date, granularity: schemas.Granularity
+) -> list[tuple[date, date]]:
+    """The calendar periods (days, ISO weeks or months) covering `first`..`last`, clipped to
+    it: a range starting on a Wednesday has a first week from that Wednesday to Sunday."""
+    spans = []
+    start = _period_start(first, granularity)
+    while start <= last:
+        following = _next_start(start, granularity)
+        spans.append((max(start, first), min(following - timedelta(days=1), last)))
+        start = following
+    return spans
+
+
+def least_squares_trend(revenues: Sequence[Decimal], currency: str) -> schemas.Trend:
+    """The slope of the least-squares line through the revenues at periods 0, 1, 2...: the
+    fitted change per period. `flat` when fewer than two periods, or when the change is
+    under 1% of the average period's revenue (or zero when that average is zero)."""
+    count = len(revenues)
+    if count < 2:
+        return schemas.Trend(slope=None, slope_percent=None, direction=schemas.Direction.flat)
+    mean_x = Decimal(count - 1) / 2
+    mean_y = sum(revenues, ZERO) / count
+    numerator = sum(((Decimal(x) - mean_x) * (y - mean_y) for x, y in enumerate(revenues)), ZERO)
+    denominator = sum(((Decimal(x) - mean_x) ** 2 for x in range(count)), ZERO)
+    slope = numerator / denominator
+    relative = percent(slope, abs(mean_y))
+    if relative is not None:
+        flat = abs(slope * HUNDRED / abs(mean_y)) < FLAT_THRESHOLD_PERCENT
+    else:
+        flat = slope == 0
+    direction = (
+        schemas.Direction.flat
+        if flat
+        else schemas.Direction.up
+        if slope > 0
+        else schemas.Direction.down
+    )
+    return schemas.Trend(
+        slope=round_money(slope, currency), slope_percent=relative, direction=direction
+    )
+
+
+async def project_revenue(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    *,
+    location_id: uuid.UUID | None,
+    granularity: schemas.Granularity,
+    after: date,
+    periods: int,
+) -> schemas.RevenueProjection | None:
+    """Projected revenue for the `periods` periods after `after`: the hook the forecasting
+    issue fills from its forecast runs.
+
+    Until a forecast exists for the business there is nothing to project from, so this
+    returns None and the response says `projection_status: "unavailable"`. A straight-line
+    extension of the trend is deliberately not offered in its place: it would be a number
+    presented as a forecast without being one."""
+    return None
+
+
+async def revenue_trends(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    location_id: uuid.UUID | None,
+    granularity: schemas.Granularity,
+) -> schemas.RevenueTrends:
+    """Revenue, transactions and average ticket per day, week or month, with growth point
+    to point and against the previous range, and the least-squares trend. Every period of
+    the range is in the series, those without sales at zero."""
+    scope = await open_scope(session, principal, date_from, date_to, location_id)
+    days = await scope.repository.daily_revenue(scope.previous_first, scope.last, location_id)
+    current = {row.day: row for row in days if row.day >= scope.first}
+    previous_revenue = sum((row.revenue for row in days if row.day < scope.first), ZERO)
+    previous_transactions = sum(row.transactions for row in days if row.day < scope.first)
+    series: list[schemas.TrendPoint] = []
+    revenues: list[Decimal] = []
+    for start, end in periods_of(scope.first, scope.last, granularity):
+        in_span = [
+            current[day]
+            for offset in range((end - start).days + 1)
+            if (day := start + timedelta(days=offset)) in current
+        ]
+        revenue = sum((row.revenue for row in in_span), ZERO)
+        transactions = sum(row.transactions for row in in_span)
+        series.append(
+            schemas.TrendPoint(
+                period_start=start,
+                period_end=end,
+                revenue=scope.money(revenue),
+                transactions=transactions,
+                average_ticket=scope.per(revenue, transactions),
+                growth_percent=growth(revenue, revenues[-1]) if revenues else None,
+            )
+        )
+        revenues.append(revenue)
+    revenue = sum(revenues, ZERO)
+    transactions = sum(point.transactions for point in series)
+    projection = await project_revenue(
+        session,
+        principal.business_id,
+        location_id=location_id,
+        granularity=granularity,
+        after=scope.last,
+        periods=len(series),
+    )
+    return schemas.RevenueTrends(
+        period=scope.period(),
+        previous_period=scope.previous_period(),
+        granularity=granularity,
+        series=series,
+        totals=schemas.TrendTotals(
+            revenue=scope.money(revenue),
+            transactions=transactions,
+            average_ticket=scope.per(revenue, transactions),
+            previous_revenue=scope.money(previous_revenue),
+            previous_transactions=previous_transactions,
+            growth_percent=growth(revenue, previous_revenue),
+        ),
+        trend=least_squares_trend(revenues, scope.currency),
+        projection=projection,
+        projection_status=(
+            schemas.ProjectionStatus.unavailable
+            if projection is None
+            else schemas.ProjectionStatus.available
+        ),
+    )

@@ -1,0 +1,91 @@
+"""Request and response models of sales ingestion (`/api/v1/sales/bulk`, `/sales/import`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from tableside.kit.schemas import DecimalNumber, ResponseSchema, Schema
+
+MAX_BULK_LINES = 100_000
+
+
+class SaleLineIn(Schema):
+    """One line of a bulk request (documentation of `lines[]`; lines are checked one by one so
+    a bad line is reported with its index instead of failing the whole body)."""
+
+    sold_at: datetime | None = Field(
+        default=None, description="When it was sold (ISO 8601 with an offset, e.g. ...Z)"
+    )
+    date: Annotated[
+        str | None,
+        Field(description="Instead of sold_at: the business date (YYYY-MM-DD) it belongs to"),
+    ] = None
+    menu_item_id: str | None = Field(default=None, description="The item's id (or give sku)")
+    sku: str | None = Field(default=None, description="The item's SKU (or give menu_item_id)")
+    quantity: DecimalNumber = Field(description="Units; negative (with amount) for a refund")
+    amount: DecimalNumber = Field(
+        description="The line's net amount as the source charged it (at most 2 decimals)"
+    )
+    location_id: str | None = Field(default=None, description="Where it was sold")
+    covers: int | None = Field(default=None, ge=0, description="Guests served by the sale")
+    transaction_id: str | None = Field(
+        default=None,
+        description="Lines sharing it form one sale (counted once); without it each line"
+        " is a sale of its own",
+    )
+
+
+class BulkSalesRequest(Schema):
+    """Sale lines that happened elsewhere (another till, a delivery platform, a back-fill)."""
+
+    batch_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="The sender's id for this batch: sending it again adds nothing",
+        ),
+    ]
+    lines: Annotated[
+        list[Any],
+        Field(
+            min_length=1,
+            max_length=MAX_BULK_LINES,
+            description=f"Up to {MAX_BULK_LINES:,} lines, each shaped like SaleLineIn",
+            json_schema_extra={"items": SaleLineIn.model_json_schema()},
+        ),
+    ]
+
+
+class LineError(ResponseSchema):
+    """Why one line was refused: its CSV line number (files) or its index (bulk)."""
+
+    line: int | None = None
+    index: int | None = None
+    field: str
+    message: str
+
+
+class SalesImportReport(ResponseSchema):
+    """What an ingestion wrote. A repeated batch id or file answers `duplicate: true` with the
+    first ingestion's counts and writes nothing."""
+
+    batch_id: str = Field(description="The sender's batch id (bulk) or the batch's id (files)")
+    kind: str = Field(description="bulk, csv_lines or csv_daily")
+    duplicate: bool = False
+    lines_written: int
+    lines_skipped: int = Field(default=0, description="Invalid lines left out (skip_invalid)")
+    error_count: int = 0
+    errors: list[LineError] = Field(
+        default_factory=list, description="The first 1,000 invalid lines, in order"
+    )
+    net_amount: DecimalNumber
+    first_date: date | None = None
+    last_date: date | None = None
+    signals_written: int = Field(
+        default=0, description="Daily files: days whose marketing spend or holiday flag was set"
+    )
+    filename: str | None = None

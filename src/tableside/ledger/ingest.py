@@ -1,0 +1,549 @@
+"""Sale lines in bulk: a JSON batch, a CSV upload in either shape, a file from the CLI.
+
+Every origin takes the same path inside the caller's transaction:
+
+1. duplicates first: a batch id or file (SHA-256) seen before answers with the first
+   ingestion's counts and writes nothing;
+2. the rows are staged by COPY (`ingest_repository`), references resolved and every row
+   converted and checked in SQL;
+3. any invalid row refuses the whole request (422 listing the first 1,000) unless
+   `skip_invalid`, which writes the valid rows and reports the others;
+4. the business's ledger lock is taken, the batch claimed (a concurrent twin loses here and
+   answers as a duplicate), lines inserted and both rollups upserted; an audit entry records it.
+
+Files above `TABLESIDE_SALES_IMPORT_BACKGROUND_BYTES` (or sent with `background=true`) are
+stored and imported by the `ledger.import_sales` job instead (`tasks.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.audit import service as audit
+from tableside.auth.dependencies import Principal
+from tableside.errors import BadRequest, ValidationFailed
+from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository
+from tableside.jobs.service import enqueue_job
+from tableside.ledger.csv_format import (
+    ByteSource,
+    FileFacts,
+    Shape,
+    UploadSource,
+    data_chunks,
+    inspect,
+    parse_rows,
+)
+from tableside.ledger.import_schemas import BulkSalesRequest, LineError, SalesImportReport
+from tableside.ledger.ingest_repository import (
+    ITEM_COLUMNS,
+    MAX_ERRORS,
+    IngestRepository,
+    Timings,
+    TypedPlan,
+    Written,
+)
+from tableside.ledger.repository import LedgerRepository
+from tableside.models import Job, LedgerBatch, LedgerUpload, SaleSource
+
+IMPORT_SALES_JOB = "ledger.import_sales"
+
+# Bulk JSON field -> staging column.
+BULK_FIELDS: dict[str, str] = {
+    "sold_at": "ts",
+    "date": "day",
+    "menu_item_id": "item_id",
+    "sku": "sku",
+    "quantity": "quantity",
+    "amount": "amount",
+    "location_id": "location",
+    "covers": "covers",
+    "transaction_id": "txn",
+}
+_BULK_NAMES = {column: name for name, column in BULK_FIELDS.items()}
+_CSV_CONTENT_TYPES = {
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "text/x-csv",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+}
+
+Progress = Callable[[str, int, int], Awaitable[None]]
+
+
+class IngestSettings(BaseSettings):
+    """Ingestion settings, read from `TABLESIDE_*` like the rest of the configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="TABLESIDE_", env_file=".env", extra="ignore")
+
+    sales_import_background_bytes: int = 5 * 1024 * 1024
+
+
+@lru_cache
+def ingest_settings() -> IngestSettings:
+    """The process-wide ingestion settings (tests clear the cache after changing them)."""
+    return IngestSettings()
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to import: what to do with bad rows, which location rows without one belong to,
+    the sender's batch id, and who asked."""
+
+    skip_invalid: bool = False
+    default_location: str | None = None
+    external_id: str | None = None
+    created_by: uuid.UUID | None = None
+
+
+@dataclass
+class IngestOutcome:
+    """The report, plus where the time went (for logs, the CLI and the benchmark)."""
+
+    report: SalesImportReport
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+async def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+async def import_bulk(
+    session: AsyncSession, principal: Principal, body: BulkSalesRequest, *, skip_invalid: bool
+) -> IngestOutcome:
+    """`POST /sales/bulk`: the lines of one batch, all or (with skip_invalid) the valid ones."""
+    business_id = principal.business_id
+    ledger = LedgerRepository(session, business_id)
+    existing = await ledger.batch_by_key(external_id=body.batch_id)
+    if existing is not None:
+        return IngestOutcome(_duplicate_report(existing, "bulk"))
+    records, errors = bulk_records(body.lines)
+    repo = IngestRepository(session, business_id)
+    calendar = await ledger.calendar()
+    plan = TypedPlan(
+        shape=Shape.lines,
+        json=True,
+        item_columns=("item_id", "sku"),
+        missing_item_field="item_id",
+        time_column="ts",
+        has_txn=any(record[BULK_COLUMNS.index("txn") + 1] is not None for record in records),
+        business_timezone=calendar.timezone,
+        cutoff_hour=calendar.cutoff_hour,
+        default_location_id=None,
+    )
+    await repo.create_staging(0)
+    await repo.copy_records(records, BULK_COLUMNS)
+    options = ImportOptions(
+        skip_invalid=skip_invalid, external_id=body.batch_id, created_by=principal.user_id
+    )
+    return await _validate_and_write(
+        repo,
+        ledger,
+        plan,
+        kind="bulk",
+        prior_errors=errors,
+        name_of=_bulk_error,
+        options=options,
+        principal=principal,
+        content_hash=None,
+        filename=None,
+        progress=_no_progress,
+    )
+
+
+async def receive_upload(
+    session: AsyncSession,
+    principal: Principal,
+    source: UploadSource,
+    *,
+    content_type: str | None,
+    skip_invalid: bool,
+    background: bool,
+    location: str | None,
+    threshold: int,
+) -> IngestOutcome | Job:
+    """`POST /sales/import`: check the file, then import it now or hand it to a job."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type and media_type not in _CSV_CONTENT_TYPES:
+        raise BadRequest(f"Expected a CSV file, got {media_type}")
+    facts = await inspect(source)
+    business_id = principal.business_id
+    existing = await LedgerRepository(session, business_id).batch_by_key(content_hash=facts.sha256)
+    if existing is not None:
+        return IngestOutcome(_duplicate_report(existing, existing.kind))
+    repo = IngestRepository(session, business_id)
+    await _default_location(repo, location)  # a bad one is refused now, not in the job
+    options = ImportOptions(
+        skip_invalid=skip_invalid, default_location=location, created_by=principal.user_id
+    )
+    if background or facts.size > threshold:
+        return await _enqueue(session, repo, source, facts, options)
+    return await import_inspected(session, business_id, source, facts, options, principal=principal)
+
+
+async def import_file(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    source: ByteSource,
+    options: ImportOptions,
+    *,
+    principal: Principal | None = None,
+    progress: Progress = _no_progress,
+) -> IngestOutcome:
+    """Import a CSV file of either shape (the job and the CLI; the upload endpoint after its
+    own checks)."""
+    facts = await inspect(source)
+    await progress("inspected", facts.size, facts.size)
+    return await import_inspected(
+        session, business_id, source, facts, options, principal=principal, progress=progress
+    )
+
+
+async def import_inspected(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    source: ByteSource,
+    facts: FileFacts,
+    options: ImportOptions,
+    *,
+    principal: Principal | None = None,
+    progress: Progress = _no_progress,
+) -> IngestOutcome:
+    """Import a file whose facts `inspect` established."""
+    header = facts.header
+    kind = "csv_daily" if header.shape is Shape.daily else "csv_lines"
+    ledger = LedgerRepository(session, business_id)
+    existing = await _existing_batch(ledger, options.external_id, facts.sha256)
+    if existing is not None:
+        return IngestOutcome(_duplicate_report(existing, kind))
+    repo = IngestRepository(session, business_id)
+    calendar = await ledger.calendar()
+    plan = TypedPlan(
+        shape=header.shape,
+        json=False,
+        item_columns=tuple(c for c in ITEM_COLUMNS if c in header.staging_columns),
+        missing_item_field="item" if header.has("item") else "sku",
+        time_column="ts" if header.has("timestamp") else "day",
+        has_txn=header.has("transaction_id"),
+        business_timezone=calendar.timezone,
+        cutoff_hour=calendar.cutoff_hour,
+        default_location_id=await _default_location(repo, options.default_location),
+    )
+    await repo.create_staging(facts.first_data_line)
+    counter = _LineCounter()
+    copied = await repo.copy_csv(
+        counter.count(data_chunks(source, facts), progress, facts.data_end - facts.data_start),
+        header.staging_columns,
+        header.delimiter,
+    )
+    prior_errors: list[LineError] = []
+    if copied != counter.newlines + 1:
+        # COPY could not read the file (wrong cell counts, blank lines) or rows span lines
+        # (quoted line breaks) so its numbering would be off: parse it here instead.
+        if copied is not None:
+            await repo.truncate_staging()
+        data = b"".join([chunk async for chunk in data_chunks(source, facts)])
+        parsed = parse_rows(data, facts)
+        prior_errors = [
+            LineError(line=line, field="row", message=message) for line, message in parsed.malformed
+        ]
+        records = [
+            (line, *[cell if cell != "" else None for cell in cells]) for line, cells in parsed.rows
+        ]
+        await repo.copy_records(records, header.staging_columns)
+    await progress("copied", facts.size, facts.size)
+    return await _validate_and_write(
+        repo,
+        ledger,
+        plan,
+        kind=kind,
+        prior_errors=prior_errors,
+        name_of=lambda line, column, message: LineError(
+            line=line, field=header.file_column(column), message=message
+        ),
+        options=options,
+        principal=principal,
+        content_hash=facts.sha256,
+        filename=facts.filename,
+        progress=progress,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared second half
+
+
+async def _validate_and_write(
+    repo: IngestRepository,
+    ledger: LedgerRepository,
+    plan: TypedPlan,
+    *,
+    kind: str,
+    prior_errors: list[LineError],
+    name_of: Callable[[int, str, str], LineError],
+    options: ImportOptions,
+    principal: Principal | None,
+    content_hash: str | None,
+    filename: str | None,
+    progress: Progress,
+) -> IngestOutcome:
+    await repo.resolve_references(plan)
+    await repo.convert(plan)
+    valid, invalid = await repo.counts()
+    await progress("validated", valid, valid + invalid)
+    invalid += len(prior_errors)
+    errors: list[LineError] = []
+    if invalid:
+        staged = [name_of(*row) for row in await repo.errors(MAX_ERRORS)]
+        errors = sorted(
+            [*prior_errors, *staged], key=lambda e: e.line if e.line is not None else e.index or 0
+        )[:MAX_ERRORS]
+        if not options.skip_invalid:
+            raise ValidationFailed(
+                f"{invalid} of {valid + invalid} lines are invalid; nothing was written"
+                + (f" (the first {MAX_ERRORS} are listed)" if invalid > MAX_ERRORS else ""),
+                details=[e.model_dump(exclude_none=True) for e in errors],
+            )
+    # One writer per business from here: imports and tills never deadlock on rollup rows.
+    await ledger.lock_business_ledger()
+    batch = LedgerBatch(
+        id=uuid.uuid4(),
+        business_id=repo.business_id,
+        source=SaleSource.import_,
+        kind=kind,
+        external_id=options.external_id,
+        content_hash=content_hash,
+        filename=filename[:300] if filename else None,
+        created_by=options.created_by,
+    )
+    if not await ledger.claim_batch(batch):
+        # A twin of this request committed while this one was validating.
+        existing = await _existing_batch(ledger, options.external_id, content_hash)
+        if existing is None:
+            raise RuntimeError("the batch was claimed but cannot be found")
+        return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
+    written = await repo.write(plan, batch.id)
+    signals = await repo.upsert_signals() if plan.shape is Shape.daily else 0
+    await repo.finish_batch(batch.id, written)
+    report = _report(batch, kind, written, invalid, errors, signals, options, filename)
+    await audit.record(
+        repo.session,
+        business_id=repo.business_id,
+        action="sales.imported",
+        principal=principal,
+        actor_user_id=options.created_by if principal is None else None,
+        entity_type="ledger_batch",
+        entity_id=batch.id,
+        details={
+            "kind": kind,
+            "batch_id": report.batch_id,
+            "filename": filename,
+            "lines_written": written.lines,
+            "lines_skipped": invalid,
+            "net_amount": str(written.net_amount),
+        },
+    )
+    await progress("written", written.lines, written.lines)
+    return IngestOutcome(report, repo.timings.phases)
+
+
+def _report(
+    batch: LedgerBatch,
+    kind: str,
+    written: Written,
+    invalid: int,
+    errors: list[LineError],
+    signals: int,
+    options: ImportOptions,
+    filename: str | None,
+) -> SalesImportReport:
+    return SalesImportReport(
+        batch_id=options.external_id or str(batch.id),
+        kind=kind,
+        lines_written=written.lines,
+        lines_skipped=invalid,
+        error_count=invalid,
+        errors=errors,
+        net_amount=written.net_amount,
+        first_date=written.first_date,
+        last_date=written.last_date,
+        signals_written=signals,
+        filename=filename,
+    )
+
+
+def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
+    return SalesImportReport(
+        batch_id=batch.external_id or str(batch.id),
+        kind=batch.kind or kind,
+        duplicate=True,
+        lines_written=batch.line_count,
+        net_amount=batch.net_amount,
+        first_date=batch.first_date,
+        last_date=batch.last_date,
+        filename=batch.filename,
+    )
+
+
+async def _existing_batch(
+    ledger: LedgerRepository, external_id: str | None, content_hash: str | None
+) -> LedgerBatch | None:
+    if external_id is not None:
+        found = await ledger.batch_by_key(external_id=external_id)
+        if found is not None:
+            return found
+    if content_hash is not None:
+        return await ledger.batch_by_key(content_hash=content_hash)
+    return None
+
+
+async def _default_location(repo: IngestRepository, reference: str | None) -> uuid.UUID | None:
+    if reference is None or not reference.strip():
+        return None
+    found = await repo.find_location(reference)
+    if found is None:
+        raise ValidationFailed(
+            "Unknown location", details=[{"field": "location", "message": "unknown location"}]
+        )
+    return found
+
+
+class _LineCounter:
+    """Counts line breaks in the bytes COPY reads, so the row count can be checked against
+    the line count (rows spanning lines would shift COPY's line numbers)."""
+
+    def __init__(self) -> None:
+        self.newlines = 0
+
+    async def count(
+        self, chunks: AsyncIterator[bytes], progress: Progress, total: int
+    ) -> AsyncIterator[bytes]:
+        done = 0
+        async for chunk in chunks:
+            self.newlines += chunk.count(b"\n")
+            done += len(chunk)
+            await progress("copying", done, total)
+            yield chunk
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk JSON lines
+
+
+BULK_COLUMNS = tuple(BULK_FIELDS.values())
+
+
+def bulk_records(lines: Sequence[Any]) -> tuple[list[tuple[object, ...]], list[LineError]]:
+    """Staging records for the lines that are JSON objects of scalars (their index is their
+    line number), and an error for each line that is not."""
+    records: list[tuple[object, ...]] = []
+    errors: list[LineError] = []
+    fields = list(BULK_FIELDS)
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict):
+            errors.append(
+                LineError(index=index, field=f"lines.{index}", message="must be an object")
+            )
+            continue
+        problem = _line_problem(line)
+        if problem is not None:
+            name, message = problem
+            errors.append(LineError(index=index, field=f"lines.{index}.{name}", message=message))
+            continue
+        records.append((index, *[_text(line.get(name)) for name in fields]))
+    return records, errors
+
+
+def _line_problem(line: dict[str, Any]) -> tuple[str, str] | None:
+    for name, value in line.items():
+        if name not in BULK_FIELDS:
+            return name, "is not a field of a sale line"
+        if value is None or isinstance(value, str | int | float | Decimal):
+            if isinstance(value, bool):
+                return name, "must be a number or a string, not true/false"
+            if isinstance(value, str) and "\x00" in value:
+                return name, "contains a NUL character"
+            continue
+        return name, "must be a single value"
+    return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    # A JSON number arrives as a float whose repr is its shortest exact decimal form.
+    return value if isinstance(value, str) else str(value)
+
+
+def _bulk_error(index: int, column: str, message: str) -> LineError:
+    return LineError(
+        index=index, field=f"lines.{index}.{_BULK_NAMES.get(column, column)}", message=message
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Background uploads
+
+
+async def _enqueue(
+    session: AsyncSession,
+    repo: IngestRepository,
+    source: ByteSource,
+    facts: FileFacts,
+    options: ImportOptions,
+) -> Job:
+    """Store the file and start the job that imports it; the same file still waiting
+    returns its job."""
+    jobs = JobRepository(session, repo.business_id)
+    pending = await repo.upload_by_hash(facts.sha256)
+    if pending is not None:
+        job = await jobs.get(pending.job_id) if pending.job_id else None
+        if job is not None and job.status in ACTIVE_STATUSES:
+            return job
+        await repo.delete_upload(pending.id)
+    content = b"".join([chunk async for chunk in source.chunks()])
+    upload = LedgerUpload(
+        id=uuid.uuid4(),
+        business_id=repo.business_id,
+        filename=facts.filename[:300] if facts.filename else None,
+        content_hash=facts.sha256,
+        size=facts.size,
+        content=content,
+        skip_invalid=options.skip_invalid,
+        default_location=options.default_location,
+        created_by=options.created_by,
+    )
+    try:
+        async with session.begin_nested():
+            await repo.add_upload(upload)
+    except IntegrityError:
+        # The same file was stored by a concurrent request: follow its job.
+        twin = await repo.upload_by_hash(facts.sha256)
+        job = await jobs.get(twin.job_id) if twin and twin.job_id else None
+        if job is None:
+            raise
+        return job
+    job = await enqueue_job(
+        session,
+        business_id=repo.business_id,
+        kind=IMPORT_SALES_JOB,
+        params={"upload_id": str(upload.id), "filename": upload.filename},
+        created_by_id=options.created_by,
+    )
+    upload.job_id = job.id
+    await session.flush()
+    return job

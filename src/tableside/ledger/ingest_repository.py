@@ -1,0 +1,811 @@
+"""SQL of ledger ingestion, set-based from end to end.
+
+Rows arrive by COPY in a temporary staging table of text columns (`_ingest_raw`, one row per
+line with its line number). Item and location references are resolved once per distinct value
+(`_ingest_keys` -> `_ingest_items`, `_ingest_locations`). One INSERT ... SELECT converts and
+checks every row (`_ingest_typed`: values, business date, local hour, or the row's first
+error). Valid rows then go to `sales_ledger` in one INSERT whose RETURNING feeds one grouped
+pass for both rollups, which are upserted in key order (adding, never overwriting).
+
+Conversion runs optimistically first: plain casts, which PostgreSQL evaluates quickly, plus
+cheap shape checks. A cast that fails raises, so that attempt runs in a savepoint; when it
+fails the careful variant runs instead, where every cast is guarded by a regular expression
+(and dates by calendar arithmetic) and a bad value becomes that row's error. Both variants
+accept and reject the same values; the careful one only costs more.
+
+The statements run on the session's own asyncpg connection, inside the request's (or job's)
+transaction, so a failure anywhere writes nothing. Constants are rendered as SQL literals:
+they are UUIDs, integers and time-zone names read from the database, never client text.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.ledger.csv_format import Shape
+from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location
+
+STAGING_COLUMNS = (
+    "ts",
+    "day",
+    "item_id",
+    "sku",
+    "item",
+    "quantity",
+    "amount",
+    "location",
+    "txn",
+    "covers",
+    "transactions",
+    "marketing_spend",
+    "is_holiday",
+    "product_category",
+    "extra",
+)
+ITEM_COLUMNS = ("item_id", "sku", "item")
+MAX_ERRORS = 1000
+
+# Limits that keep every value inside its ledger column (and the sums sane).
+MAX_AMOUNT = Decimal("1e12")  # NUMERIC(14, 2)
+MAX_QUANTITY = Decimal("1e6")
+MAX_COUNT = 32767  # transactions is a SMALLINT; covers share the bound
+
+_NUM_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*$"
+_INT_RE = r"^\s*[+-]?\d{1,9}\s*$"
+_DATE_RE = r"^\d{4}-\d\d-\d\d$"
+_TS_RE = (
+    r"^\d{4}-\d\d-\d\d[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d*)?)?"
+    r"\s*(Z|[+-](\d|0\d|1[0-5])(:?[0-5]\d(:?[0-5]\d)?)?)?$"
+)
+_BOOL_RE = r"^\s*(t|tr|tru|true|f|fa|fal|fals|false|y|ye|yes|n|no|on|of|off|1|0)\s*$"
+_UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$"
+
+TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
+DATE_MESSAGE = "is not a date (YYYY-MM-DD)"
+
+
+def literal(value: object) -> str:
+    """A constant as SQL. Only for values the server produced or a type guarantees."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return f"'{value}'::uuid"
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL in an SQL literal")
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class TypedPlan:
+    """What the conversion needs to know about the input."""
+
+    shape: Shape
+    json: bool  # bulk JSON: references are ids; CSV: locations may be names
+    item_columns: tuple[str, ...]  # staging columns naming the item that the input has
+    missing_item_field: str  # the staging column named when a line names no item
+    time_column: str  # the staging column named when a line has no time (ts or day)
+    has_txn: bool
+    business_timezone: str
+    cutoff_hour: int
+    default_location_id: uuid.UUID | None
+
+
+@dataclass
+class Written:
+    """What the ledger insert wrote, from the grouped rollup pass."""
+
+    lines: int = 0
+    net_amount: Decimal = Decimal(0)
+    first_date: date | None = None
+    last_date: date | None = None
+
+
+@dataclass
+class Timings:
+    """Seconds spent per phase (for logs and the benchmark)."""
+
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def add(self, phase: str, started: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - started
+
+
+class IngestRepository:
+    """The ingestion statements for one business, on the session's connection."""
+
+    def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
+        self.session = session
+        self.business_id = business_id
+        self.timings = Timings()
+        self._conn: asyncpg.Connection | None = None
+
+    # -- connection --------------------------------------------------------------------------
+
+    async def connection(self) -> asyncpg.Connection:
+        """The asyncpg connection under the session, inside the session's transaction."""
+        if self._conn is None:
+            # The driver opens its transaction lazily, on the first statement: run one, so
+            # COPY below is part of the caller's unit of work and not autocommitted.
+            await self.session.execute(text("SELECT 1"))
+            raw = await (await self.session.connection()).get_raw_connection()
+            conn = raw.driver_connection
+            if conn is None or not conn.is_in_transaction():
+                raise RuntimeError("ingestion needs the session's open transaction")
+            self._conn = conn
+        return self._conn
+
+    async def _execute(self, sql: str, phase: str) -> str:
+        conn = await self.connection()
+        started = time.perf_counter()
+        status: str = await conn.execute(sql)
+        self.timings.add(phase, started)
+        return status
+
+    # -- staging -----------------------------------------------------------------------------
+
+    async def create_staging(self, first_line: int) -> None:
+        """Fresh temporary tables for this transaction (dropped at commit)."""
+        columns = ", ".join(f"{name} text" for name in STAGING_COLUMNS)
+        await self._execute(
+            "DROP TABLE IF EXISTS pg_temp._ingest_raw, pg_temp._ingest_keys,"
+            " pg_temp._ingest_items, pg_temp._ingest_locations, pg_temp._ingest_typed,"
+            " pg_temp._ingest_sales, pg_temp._ingest_groups;"
+            # Hash aggregates of a large file stay in memory instead of sorting on disk.
+            " SET LOCAL work_mem = '256MB';"
+            " CREATE TEMP TABLE _ingest_raw (line_no bigint GENERATED BY DEFAULT AS IDENTITY"
+            f" (START WITH {max(first_line, 1)}), {columns}) ON COMMIT DROP;"
+            " CREATE TEMP TABLE _ingest_typed (line_no bigint, txn text, err text,"
+            " sold_at timestamptz, business_date date, hour_start timestamptz,"
+            " local_hour smallint, location_id uuid, menu_item_id uuid, category_id uuid,"
+            " quantity numeric, net_amount numeric, cost numeric, covers integer,"
+            " transactions integer, is_refund boolean, marketing_spend numeric,"
+            " is_holiday boolean, product_category text) ON COMMIT DROP",
+            "stage",
+        )
+
+    async def copy_csv(
+        self, chunks: AsyncIterable[bytes], columns: Sequence[str], delimiter: str
+    ) -> int | None:
+        """COPY the CSV data rows into staging; None when COPY cannot read them (a row with
+        the wrong number of cells, a blank line): the caller then parses the file itself."""
+        conn = await self.connection()
+        started = time.perf_counter()
+        await conn.execute("SAVEPOINT ingest_copy")
+        try:
+            status = await conn.copy_to_table(
+                "_ingest_raw",
+                source=chunks,
+                columns=list(columns),
+                format="csv",
+                delimiter=delimiter,
+                header=False,
+            )
+        except asyncpg.BadCopyFileFormatError:
+            await conn.execute("ROLLBACK TO SAVEPOINT ingest_copy")
+            self.timings.add("copy", started)
+            return None
+        await conn.execute("RELEASE SAVEPOINT ingest_copy")
+        self.timings.add("copy", started)
+        return int(status.split()[-1])
+
+    async def copy_records(
+        self, records: Sequence[tuple[object, ...]], columns: Sequence[str]
+    ) -> None:
+        """COPY rows that carry their own line numbers (bulk JSON, parsed CSV)."""
+        if not records:
+            return
+        conn = await self.connection()
+        started = time.perf_counter()
+        await conn.copy_records_to_table(
+            "_ingest_raw", records=records, columns=["line_no", *columns]
+        )
+        self.timings.add("copy", started)
+
+    async def truncate_staging(self) -> None:
+        await self._execute("TRUNCATE _ingest_raw", "stage")
+
+    # -- references --------------------------------------------------------------------------
+
+    async def resolve_references(self, plan: TypedPlan) -> None:
+        """Map every distinct item and location reference to its id (or an error)."""
+        key_columns = [*plan.item_columns, "location"]
+        keys = ", ".join(f"coalesce({c}, '') AS k_{c}" for c in key_columns)
+        await self._execute(
+            f"CREATE TEMP TABLE _ingest_keys ON COMMIT DROP AS SELECT DISTINCT {keys}"
+            " FROM _ingest_raw",
+            "references",
+        )
+        if plan.shape is Shape.lines:
+            await self._execute(self._items_sql(plan), "references")
+        await self._execute(self._locations_sql(plan), "references")
+        # Fresh statistics: the planner then hashes these small maps instead of guessing.
+        analyze = "ANALYZE _ingest_locations"
+        if plan.shape is Shape.lines:
+            analyze += "; ANALYZE _ingest_items"
+        await self._execute(analyze, "references")
+
+    def _items_sql(self, plan: TypedPlan) -> str:
+        business = literal(self.business_id)
+        has = set(plan.item_columns)
+        k_id = "k.k_item_id" if "item_id" in has else "''"
+        k_sku = "k.k_sku" if "sku" in has else "''"
+        k_item = "k.k_item" if "item" in has else "''"
+        key_list = ", ".join(f"k_{c}" for c in plan.item_columns)
+        required = literal(
+            f"{plan.missing_item_field}|is required" + (" (or sku)" if plan.json else "")
+        )
+        return f"""
+        CREATE TEMP TABLE _ingest_items ON COMMIT DROP AS
+        WITH keys AS (
+            SELECT DISTINCT {key_list} FROM _ingest_keys
+        ), parsed AS (
+            SELECT k.*, btrim({k_id}) AS t_id, btrim({k_sku}) AS t_sku, btrim({k_item}) AS t_item,
+                CASE WHEN lower(btrim({k_id})) ~ {literal(_UUID_RE)}
+                     THEN btrim({k_id})::uuid END AS wanted_id
+            FROM keys k
+        ), matched AS (
+            SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match,
+                item_sku.id AS item_sku_match, by_name.id AS name_match,
+                coalesce(by_name.active, 0) AS name_active, coalesce(by_name.total, 0) AS name_total
+            FROM parsed p
+            LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
+                WHERE m.business_id = {business} AND m.id = p.wanted_id) by_id ON true
+            LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
+                WHERE m.business_id = {business} AND p.t_sku <> '' AND m.sku = p.t_sku) by_sku
+                ON true
+            LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
+                WHERE m.business_id = {business} AND p.t_item <> '' AND m.sku = p.t_item) item_sku
+                ON true
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE m.is_active) AS active, count(*) AS total,
+                    (array_agg(m.id ORDER BY m.is_active DESC, m.created_at, m.id))[1] AS id
+                FROM menu_items m
+                WHERE m.business_id = {business} AND p.t_item <> ''
+                    AND lower(m.name) = lower(p.t_item)
+            ) by_name ON true
+        ), chosen AS (
+            SELECT x.*, CASE
+                WHEN x.t_id <> '' THEN x.id_match
+                WHEN x.sku_match IS NOT NULL THEN x.sku_match
+                WHEN x.item_sku_match IS NOT NULL THEN x.item_sku_match
+                WHEN x.name_active = 1 OR (x.name_active = 0 AND x.name_total = 1)
+                    THEN x.name_match
+                END AS item_id_chosen
+            FROM matched x
+        )
+        SELECT {", ".join(f"c.k_{col}" for col in plan.item_columns)},
+            m.id AS menu_item_id, m.category_id, m.cost AS unit_cost,
+            CASE
+                WHEN c.t_id <> '' AND c.wanted_id IS NULL THEN 'item_id|is not a valid id'
+                WHEN c.t_id <> '' AND c.id_match IS NULL THEN 'item_id|unknown menu item'
+                WHEN c.t_id <> '' AND c.t_sku <> '' AND c.sku_match IS DISTINCT FROM c.id_match
+                    THEN 'sku|does not name the same item as menu_item_id'
+                WHEN c.t_id = '' AND c.t_sku = '' AND c.t_item = '' THEN {required}
+                WHEN c.item_id_chosen IS NULL AND c.name_total > 1
+                    THEN 'item|matches ' || c.name_total || ' menu items by name; use the SKU'
+                WHEN c.item_id_chosen IS NULL AND c.t_item <> '' THEN 'item|unknown item'
+                WHEN c.item_id_chosen IS NULL THEN 'sku|unknown item'
+            END AS err
+        FROM chosen c
+        LEFT JOIN menu_items m ON m.business_id = {business} AND m.id = c.item_id_chosen
+        """
+
+    def _locations_sql(self, plan: TypedPlan) -> str:
+        business = literal(self.business_id)
+        zone = literal(plan.business_timezone)
+        by_name = (
+            f"""LEFT JOIN LATERAL (
+                SELECT l.id, l.timezone, count(*) OVER () AS total FROM locations l
+                WHERE l.business_id = {business} AND p.t <> '' AND p.wanted_id IS NULL
+                    AND lower(l.name) = lower(p.t)
+                ORDER BY (l.name = p.t) DESC, l.created_at LIMIT 1
+            ) by_name ON true"""
+            if not plan.json
+            else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id, NULL::text AS timezone,"
+            " 0 AS total) by_name ON true"
+        )
+        exact_name = (
+            f"""LEFT JOIN LATERAL (SELECT l.id FROM locations l
+                WHERE l.business_id = {business} AND l.name = p.t) exact ON true"""
+            if not plan.json
+            else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id) exact ON true"
+        )
+        not_id = "location|is not a valid id" if plan.json else "location|unknown location"
+        default = literal(plan.default_location_id) if plan.default_location_id else "NULL::uuid"
+        return f"""
+        CREATE TEMP TABLE _ingest_locations ON COMMIT DROP AS
+        WITH parsed AS (
+            SELECT DISTINCT k_location, btrim(k_location) AS t,
+                CASE WHEN lower(btrim(k_location)) ~ {literal(_UUID_RE)}
+                     THEN btrim(k_location)::uuid END AS wanted_id
+            FROM _ingest_keys
+        ), resolved AS (
+            SELECT p.k_location, p.t, p.wanted_id, by_id.id AS id_match, by_id.timezone AS id_zone,
+                by_name.id AS name_match, by_name.timezone AS name_zone,
+                coalesce(by_name.total, 0) AS name_total, exact.id AS exact_match
+            FROM parsed p
+            LEFT JOIN LATERAL (SELECT l.id, l.timezone FROM locations l
+                WHERE l.business_id = {business}
+                    AND l.id = coalesce(p.wanted_id, CASE WHEN p.t = ''
+                        THEN {default} END)) by_id ON true
+            {by_name}
+            {exact_name}
+        )
+        SELECT r.k_location,
+            coalesce(r.id_match, r.name_match) AS location_id,
+            coalesce(r.id_zone, r.name_zone, {zone}) AS tz,
+            CASE
+                WHEN r.t = '' THEN NULL
+                WHEN r.wanted_id IS NOT NULL AND r.id_match IS NULL
+                    THEN 'location|unknown location'
+                WHEN r.wanted_id IS NULL AND r.name_match IS NULL THEN {literal(not_id)}
+                WHEN r.wanted_id IS NULL AND r.exact_match IS NULL AND r.name_total > 1
+                    THEN 'location|matches ' || r.name_total || ' locations by name; use the id'
+            END AS err
+        FROM resolved r
+        """
+
+    # -- conversion --------------------------------------------------------------------------
+
+    async def convert(self, plan: TypedPlan) -> None:
+        """Fill `_ingest_typed` from staging: optimistic casts, else the careful variant."""
+        conn = await self.connection()
+        started = time.perf_counter()
+        await conn.execute("SAVEPOINT ingest_convert")
+        try:
+            await conn.execute(convert_sql(plan, careful=False))
+        except asyncpg.DataError:
+            await conn.execute("ROLLBACK TO SAVEPOINT ingest_convert")
+            self.timings.add("convert_optimistic", started)
+            started = time.perf_counter()
+            await conn.execute(convert_sql(plan, careful=True))
+            self.timings.add("convert_careful", started)
+        else:
+            self.timings.add("convert", started)
+        await conn.execute("RELEASE SAVEPOINT ingest_convert")
+
+    async def counts(self) -> tuple[int, int]:
+        """(valid rows, invalid rows) in `_ingest_typed`."""
+        conn = await self.connection()
+        row = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE err IS NULL) AS ok,"
+            " count(*) FILTER (WHERE err IS NOT NULL) AS bad FROM _ingest_typed"
+        )
+        assert row is not None
+        return int(row["ok"]), int(row["bad"])
+
+    async def errors(self, limit: int = MAX_ERRORS) -> list[tuple[int, str, str]]:
+        """The first `limit` invalid rows: (line number, staging column, message)."""
+        conn = await self.connection()
+        rows = await conn.fetch(
+            "SELECT line_no, err FROM _ingest_typed WHERE err IS NOT NULL"
+            f" ORDER BY line_no LIMIT {int(limit)}"
+        )
+        result = []
+        for row in rows:
+            column, _, message = str(row["err"]).partition("|")
+            result.append((int(row["line_no"]), column, message))
+        return result
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def write(self, plan: TypedPlan, batch_id: uuid.UUID) -> Written:
+        """Insert the valid rows into the ledger and add them to both rollups."""
+        if plan.has_txn:
+            await self._execute(
+                "CREATE TEMP TABLE _ingest_sales ON COMMIT DROP AS"
+                " SELECT txn, min(line_no) FILTER (WHERE NOT is_refund) AS first_line,"
+                " max(covers) FILTER (WHERE NOT is_refund) AS covers"
+                " FROM _ingest_typed WHERE err IS NULL AND txn IS NOT NULL GROUP BY txn",
+                "sales",
+            )
+        if plan.shape is Shape.daily:
+            transactions, covers, join = "t.transactions", "0", ""
+        elif plan.has_txn:
+            transactions = (
+                "CASE WHEN t.txn IS NULL THEN (NOT t.is_refund)::int"
+                " WHEN s.first_line = t.line_no THEN 1 ELSE 0 END"
+            )
+            covers = (
+                "CASE WHEN t.txn IS NULL THEN CASE WHEN t.is_refund THEN 0 ELSE t.covers END"
+                " WHEN s.first_line = t.line_no THEN s.covers ELSE 0 END"
+            )
+            join = "LEFT JOIN _ingest_sales s ON s.txn = t.txn"
+        else:
+            transactions = "(NOT t.is_refund)::int"
+            covers = "CASE WHEN t.is_refund THEN 0 ELSE t.covers END"
+            join = ""
+        await self._execute(
+            f"""
+            CREATE TEMP TABLE _ingest_groups ON COMMIT DROP AS
+            WITH written AS (
+                INSERT INTO sales_ledger (business_id, location_id, business_date, sold_at,
+                    hour_start, local_hour, menu_item_id, category_id, quantity, net_amount,
+                    cost, covers, transactions, source, batch_id)
+                SELECT {literal(self.business_id)}, t.location_id, t.business_date, t.sold_at,
+                    t.hour_start, t.local_hour, t.menu_item_id, t.category_id, t.quantity,
+                    t.net_amount, t.cost, {covers}, {transactions}, 'import',
+                    {literal(batch_id)}
+                FROM _ingest_typed t {join}
+                WHERE t.err IS NULL
+                RETURNING business_date, location_id, menu_item_id, category_id, hour_start,
+                    local_hour, quantity, net_amount, cost, covers, transactions
+            )
+            SELECT GROUPING(menu_item_id) = 0 AS daily, business_date, location_id,
+                menu_item_id, category_id, hour_start, local_hour,
+                sum(quantity) AS quantity, sum(net_amount) AS net_amount,
+                sum(coalesce(cost, 0)) AS cost, sum(sign(quantity))::bigint AS line_count,
+                sum(transactions)::bigint AS transactions, sum(covers)::bigint AS covers,
+                count(*) AS lines
+            FROM written
+            GROUP BY GROUPING SETS (
+                (business_date, location_id, menu_item_id, category_id),
+                (hour_start, location_id, business_date, local_hour)
+            )
+            """,
+            "ledger",
+        )
+        business = literal(self.business_id)
+        no_key = literal(NO_KEY)
+        await self._execute(
+            f"""
+            INSERT INTO sales_daily_item_rollups AS d (business_id, business_date, location_key,
+                item_key, category_id, quantity, net_amount, cost, line_count)
+            SELECT {business}, g.business_date, coalesce(g.location_id, {no_key}),
+                coalesce(g.menu_item_id, {no_key}), g.category_id, g.quantity, g.net_amount,
+                g.cost, g.line_count
+            FROM _ingest_groups g WHERE g.daily
+            ORDER BY 2, 3, 4
+            ON CONFLICT (business_id, business_date, location_key, item_key) DO UPDATE SET
+                quantity = d.quantity + excluded.quantity,
+                net_amount = d.net_amount + excluded.net_amount,
+                cost = d.cost + excluded.cost,
+                line_count = d.line_count + excluded.line_count,
+                category_id = coalesce(excluded.category_id, d.category_id)
+            """,
+            "rollups",
+        )
+        await self._execute(
+            f"""
+            INSERT INTO sales_hourly_rollups AS h (business_id, hour_start, location_key,
+                business_date, local_hour, quantity, net_amount, cost, transactions, covers)
+            SELECT {business}, g.hour_start, coalesce(g.location_id, {no_key}), g.business_date,
+                g.local_hour, g.quantity, g.net_amount, g.cost, g.transactions, g.covers
+            FROM _ingest_groups g WHERE NOT g.daily
+            ORDER BY 2, 3
+            ON CONFLICT (business_id, hour_start, location_key) DO UPDATE SET
+                quantity = h.quantity + excluded.quantity,
+                net_amount = h.net_amount + excluded.net_amount,
+                cost = h.cost + excluded.cost,
+                transactions = h.transactions + excluded.transactions,
+                covers = h.covers + excluded.covers
+            """,
+            "rollups",
+        )
+        conn = await self.connection()
+        row = await conn.fetchrow(
+            "SELECT coalesce(sum(lines), 0)::bigint AS lines,"
+            " coalesce(sum(net_amount), 0) AS net_amount,"
+            " min(business_date) AS first_date, max(business_date) AS last_date"
+            " FROM _ingest_groups WHERE daily"
+        )
+        assert row is not None
+        return Written(
+            lines=int(row["lines"]),
+            net_amount=Decimal(row["net_amount"]),
+            first_date=row["first_date"],
+            last_date=row["last_date"],
+        )
+
+    async def upsert_signals(self) -> int:
+        """Daily imports: marketing spend, holiday flag and category per business date and
+        location (the file's last row of a date wins; an empty cell keeps what was known)."""
+        business = literal(self.business_id)
+        status = await self._execute(
+            f"""
+            INSERT INTO sales_daily_signals AS s (id, business_id, location_key, business_date,
+                marketing_spend, is_holiday, product_category, created_at, updated_at)
+            SELECT gen_random_uuid(), {business}, x.location_key, x.business_date,
+                x.marketing_spend, x.is_holiday, x.product_category, now(), now()
+            FROM (
+                SELECT DISTINCT ON (coalesce(location_id, {literal(NO_KEY)}), business_date)
+                    coalesce(location_id, {literal(NO_KEY)}) AS location_key, business_date,
+                    marketing_spend, is_holiday, product_category
+                FROM _ingest_typed
+                WHERE err IS NULL AND (marketing_spend IS NOT NULL OR is_holiday IS NOT NULL
+                    OR product_category IS NOT NULL)
+                ORDER BY 1, 2, line_no DESC
+            ) x
+            ORDER BY x.location_key, x.business_date
+            ON CONFLICT (business_id, location_key, business_date) DO UPDATE SET
+                marketing_spend = coalesce(excluded.marketing_spend, s.marketing_spend),
+                is_holiday = coalesce(excluded.is_holiday, s.is_holiday),
+                product_category = coalesce(excluded.product_category, s.product_category),
+                updated_at = now()
+            """,
+            "signals",
+        )
+        return int(status.split()[-1])
+
+    # -- batches, locations, uploads -----------------------------------------------------------
+
+    async def finish_batch(self, batch_id: uuid.UUID, written: Written) -> None:
+        await self.session.execute(
+            update(LedgerBatch)
+            .where(LedgerBatch.business_id == self.business_id, LedgerBatch.id == batch_id)
+            .values(
+                line_count=written.lines,
+                net_amount=written.net_amount,
+                first_date=written.first_date,
+                last_date=written.last_date,
+            )
+        )
+
+    async def find_location(self, reference: str) -> uuid.UUID | None:
+        """A location of this business by id or name (exact, else case-insensitive)."""
+        reference = reference.strip()
+        stmt = select(Location.id).where(Location.business_id == self.business_id)
+        try:
+            wanted = uuid.UUID(reference)
+        except ValueError:
+            rows = (
+                (
+                    await self.session.execute(
+                        stmt.where(func.lower(Location.name) == reference.lower()).order_by(
+                            (Location.name == reference).desc(), Location.created_at
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return rows[0] if rows else None
+        return (await self.session.execute(stmt.where(Location.id == wanted))).scalar_one_or_none()
+
+    async def upload_by_hash(self, content_hash: str) -> LedgerUpload | None:
+        stmt = select(LedgerUpload).where(
+            LedgerUpload.business_id == self.business_id,
+            LedgerUpload.content_hash == content_hash,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get_upload(self, upload_id: uuid.UUID) -> LedgerUpload | None:
+        stmt = select(LedgerUpload).where(
+            LedgerUpload.business_id == self.business_id, LedgerUpload.id == upload_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_upload(self, upload: LedgerUpload) -> LedgerUpload:
+        self.session.add(upload)
+        await self.session.flush()
+        return upload
+
+    async def delete_upload(self, upload_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(LedgerUpload).where(
+                LedgerUpload.business_id == self.business_id, LedgerUpload.id == upload_id
+            )
+        )
+
+
+# -- the conversion statement ------------------------------------------------------------------
+
+
+def _num(column: str, careful: bool) -> str:
+    if careful:
+        return f"CASE WHEN r.{column} ~ {literal(_NUM_RE)} THEN r.{column}::numeric END"
+    return f"NULLIF(r.{column}, '')::numeric"
+
+
+def _int(column: str, careful: bool) -> str:
+    if careful:
+        return f"CASE WHEN r.{column} ~ {literal(_INT_RE)} THEN r.{column}::int END"
+    return f"NULLIF(r.{column}, '')::int"
+
+
+def _valid_ymd(expr: str) -> str:
+    """For a string known to start with YYYY-MM-DD in digits: whether that date exists."""
+    year, month, day = (f"substr({expr}, {a}, {n})::int" for a, n in ((1, 4), (6, 2), (9, 2)))
+    return (
+        f"CASE WHEN {year} >= 1 AND {month} BETWEEN 1 AND 12 THEN {day} BETWEEN 1 AND"
+        f" date_part('day', make_date({year}, {month}, 1) + interval '1 month'"
+        f" - interval '1 day')::int ELSE false END"
+    )
+
+
+def _local_to_utc(local: str, zone: str) -> str:
+    """A local wall time to an instant; in a fall-back night's repeated hour the first of
+    the two (what Python's zoneinfo picks with fold=0, and so what the small path does)."""
+    first = f"(({local}) AT TIME ZONE {zone})"
+    return (
+        f"CASE WHEN ({first} - interval '1 hour') AT TIME ZONE {zone} = ({local})"
+        f" THEN {first} - interval '1 hour'"
+        f" WHEN ({first} - interval '30 minutes') AT TIME ZONE {zone} = ({local})"
+        f" THEN {first} - interval '30 minutes' ELSE {first} END"
+    )
+
+
+def _number_checks(column: str, decimals: int, bound: Decimal, *, negative: bool) -> list[str]:
+    """CASE branches for a numeric column already converted to `e.<column>`.
+
+    Written for speed on valid rows, which pass every branch: `scale` (a header read) before
+    the rounding test, plain comparisons instead of abs(); NaN and infinity only fail the
+    bound, and are told apart once they do."""
+    value = f"e.{column}"
+    branches = [
+        f"WHEN e.r_{column} IS NOT NULL AND {value} IS NULL THEN '{column}|is not a number'",
+        f"WHEN {value} >= {bound} OR {value} <= -{bound} THEN CASE"
+        f" WHEN {value} = 'NaN' OR {value} = 'Infinity' OR {value} = '-Infinity'"
+        f" THEN '{column}|is not a number' ELSE '{column}|is too large' END",
+        f"WHEN scale({value}) > {decimals} AND {value} <> round({value}, {decimals})"
+        f" THEN '{column}|has more than {decimals} decimals'",
+    ]
+    if not negative:
+        branches.append(f"WHEN {value} < 0 THEN '{column}|must not be negative'")
+    return branches
+
+
+def _checks(plan: TypedPlan) -> list[str]:
+    """Every row check, in order: the first that fails is the row's error."""
+    lines = plan.shape is Shape.lines
+    checks = []
+    if lines:
+        checks.append("WHEN e.item_err IS NOT NULL THEN e.item_err")
+    checks.append("WHEN e.location_err IS NOT NULL THEN e.location_err")
+    if lines:
+        required = "ts|is required (or date)" if plan.json else f"{plan.time_column}|is required"
+        checks += [
+            f"WHEN e.r_ts IS NULL AND e.r_day IS NULL THEN {literal(required)}",
+            "WHEN e.r_ts IS NOT NULL AND e.r_day IS NOT NULL"
+            " THEN 'day|give either sold_at or date, not both'",
+        ]
+    else:
+        checks.append("WHEN e.r_day IS NULL THEN 'day|is required'")
+    checks += [
+        "WHEN e.r_ts IS NOT NULL AND (NOT e.ts_ok OR e.ts_value IS NULL)"
+        f" THEN {literal('ts|' + TS_MESSAGE)}",
+        "WHEN e.r_day IS NOT NULL AND (NOT e.day_ok OR e.day_value IS NULL)"
+        f" THEN {literal('day|' + DATE_MESSAGE)}",
+    ]
+    if lines:
+        checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
+        checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
+    checks.append("WHEN e.r_amount IS NULL THEN 'amount|is required'")
+    checks += _number_checks("amount", 2, MAX_AMOUNT, negative=lines)
+    if lines:
+        checks += [
+            "WHEN (e.quantity < 0 AND e.amount > 0) OR (e.quantity > 0 AND e.amount < 0)"
+            " THEN 'amount|must have the same sign as quantity (a refund has both negative)'",
+            # Only an item costing a fortune can push the line's cost past its column.
+            "WHEN e.unit_cost >= 1000000 AND abs(e.line_cost) >= 1e12"
+            " THEN 'quantity|is too large for the item''s cost'",
+        ]
+    for column in ("covers", "transactions"):
+        checks += [
+            f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL"
+            f" THEN '{column}|is not a whole number'",
+            f"WHEN e.{column} < 0 THEN '{column}|must not be negative'",
+            f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
+        ]
+    if not lines:
+        checks += _number_checks("marketing_spend", 2, MAX_AMOUNT, negative=False)
+        checks += [
+            "WHEN e.r_is_holiday IS NOT NULL AND e.is_holiday IS NULL"
+            " THEN 'is_holiday|must be true/false, yes/no or 1/0'",
+            "WHEN char_length(e.product_category) > 120"
+            " THEN 'product_category|is longer than 120 characters'",
+        ]
+    return checks
+
+
+def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
+    """The INSERT ... SELECT that converts and checks every staged row.
+
+    Each nested subquery computes one layer once per row: `OFFSET 0` keeps the planner from
+    folding them together, which would repeat the casts in every outer reference."""
+    cutoff = f"interval '{int(plan.cutoff_hour)} hours'"
+    if plan.shape is Shape.lines:
+        item_join = "JOIN _ingest_items i ON " + " AND ".join(
+            f"i.k_{c} = coalesce(r.{c}, '')" for c in plan.item_columns
+        )
+        items = "i.menu_item_id, i.category_id, i.unit_cost, i.err AS item_err"
+    else:
+        item_join = ""
+        items = (
+            "NULL::uuid AS menu_item_id, NULL::uuid AS category_id,"
+            " NULL::numeric AS unit_cost, NULL::text AS item_err"
+        )
+    if careful:
+        ts_ok = f"CASE WHEN r.ts ~* {literal(_TS_RE)} THEN {_valid_ymd('r.ts')} ELSE false END"
+        day_ok = f"CASE WHEN r.day ~ {literal(_DATE_RE)} THEN {_valid_ymd('r.day')} ELSE false END"
+        holiday = f"CASE WHEN r.is_holiday ~* {literal(_BOOL_RE)} THEN r.is_holiday::boolean END"
+    else:
+        # Cheap shape checks; the casts reject everything else by raising.
+        ts_ok = (
+            "(length(r.ts) BETWEEN 16 AND 40 AND substr(r.ts, 5, 1) = '-'"
+            " AND substr(r.ts, 8, 1) = '-' AND substr(r.ts, 11, 1) IN ('T', ' ', 't')"
+            " AND substr(r.ts, 14, 1) = ':' AND substr(r.ts, 12, 2) <= '23'"
+            " AND substr(r.ts, 15, 2) <= '59'"
+            " AND (substr(r.ts, 17, 1) <> ':' OR substr(r.ts, 18, 2) <= '59')"
+            " AND right(r.ts, 1) <> ' '"
+            " AND translate(r.ts, '0123456789-:+. TZtz', '') = '')"
+        )
+        day_ok = (
+            "(length(r.day) = 10 AND substr(r.day, 5, 1) = '-' AND substr(r.day, 8, 1) = '-'"
+            " AND translate(r.day, '0123456789-', '') = '')"
+        )
+        holiday = "NULLIF(r.is_holiday, '')::boolean"
+    guard_ts = " WHEN NOT c.ts_ok THEN NULL" if careful else ""
+    guard_day = " WHEN NOT c.day_ok THEN NULL" if careful else ""
+    has_offset = (
+        "(upper(right(c.r_ts, 1)) = 'Z' OR strpos(substr(c.r_ts, 17), '+') > 0"
+        " OR strpos(substr(c.r_ts, 17), '-') > 0)"
+    )
+    level1 = f"""
+        SELECT r.line_no, NULLIF(r.txn, '') AS txn, {items},
+            l.location_id, l.tz, l.err AS location_err,
+            NULLIF(r.ts, '') AS r_ts, NULLIF(r.day, '') AS r_day,
+            NULLIF(r.quantity, '') AS r_quantity, NULLIF(r.amount, '') AS r_amount,
+            NULLIF(r.covers, '') AS r_covers, NULLIF(r.transactions, '') AS r_transactions,
+            NULLIF(r.marketing_spend, '') AS r_marketing_spend,
+            NULLIF(r.is_holiday, '') AS r_is_holiday,
+            NULLIF(r.product_category, '') AS product_category,
+            {ts_ok} AS ts_ok, {day_ok} AS day_ok,
+            {_num("quantity", careful)} AS quantity, {_num("amount", careful)} AS amount,
+            {_int("covers", careful)} AS covers, {_int("transactions", careful)} AS transactions,
+            {_num("marketing_spend", careful)} AS marketing_spend, {holiday} AS is_holiday
+        FROM _ingest_raw r
+        {item_join}
+        JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
+    """
+    level2 = f"""
+        SELECT c.*,
+            CASE WHEN c.r_ts IS NULL THEN NULL{guard_ts}
+                WHEN {has_offset} THEN c.r_ts::timestamptz
+                ELSE {_local_to_utc("c.r_ts::timestamp", "c.tz")} END AS ts_value,
+            CASE WHEN c.r_day IS NULL THEN NULL{guard_day} ELSE c.r_day::date END AS day_value
+        FROM ({level1} OFFSET 0) c
+    """
+    level3 = f"""
+        SELECT c.*, CASE WHEN c.ts_value IS NOT NULL THEN c.ts_value
+            WHEN c.day_value IS NOT NULL
+                THEN {_local_to_utc(f"c.day_value + {cutoff}", "c.tz")} END AS sold_at
+        FROM ({level2} OFFSET 0) c
+    """
+    level4 = f"""
+        SELECT d.*, d.sold_at AT TIME ZONE d.tz AS local_at,
+            round(d.unit_cost * d.quantity, 2) AS line_cost
+        FROM ({level3} OFFSET 0) d
+    """
+    return f"""
+        INSERT INTO _ingest_typed (line_no, txn, err, sold_at, business_date, hour_start,
+            local_hour, location_id, menu_item_id, category_id, quantity, net_amount, cost,
+            covers, transactions, is_refund, marketing_spend, is_holiday, product_category)
+        SELECT e.line_no, e.txn, CASE {" ".join(_checks(plan))} END,
+            e.sold_at,
+            CASE WHEN e.ts_value IS NOT NULL THEN (e.local_at - {cutoff})::date
+                ELSE e.day_value END,
+            e.sold_at - (e.local_at - date_trunc('hour', e.local_at)),
+            date_part('hour', e.local_at)::smallint,
+            e.location_id, e.menu_item_id, e.category_id, coalesce(e.quantity, 0), e.amount,
+            e.line_cost, coalesce(e.covers, 0), coalesce(e.transactions, 0),
+            (e.quantity < 0 OR e.amount < 0), e.marketing_spend, e.is_holiday,
+            e.product_category
+        FROM ({level4} OFFSET 0) e
+    """

@@ -1,0 +1,226 @@
+"""GET /sales/aggregate: totals and a zero-filled time series, per period and group.
+
+A year by day and item is 73,000 points (12 MB of JSON), so this path is built for volume:
+the series queries return exact integers (cents, thousandths of a unit), the points are
+plain dicts turned into JSON numbers exactly as `DecimalNumber` would (the nearest double of
+the exact decimal), and the router serializes them in one pass without re-validating them
+against `SalesAggregate` (whose shape tests check). Totals stay exact decimals until then.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.auth.dependencies import Principal
+from tableside.kit.money import round_money
+from tableside.ledger import query_periods as periods
+from tableside.ledger.queries import invalid, resolve_scope
+from tableside.ledger.query_repository import DAILY_GROUPS, LedgerQueryRepository
+from tableside.ledger.schemas import Granularity, GroupBy
+from tableside.models import NO_KEY
+
+UNASSIGNED_NAMES = {
+    GroupBy.category: "Uncategorized",
+    GroupBy.item: "No item",
+    GroupBy.location: "No location",
+}
+
+
+def check_combination(granularity: Granularity, group_by: GroupBy | None) -> None:
+    """Refuse what the rollups cannot answer (items and categories per hour) and groupings
+    that would only repeat the period (each hour has one hour of day, each day one weekday)."""
+    if granularity is Granularity.hour and group_by in DAILY_GROUPS:
+        raise invalid(
+            "group_by",
+            f"hourly figures per {group_by} are not kept (the rollups hold items per day): "
+            "use granularity day, week or month, or group_by hour_of_day for the hourly "
+            "profile",
+        )
+    if granularity is Granularity.hour and group_by in {GroupBy.hour_of_day, GroupBy.day_of_week}:
+        raise invalid(
+            "group_by", f"every hour has a single {group_by}: use granularity day, week or month"
+        )
+    if granularity is Granularity.day and group_by is GroupBy.day_of_week:
+        raise invalid(
+            "group_by", "every day has a single day_of_week: use granularity week or month"
+        )
+
+
+@dataclass
+class _Group:
+    raw: Any  # the key as the query returns it (NO_KEY or None for "none")
+    label: dict[str, Any] | None  # {"key", "name"} as the API shows it; None when ungrouped
+
+
+async def _groups(
+    repository: LedgerQueryRepository, group_by: GroupBy, raw_keys: set[Any]
+) -> list[_Group]:
+    """The groups that have data, with their names, in a stable order: hours and weekdays
+    by number, the others by name (unnamed and "none" last)."""
+    if group_by is GroupBy.hour_of_day:
+        return [_Group(k, {"key": k, "name": periods.hour_label(k)}) for k in sorted(raw_keys)]
+    if group_by is GroupBy.day_of_week:
+        return [_Group(k, {"key": k, "name": periods.day_name(k)}) for k in sorted(raw_keys)]
+    ids = {k for k in raw_keys if k is not None and k != NO_KEY}
+    names = await repository.names(group_by, ids)
+
+    def order(key: Any) -> tuple[bool, bool, str, str]:
+        name = names.get(key)
+        return (key not in ids, name is None, name or "", str(key))
+
+    return [
+        _Group(k, {"key": str(k), "name": names.get(k)})
+        if k in ids
+        else _Group(k, {"key": None, "name": UNASSIGNED_NAMES[group_by]})
+        for k in sorted(raw_keys, key=order)
+    ]
+
+
+def _money(cents: int) -> float:
+    """Exact cents as the JSON number `DecimalNumber` gives the same amount (true division
+    of integers rounds once, to the nearest double, as float(Decimal) does)."""
+    return cents / 100
+
+
+def _units(thousandths: int) -> float:
+    return thousandths / 1000
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
+
+
+async def aggregate(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    granularity: Granularity,
+    group_by: GroupBy | None,
+    location_id: uuid.UUID | None,
+) -> dict[str, Any]:
+    """Totals and a zero-filled series per period (and group) over business dates, as a
+    JSON-ready dict in the shape of `SalesAggregate`."""
+    check_combination(granularity, group_by)
+    scope = await resolve_scope(session, principal, date_from, date_to, location_id)
+    repository, where = scope.repository, scope.where
+    totals = await repository.totals(where)
+    by_item = group_by in DAILY_GROUPS
+    if by_item:
+        assert group_by is not None
+        rows = await repository.daily_series(where, granularity, group_by)
+    else:
+        rows = await repository.hourly_series(where, granularity, group_by)
+    # rows: (period, group key or None, cents, thousandths, transactions, covers or None)
+
+    timeline: list[tuple[Any, str]]  # (period as the rows hold it, its label)
+    if granularity is Granularity.hour:
+        generated = periods.hour_periods(
+            where.date_from, where.date_to, scope.timezone, scope.cutoff_hour
+        )
+        hours = periods.merge_hours(generated, (row[0] for row in rows))
+        timeline = [(hour, periods.iso_instant(hour)) for hour in hours]
+    else:
+        dates = periods.date_periods(where.date_from, where.date_to, granularity)
+        timeline = [(day, day.isoformat()) for day in dates]
+
+    if group_by is None:
+        groups = [_Group(None, None)]
+        group_of: Any = None
+    else:
+        groups = await _groups(repository, group_by, {row[1] for row in rows})
+        group_of = {group.raw: index for index, group in enumerate(groups)}
+    time_series, sums = _series(
+        timeline, groups, group_of, rows, zero_covers=None if by_item else 0
+    )
+    group_totals = (
+        None
+        if group_by is None
+        else [
+            {
+                **(group.label or {}),
+                "revenue": _money(cents),
+                "transactions": transactions,
+                "items_sold": _units(thousandths),
+                "covers": None if by_item else covers,
+            }
+            for group, (cents, transactions, thousandths, covers) in zip(groups, sums, strict=True)
+        ]
+    )
+
+    average = (
+        _number(round_money(totals.revenue / totals.transactions, scope.currency))
+        if totals.transactions > 0
+        else None
+    )
+    return {
+        "date_from": where.date_from.isoformat(),
+        "date_to": where.date_to.isoformat(),
+        "granularity": granularity.value,
+        "group_by": group_by.value if group_by else None,
+        "location_id": str(location_id) if location_id else None,
+        "currency": scope.currency,
+        "total_revenue": _number(totals.revenue),
+        "transaction_count": totals.transactions,
+        "items_sold": _number(totals.quantity),
+        "average_transaction_value": average,
+        "covers": totals.covers,
+        "time_series": time_series,
+        "groups": group_totals,
+    }
+
+
+def _series(
+    timeline: list[tuple[Any, str]],
+    groups: list[_Group],
+    group_of: dict[Any, int] | None,
+    rows: Sequence[Sequence[Any]],
+    *,
+    zero_covers: int | None,
+) -> tuple[list[dict[str, Any]], list[list[int]]]:
+    """Every (period, group) point in order, period by period, zero where no row holds it,
+    and each group's sums (cents, transactions, thousandths, covers). Written for volume:
+    rows go to their slot in one pass, then one comprehension builds the points."""
+    width = len(groups)
+    start_of = {period: index * width for index, (period, _) in enumerate(timeline)}
+    slots: list[Sequence[Any] | None] = [None] * (len(timeline) * width)
+    sums = [[0, 0, 0, 0] for _ in groups]
+    for row in rows:
+        index = 0 if group_of is None else group_of[row[1]]
+        slots[start_of[row[0]] + index] = row
+        total = sums[index]
+        total[0] += row[2]
+        total[1] += row[4]
+        total[2] += row[3]
+        total[3] += row[5] or 0
+    labels = [label for _, label in timeline for _ in range(width)]
+    group_labels = [group.label for group in groups] * len(timeline)
+    points = [
+        {
+            "period_start": label,
+            "revenue": 0.0,
+            "transactions": 0,
+            "items_sold": 0.0,
+            "covers": zero_covers,
+            "group": group,
+        }
+        if row is None
+        else {
+            "period_start": label,
+            "revenue": row[2] / 100,
+            "transactions": row[4],
+            "items_sold": row[3] / 1000,
+            "covers": row[5],
+            "group": group,
+        }
+        for label, group, row in zip(labels, group_labels, slots, strict=True)
+    ]
+    return points, sums

@@ -1,0 +1,48 @@
+"""Opaque cursors of the raw-lines listing: the position (sold_at, id) of the last line a page
+returned, signed so a cursor that was altered, or minted for another business, is refused."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime
+
+from tableside.errors import ValidationFailed
+
+_MAC_BYTES = 12
+
+
+def _mac(secret: str, business_id: uuid.UUID, payload: str) -> str:
+    message = f"ledger-cursor|{business_id}|{payload}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return digest[:_MAC_BYTES].hex()
+
+
+def encode_cursor(secret: str, business_id: uuid.UUID, sold_at: datetime, line_id: int) -> str:
+    """base64url("<sold_at ISO>|<id>|<mac>"), unpadded."""
+    payload = f"{sold_at.astimezone(UTC).isoformat()}|{line_id}"
+    token = f"{payload}|{_mac(secret, business_id, payload)}"
+    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def decode_cursor(secret: str, business_id: uuid.UUID, cursor: str) -> tuple[datetime, int]:
+    """The (sold_at, id) a cursor points after; 422 on `cursor` when it is not one of ours."""
+    invalid = ValidationFailed(
+        details=[{"field": "cursor", "message": "is not a cursor returned by this endpoint"}]
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        sold_at_text, id_text, mac = raw.split("|")
+        payload = f"{sold_at_text}|{id_text}"
+        if not hmac.compare_digest(mac, _mac(secret, business_id, payload)):
+            raise invalid
+        sold_at = datetime.fromisoformat(sold_at_text)
+        line_id = int(id_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise invalid from exc
+    if sold_at.tzinfo is None:
+        raise invalid
+    return sold_at, line_id

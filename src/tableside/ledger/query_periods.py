@@ -1,0 +1,125 @@
+"""Pure calendar arithmetic for ledger queries: the date range to report, the periods of a
+granularity and their labels. No database here: plain data in, plain data out."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from tableside.kit.business_time import business_day_bounds
+from tableside.ledger.schemas import Granularity
+
+DEFAULT_DAYS = 30
+MAX_YEARS = 3
+HOUR = timedelta(hours=1)
+DAY_NAMES = tuple(calendar.day_name)  # Monday first, as ISO numbers them
+
+
+class RangeError(ValueError):
+    """A date range that cannot be reported; `field` names the parameter at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def resolve_range(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
+    """The inclusive business-date range to report: by default the 30 days ending today; with
+    only `date_from`, from it to today; with only `date_to`, the 30 days ending then."""
+    too_long = f"the range may span at most {MAX_YEARS} years (date_to before date_from + 3 years)"
+    if date_to is None:
+        date_to = today if date_from is None else max(today, date_from)
+        if date_from is not None and date_to >= years_later(date_from, MAX_YEARS):
+            raise RangeError("date_from", f"{too_long}; give date_to too")
+    if date_from is None:
+        date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
+    if date_to < date_from:
+        raise RangeError("date_to", "must not be before date_from")
+    if date_to >= years_later(date_from, MAX_YEARS):
+        raise RangeError("date_to", too_long)
+    return date_from, date_to
+
+
+def years_later(day: date, years: int) -> date:
+    """The same date `years` later (29 February becomes 1 March)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+def days(date_from: date, date_to: date) -> list[date]:
+    """Every date of the inclusive range."""
+    return [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week holding `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def bucket_of(day: date, granularity: Granularity) -> date:
+    """The first day of the day, week or month period holding `day`."""
+    if granularity is Granularity.week:
+        return week_start(day)
+    if granularity is Granularity.month:
+        return month_start(day)
+    return day
+
+
+def date_periods(date_from: date, date_to: date, granularity: Granularity) -> list[date]:
+    """Every day, week (its Monday) or month (its 1st) touching the range, in order. The first
+    and last week or month may start before or end after the range: only its days in range
+    are counted in them."""
+    if granularity is Granularity.day:
+        return days(date_from, date_to)
+    if granularity is Granularity.week:
+        first = week_start(date_from)
+        return [first + timedelta(weeks=n) for n in range((date_to - first).days // 7 + 1)]
+    periods = []
+    current = month_start(date_from)
+    while current <= date_to:
+        periods.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return periods
+
+
+def hour_periods(date_from: date, date_to: date, timezone: str, cutoff_hour: int) -> list[datetime]:
+    """The UTC start of every local hour of every business day in the range: 23 on a
+    spring-forward day, 25 on a fall-back day (the repeated hour is two periods)."""
+    hours: list[datetime] = []
+    for day in days(date_from, date_to):
+        start, end = business_day_bounds(day, timezone, cutoff_hour)
+        current = start
+        while current < end:
+            hours.append(current)
+            current += HOUR
+    return hours
+
+
+def merge_hours(generated: list[datetime], seen: Iterable[datetime]) -> list[datetime]:
+    """The generated hours plus any hour that holds data but was not generated (a location
+    keeping its own time zone starts its hours elsewhere), in order."""
+    extra = set(seen).difference(generated)
+    if not extra:
+        return generated
+    return sorted([*generated, *extra])
+
+
+def iso_instant(value: datetime) -> str:
+    """An instant as ISO 8601 in UTC with a `Z` (API.md)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hour_label(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+def day_name(iso_weekday: int) -> str:
+    return DAY_NAMES[iso_weekday - 1]

@@ -1,0 +1,364 @@
+"""SQL of the ledger's read side. Aggregates read the rollups, never `sales_ledger`; only the
+raw-lines listing reads the ledger itself. Every statement is scoped to one business."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, DateTime, Integer, Select, cast, func, null, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from tableside.ledger.schemas import Granularity, GroupBy, HistoricalMetric, TopItemsOrder
+from tableside.models import (
+    NO_KEY,
+    Business,
+    DailyItemRollup,
+    DailySignal,
+    HourlyRollup,
+    LedgerLine,
+    Location,
+    MenuCategory,
+    MenuItem,
+    SaleSource,
+)
+
+HOURLY_GROUPS = frozenset({GroupBy.hour_of_day, GroupBy.day_of_week, GroupBy.location})
+DAILY_GROUPS = frozenset({GroupBy.category, GroupBy.item})
+
+
+@dataclass(frozen=True)
+class RangeFilter:
+    """Business dates [date_from, date_to] and, optionally, one location."""
+
+    date_from: date
+    date_to: date
+    location_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    revenue: Decimal
+    quantity: Decimal
+    transactions: int
+    covers: int
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Filters of the raw-lines listing. `sold_after`/`sold_before` bound `sold_at` loosely
+    around the business dates so the (business_id, sold_at, id) index narrows the scan; the
+    business-date test is the exact one."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sold_after: datetime | None = None
+    sold_before: datetime | None = None
+    location_id: uuid.UUID | None = None
+    menu_item_id: uuid.UUID | None = None
+    source: SaleSource | None = None
+
+
+def _bucket(column: Any, granularity: Granularity) -> ColumnElement[Any]:
+    """The period start of a business date: itself, its ISO week's Monday or its month's 1st.
+    The date is cast to a timestamp without zone so the session time zone plays no part."""
+    if granularity is Granularity.day:
+        return column
+    unit = "week" if granularity is Granularity.week else "month"
+    return cast(func.date_trunc(unit, cast(column, DateTime(timezone=False))), Date)
+
+
+def _exact(column: Any, scale: int) -> ColumnElement[int]:
+    """sum(column) * scale as a bigint: exact for the rollups' fixed decimals."""
+    total = func.sum(column) * scale if scale != 1 else func.sum(column)
+    return cast(total, BigInteger)
+
+
+class LedgerQueryRepository:
+    def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
+        self.session = session
+        self.business_id = business_id
+
+    async def _driver_rows(self, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
+        """Run `stmt` in the session's transaction and return the rows as asyncpg decodes
+        them, without SQLAlchemy's per-row result handling: a year of days by item is 73,000
+        rows, where that handling costs more than the query. Only for statements whose
+        columns need no result processing (integers, dates, instants, UUIDs)."""
+        connection = await self.session.connection()
+        compiled = stmt.compile(dialect=connection.dialect)
+        parameters = compiled.construct_params()
+        arguments = [parameters[name] for name in compiled.positiontup or ()]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        rows: Sequence[Sequence[Any]] = await driver.fetch(str(compiled), *arguments)
+        return rows
+
+    # --- lookups ------------------------------------------------------------------------
+
+    async def business(self) -> Any:
+        """The business's zone, day cutoff and currency."""
+        stmt = select(Business.timezone, Business.day_cutoff_hour, Business.currency).where(
+            Business.id == self.business_id
+        )
+        return (await self.session.execute(stmt)).one()
+
+    async def location(self, location_id: uuid.UUID) -> Any:
+        """A location of this business (active or not) with its own zone, if any."""
+        stmt = select(Location.id, Location.timezone).where(
+            Location.business_id == self.business_id, Location.id == location_id
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def menu_item_exists(self, item_id: uuid.UUID) -> bool:
+        stmt = select(MenuItem.id).where(
+            MenuItem.business_id == self.business_id, MenuItem.id == item_id
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def category_exists(self, category_id: uuid.UUID) -> bool:
+        stmt = select(MenuCategory.id).where(
+            MenuCategory.business_id == self.business_id, MenuCategory.id == category_id
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def names(self, group_by: GroupBy, keys: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Current names of categories, menu items or locations (deactivated ones included)."""
+        wanted = [key for key in keys if key is not None]
+        if not wanted:
+            return {}
+        model: Any = {
+            GroupBy.category: MenuCategory,
+            GroupBy.item: MenuItem,
+            GroupBy.location: Location,
+        }[group_by]
+        stmt = select(model.id, model.name).where(
+            model.business_id == self.business_id, model.id.in_(wanted)
+        )
+        return {row.id: row.name for row in await self.session.execute(stmt)}
+
+    async def items_with_categories(self, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """Name, SKU and current category of menu items."""
+        if not item_ids:
+            return {}
+        stmt = (
+            select(
+                MenuItem.id,
+                MenuItem.name,
+                MenuItem.sku,
+                MenuItem.category_id,
+                MenuCategory.name.label("category_name"),
+            )
+            .outerjoin(MenuCategory, MenuCategory.id == MenuItem.category_id)
+            .where(MenuItem.business_id == self.business_id, MenuItem.id.in_(item_ids))
+        )
+        return {row.id: row for row in await self.session.execute(stmt)}
+
+    # --- rollup reads -------------------------------------------------------------------
+
+    def _hourly_where(self, where: RangeFilter) -> list[ColumnElement[bool]]:
+        clauses = [
+            HourlyRollup.business_id == self.business_id,
+            HourlyRollup.business_date >= where.date_from,
+            HourlyRollup.business_date <= where.date_to,
+        ]
+        if where.location_id is not None:
+            clauses.append(HourlyRollup.location_key == where.location_id)
+        return clauses
+
+    def _daily_where(self, where: RangeFilter) -> list[ColumnElement[bool]]:
+        clauses = [
+            DailyItemRollup.business_id == self.business_id,
+            DailyItemRollup.business_date >= where.date_from,
+            DailyItemRollup.business_date <= where.date_to,
+        ]
+        if where.location_id is not None:
+            clauses.append(DailyItemRollup.location_key == where.location_id)
+        return clauses
+
+    async def totals(self, where: RangeFilter) -> Totals:
+        """Revenue, units, sales and covers over the range (hourly rollups)."""
+        stmt = select(
+            func.coalesce(func.sum(HourlyRollup.net_amount), 0),
+            func.coalesce(func.sum(HourlyRollup.quantity), 0),
+            func.coalesce(func.sum(HourlyRollup.transactions), 0),
+            func.coalesce(func.sum(HourlyRollup.covers), 0),
+        ).where(*self._hourly_where(where))
+        revenue, quantity, transactions, covers = (await self.session.execute(stmt)).one()
+        return Totals(Decimal(revenue), Decimal(quantity), int(transactions), int(covers))
+
+    async def hourly_series(
+        self, where: RangeFilter, granularity: Granularity, group_by: GroupBy | None
+    ) -> Sequence[Sequence[Any]]:
+        """(period, group key, cents, thousandths of a unit, transactions, covers) per period
+        and group from the hourly rollups; the period is `hour_start` for hours, else a date.
+        Money and quantities come as exact integers (the rollups keep 2 and 3 decimals)."""
+        period: Any = (
+            HourlyRollup.hour_start
+            if granularity is Granularity.hour
+            else _bucket(HourlyRollup.business_date, granularity)
+        )
+        group: Any = null()
+        if group_by is GroupBy.location:
+            group = HourlyRollup.location_key
+        elif group_by is GroupBy.hour_of_day:
+            group = cast(HourlyRollup.local_hour, Integer)
+        elif group_by is GroupBy.day_of_week:
+            group = cast(func.extract("isodow", HourlyRollup.business_date), Integer)
+        keys = [period] if group_by is None else [period, group]
+        stmt = (
+            select(
+                period,
+                group,
+                _exact(HourlyRollup.net_amount, 100),
+                _exact(HourlyRollup.quantity, 1000),
+                _exact(HourlyRollup.transactions, 1),
+                _exact(HourlyRollup.covers, 1),
+            )
+            .where(*self._hourly_where(where))
+            .group_by(*keys)
+        )
+        return await self._driver_rows(stmt)
+
+    async def daily_series(
+        self, where: RangeFilter, granularity: Granularity, group_by: GroupBy
+    ) -> Sequence[Sequence[Any]]:
+        """(period, item or category, cents, thousandths, lines sold, None) per period and
+        group from the daily item rollups."""
+        period = _bucket(DailyItemRollup.business_date, granularity)
+        group: Any = (
+            DailyItemRollup.item_key if group_by is GroupBy.item else DailyItemRollup.category_id
+        )
+        stmt = (
+            select(
+                period,
+                group,
+                _exact(DailyItemRollup.net_amount, 100),
+                _exact(DailyItemRollup.quantity, 1000),
+                _exact(DailyItemRollup.line_count, 1),
+                null(),
+            )
+            .where(*self._daily_where(where))
+            .group_by(period, group)
+        )
+        return await self._driver_rows(stmt)
+
+    async def top_items(
+        self, where: RangeFilter, order_by: TopItemsOrder, limit: int
+    ) -> Sequence[Any]:
+        """The best items by revenue or units (ties: the other measure, then the id)."""
+        revenue = func.sum(DailyItemRollup.net_amount)
+        quantity = func.sum(DailyItemRollup.quantity)
+        ordering = (
+            [revenue.desc(), quantity.desc()]
+            if order_by is TopItemsOrder.revenue
+            else [quantity.desc(), revenue.desc()]
+        )
+        stmt = (
+            select(
+                DailyItemRollup.item_key,
+                quantity.label("quantity"),
+                revenue.label("revenue"),
+                func.sum(DailyItemRollup.cost).label("cost"),
+                func.sum(DailyItemRollup.line_count).label("transactions"),
+            )
+            .where(*self._daily_where(where), DailyItemRollup.item_key != NO_KEY)
+            .group_by(DailyItemRollup.item_key)
+            .order_by(*ordering, DailyItemRollup.item_key)
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def daily_values(
+        self,
+        where: RangeFilter,
+        metric: HistoricalMetric,
+        *,
+        menu_item_id: uuid.UUID | None = None,
+        category_id: uuid.UUID | None = None,
+    ) -> dict[date, Decimal | int]:
+        """One metric per business date that has rollup rows: from the daily item rollups
+        for an item or a category (transactions = lines sold), else the hourly rollups."""
+        if menu_item_id is None and category_id is None:
+            column: Any = {
+                HistoricalMetric.revenue: HourlyRollup.net_amount,
+                HistoricalMetric.quantity: HourlyRollup.quantity,
+                HistoricalMetric.transactions: HourlyRollup.transactions,
+                HistoricalMetric.covers: HourlyRollup.covers,
+            }[metric]
+            stmt = (
+                select(HourlyRollup.business_date, func.sum(column))
+                .where(*self._hourly_where(where))
+                .group_by(HourlyRollup.business_date)
+            )
+        else:
+            column = {
+                HistoricalMetric.revenue: DailyItemRollup.net_amount,
+                HistoricalMetric.quantity: DailyItemRollup.quantity,
+                HistoricalMetric.transactions: DailyItemRollup.line_count,
+            }[metric]
+            clauses = self._daily_where(where)
+            if menu_item_id is not None:
+                clauses.append(DailyItemRollup.item_key == menu_item_id)
+            if category_id is not None:
+                clauses.append(DailyItemRollup.category_id == category_id)
+            stmt = (
+                select(DailyItemRollup.business_date, func.sum(column))
+                .where(*clauses)
+                .group_by(DailyItemRollup.business_date)
+            )
+        return {day: value for day, value in await self.session.execute(stmt)}
+
+    async def daily_signals(self, where: RangeFilter) -> dict[date, tuple[Decimal | None, bool]]:
+        """Marketing spend (summed over locations) and holiday flag (any location) per date,
+        as daily imports gave them."""
+        clauses = [
+            DailySignal.business_id == self.business_id,
+            DailySignal.business_date >= where.date_from,
+            DailySignal.business_date <= where.date_to,
+        ]
+        if where.location_id is not None:
+            clauses.append(DailySignal.location_key == where.location_id)
+        stmt = (
+            select(
+                DailySignal.business_date,
+                func.sum(DailySignal.marketing_spend),
+                func.bool_or(DailySignal.is_holiday),
+            )
+            .where(*clauses)
+            .group_by(DailySignal.business_date)
+        )
+        return {day: (spend, holiday) for day, spend, holiday in await self.session.execute(stmt)}
+
+    # --- raw lines ----------------------------------------------------------------------
+
+    async def ledger_page(
+        self, where: LedgerFilter, after: tuple[datetime, int] | None, limit: int
+    ) -> Sequence[Any]:
+        """Up to `limit` lines, newest first by (sold_at, id), strictly older than `after`."""
+        table = LedgerLine.__table__
+        stmt = select(*(c for c in table.c if c.name != "business_id")).where(
+            table.c.business_id == self.business_id
+        )
+        if where.date_from is not None:
+            stmt = stmt.where(table.c.business_date >= where.date_from)
+        if where.date_to is not None:
+            stmt = stmt.where(table.c.business_date <= where.date_to)
+        if where.sold_after is not None:
+            stmt = stmt.where(table.c.sold_at >= where.sold_after)
+        if where.sold_before is not None:
+            stmt = stmt.where(table.c.sold_at < where.sold_before)
+        if where.location_id is not None:
+            stmt = stmt.where(table.c.location_id == where.location_id)
+        if where.menu_item_id is not None:
+            stmt = stmt.where(table.c.menu_item_id == where.menu_item_id)
+        if where.source is not None:
+            stmt = stmt.where(table.c.source == where.source)
+        if after is not None:
+            stmt = stmt.where(tuple_(table.c.sold_at, table.c.id) < tuple_(*after))
+        stmt = stmt.order_by(table.c.sold_at.desc(), table.c.id.desc()).limit(limit)
+        return (await self.session.execute(stmt)).all()

@@ -1,0 +1,91 @@
+"""Ledger jobs: importing a large sales file in the background.
+
+`POST /api/v1/sales/import` stores a large (or `background=true`) upload in `ledger_uploads`
+and starts `ledger.import_sales` with the upload's id. The job runs the same import as the
+request would and returns the same report as its result; it reports progress while it reads
+the file and after each phase. The stored file is deleted once the job has run, whatever the
+outcome, except when the worker is stopped mid-run (the job is queued again and needs it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tableside.errors import ValidationFailed
+from tableside.jobs.registry import JobContext, job_handler
+from tableside.ledger.csv_format import BytesSource
+from tableside.ledger.ingest import IMPORT_SALES_JOB, ImportOptions, import_file
+from tableside.ledger.ingest_repository import IngestRepository
+
+# Progress (percent) when each phase of the import ends; reading the file fills the rest.
+_PHASES = {"inspected": 5, "copied": 45, "validated": 70, "written": 95}
+_SUMMARY_ERRORS = 20
+
+
+@job_handler(IMPORT_SALES_JOB)
+async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Import the stored upload `params["upload_id"]` into the job's business."""
+    upload_id = uuid.UUID(str(params["upload_id"]))
+    reported = {"percent": 0}
+
+    async def progress(phase: str, done: int, total: int) -> None:
+        if phase == "copying":
+            percent = 5 + (40 * done // total if total else 0)
+            message = "Reading the file"
+        else:
+            percent = _PHASES.get(phase, reported["percent"])
+            message = {
+                "inspected": "File checked",
+                "copied": "File read",
+                "validated": "Rows checked",
+                "written": "Lines written",
+            }.get(phase)
+        # A few updates are enough: each is a small transaction of its own.
+        if percent >= reported["percent"] + 10 or phase in _PHASES:
+            reported["percent"] = percent
+            await ctx.set_progress(percent, message)
+
+    try:
+        async with ctx.session() as session:
+            repo = IngestRepository(session, ctx.business_id)
+            upload = await repo.get_upload(upload_id)
+            if upload is None:
+                raise ValueError("The uploaded file is no longer available; upload it again")
+            options = ImportOptions(
+                skip_invalid=upload.skip_invalid,
+                default_location=upload.default_location,
+                created_by=upload.created_by,
+            )
+            outcome = await import_file(
+                session,
+                ctx.business_id,
+                BytesSource(upload.content, upload.filename),
+                options,
+                progress=progress,
+            )
+            await repo.delete_upload(upload_id)
+    except ValidationFailed as exc:
+        await _discard(ctx, upload_id)
+        raise ValidationFailed(_summary(exc)) from exc
+    except Exception:
+        await _discard(ctx, upload_id)
+        raise
+    return outcome.report.model_dump(mode="json")
+
+
+async def _discard(ctx: JobContext, upload_id: uuid.UUID) -> None:
+    """Delete the stored file after a failed import (the import's own transaction, which
+    would have deleted it, was rolled back)."""
+    async with ctx.session() as session:
+        await IngestRepository(session, ctx.business_id).delete_upload(upload_id)
+
+
+def _summary(exc: ValidationFailed) -> str:
+    """The job's error message: the count, then the first errors (a job error has no list)."""
+    parts = []
+    for detail in exc.details[:_SUMMARY_ERRORS]:
+        where = f"line {detail['line']}, " if "line" in detail else ""
+        parts.append(f"{where}{detail.get('field')}: {detail.get('message')}")
+    listed = "; ".join(parts)
+    return f"{exc.message}. {listed}" if listed else exc.message

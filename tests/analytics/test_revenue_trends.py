@@ -1,0 +1,170 @@
+"""Revenue trends, against numbers worked out by hand.
+
+Period 2026-03-02 (a Monday) .. 03-15 (a Sunday): two ISO weeks; previous 02-16..03-01.
+
+    03-02  two sales, 20.00 + 10.00          30.00, 2 transactions
+    03-04  one sale                          15.00, 1
+    03-09  one sale 40.00, a refund -5.00    35.00, 1
+    03-12  a daily import (no transaction)  100.00, 0
+    02-20  two sales of 25.00 (previous)     50.00, 2
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from tableside.db.database import Database
+from tableside.kit.business_time import business_date
+from tests.factories import Account, money
+from tests.factories.analytics import Sold, daily_import, ok, record, refund, sale
+
+PERIOD = {"date_from": "2026-03-02", "date_to": "2026-03-15"}
+
+
+async def _sales(owner: Account, database: Database) -> None:
+    await record(
+        database,
+        owner,
+        sale(date(2026, 3, 2), [Sold(None, 1, "20.00")]),
+        sale(date(2026, 3, 2), [Sold(None, 1, "10.00")]),
+        sale(date(2026, 3, 4), [Sold(None, 1, "15.00")]),
+        sale(date(2026, 3, 9), [Sold(None, 2, "40.00")]),
+        refund(date(2026, 3, 9), Sold(None, 1, "5.00")),
+        daily_import(date(2026, 3, 12), "100.00"),
+        sale(date(2026, 2, 20), [Sold(None, 1, "25.00")]),
+        sale(date(2026, 2, 20), [Sold(None, 1, "25.00")]),
+        sale(date(2026, 3, 16), [Sold(None, 1, "999.00")]),  # after the period
+    )
+
+
+def _points(body: dict[str, Any]) -> list[tuple[str, Decimal, int]]:
+    return [(p["period_start"], money(p["revenue"]), p["transactions"]) for p in body["series"]]
+
+
+async def test_weekly_trend_totals_and_growth(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    await _sales(owner, database)
+    body = await ok(client, owner, "revenue-trends", **PERIOD, granularity="week")
+    assert body["granularity"] == "week"
+    assert body["period"] == {"date_from": "2026-03-02", "date_to": "2026-03-15", "days": 14}
+    assert body["previous_period"]["date_from"] == "2026-02-16"
+    first, second = body["series"]
+    assert (first["period_start"], first["period_end"]) == ("2026-03-02", "2026-03-08")
+    assert money(first["revenue"]) == 45 and first["transactions"] == 3
+    assert money(first["average_ticket"]) == 15
+    assert first["growth_percent"] is None
+    assert (second["period_start"], second["period_end"]) == ("2026-03-09", "2026-03-15")
+    assert money(second["revenue"]) == 135 and second["transactions"] == 1
+    assert money(second["average_ticket"]) == 135
+    assert money(second["growth_percent"]) == 200  # 135 against 45
+
+    totals = body["totals"]
+    assert money(totals["revenue"]) == 180 and totals["transactions"] == 4
+    assert money(totals["average_ticket"]) == 45
+    assert money(totals["previous_revenue"]) == 50 and totals["previous_transactions"] == 2
+    assert money(totals["growth_percent"]) == 260  # 130 / 50
+
+    # Two points: the line through them rises 90 per week, 100% of the 90 average.
+    assert money(body["trend"]["slope"]) == 90
+    assert money(body["trend"]["slope_percent"]) == 100
+    assert body["trend"]["direction"] == "up"
+    assert body["projection"] is None
+    assert body["projection_status"] == "unavailable"
+
+
+async def test_daily_series_has_every_day(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    await _sales(owner, database)
+    body = await ok(client, owner, "revenue-trends", **PERIOD)  # granularity: day
+    assert body["granularity"] == "day"
+    series = body["series"]
+    assert len(series) == 14
+    assert _points(body)[:4] == [
+        ("2026-03-02", Decimal(30), 2),
+        ("2026-03-03", Decimal(0), 0),
+        ("2026-03-04", Decimal(15), 1),
+        ("2026-03-05", Decimal(0), 0),
+    ]
+    assert series[0]["growth_percent"] is None
+    assert money(series[1]["growth_percent"]) == -100  # 0 against 30
+    assert series[2]["growth_percent"] is None  # against a day without revenue
+    assert series[1]["average_ticket"] is None  # no transactions
+    assert money(series[10]["revenue"]) == 100 and series[10]["average_ticket"] is None
+    # Revenues at x = 0..13: 30 (x=0), 15 (2), 35 (7), 100 (10). Sum of (x - 6.5) * y =
+    # -195 - 67.5 + 17.5 + 350 = 105; sum of (x - 6.5)^2 = 227.5; slope 0.4615...
+    assert money(body["trend"]["slope"]) == money("0.46")
+    assert money(body["trend"]["slope_percent"]) == money("3.59")  # of 180 / 14
+    assert body["trend"]["direction"] == "up"
+
+
+async def test_monthly_series_is_clipped_to_the_range(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    await _sales(owner, database)
+    body = await ok(
+        client,
+        owner,
+        "revenue-trends",
+        date_from="2026-02-16",
+        date_to="2026-03-15",
+        granularity="month",
+    )
+    assert [(p["period_start"], p["period_end"]) for p in body["series"]] == [
+        ("2026-02-16", "2026-02-28"),
+        ("2026-03-01", "2026-03-15"),
+    ]
+    assert [money(p["revenue"]) for p in body["series"]] == [50, 180]
+    assert money(body["series"][1]["growth_percent"]) == 260
+    # The previous 28 days (01-19..02-15) sold nothing: no growth figure, not 0 or infinity.
+    assert money(body["totals"]["previous_revenue"]) == 0
+    assert body["totals"]["growth_percent"] is None
+    assert money(body["trend"]["slope"]) == 130
+
+
+async def test_empty_range_and_defaults(client: httpx.AsyncClient, owner: Account) -> None:
+    body = await ok(client, owner, "revenue-trends")
+    today = business_date(datetime.now(UTC), "UTC", 4)
+    assert body["period"] == {
+        "date_from": (today - timedelta(days=29)).isoformat(),
+        "date_to": today.isoformat(),
+        "days": 30,
+    }
+    assert len(body["series"]) == 30
+    assert all(money(p["revenue"]) == 0 and p["average_ticket"] is None for p in body["series"])
+    totals = body["totals"]
+    assert (totals["average_ticket"], totals["growth_percent"]) == (None, None)
+    assert body["trend"] == {"slope": 0.0, "slope_percent": None, "direction": "flat"}
+
+    one_day = await ok(
+        client, owner, "revenue-trends", date_from="2026-03-02", date_to="2026-03-02"
+    )
+    assert len(one_day["series"]) == 1
+    assert one_day["trend"] == {"slope": None, "slope_percent": None, "direction": "flat"}
+
+
+async def test_days_follow_the_business_calendar(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """01:30 in New York with a 04:00 cutoff belongs to the previous business day."""
+    response = await client.put(
+        "/api/v1/business",
+        headers=owner.headers,
+        json={"timezone": "America/New_York", "day_cutoff_hour": 4},
+    )
+    assert response.status_code == 200, response.text
+    await record(
+        database,
+        owner,
+        # 2026-03-03 06:30 UTC is 01:30 EST on 03-03: business day 03-02.
+        sale(date(2026, 3, 3), [Sold(None, 1, "12.00")], at=time(6, 30)),
+        # 2026-03-03 10:00 UTC is 05:00 EST: business day 03-03.
+        sale(date(2026, 3, 3), [Sold(None, 1, "8.00")], at=time(10, 0)),
+    )
+    body = await ok(client, owner, "revenue-trends", date_from="2026-03-02", date_to="2026-03-03")
+    assert _points(body) == [("2026-03-02", Decimal(12), 1), ("2026-03-03", Decimal(8), 1)]
