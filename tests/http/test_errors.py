@@ -3,7 +3,11 @@ and request ids."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import httpx
+import pytest
 from fastapi import APIRouter
 
 from tableside.app import create_app
@@ -98,3 +102,23 @@ async def test_openapi_and_docs(client: httpx.AsyncClient) -> None:
     assert "OAuth2PasswordBearer" in schema["components"]["securitySchemes"]
     assert (await client.get("/docs")).status_code == 200
     assert (await client.get("/redoc")).status_code == 200
+
+
+async def test_access_log_names_the_user_of_a_failed_request(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request that fails after authentication rolls back its transaction; the access log
+    line written afterwards still names the caller (and does not crash on an expired user)."""
+    owner = await register(client)
+    with caplog.at_level(logging.INFO, logger="tableside.access"):
+        response = await client.get(f"/api/v1/locations/{uuid.uuid4()}", headers=owner.headers)
+    assert_error(response, 404, "NOT_FOUND")
+    access = [
+        record.msg
+        for record in caplog.records
+        if isinstance(record.msg, dict) and record.msg.get("event") == "request"
+    ]
+    assert len(access) == 1
+    assert access[0]["user_id"] == owner.user_id
+    assert access[0]["business_id"] == owner.business_id
+    assert access[0]["status"] == 404

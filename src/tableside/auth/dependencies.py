@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
@@ -39,10 +39,12 @@ class Principal:
     user: User | None = None
     api_key: ApiKey | None = None
     session_id: uuid.UUID | None = None
+    # Copied at authentication: after a rollback the ORM user is expired, and the access log
+    # (which runs after the transaction) must not touch it.
+    user_id: uuid.UUID | None = field(init=False, default=None)
 
-    @property
-    def user_id(self) -> uuid.UUID | None:
-        return self.user.id if self.user else None
+    def __post_init__(self) -> None:
+        self.user_id = self.user.id if self.user is not None else None
 
     @property
     def rate_limit_key(self) -> str:
