@@ -4,14 +4,15 @@ Loads `--lines` (default 10,000,000) ledger lines for one business (3 locations,
 2 years, America/New_York with a 04:00 day cutoff) with COPY into `sales_ledger`, builds the
 rollups with `tableside.ledger.maintenance.rebuild_rollups`, then starts `tableside serve` and
 times the aggregate endpoint over the last full year of data: granularity day and hour,
-ungrouped and grouped by item (hour by item is refused by design: it is checked to answer 422
-and not timed), plus top items and an item's historical series. Each case runs `--requests`
-times (default 50) one at a time after a short warm-up; p50 and p99 are printed.
+ungrouped and grouped (day by item, hour by location, month by category; hour by item is
+refused by design: it is checked to answer 422 and not timed), plus top items, an item's
+historical series and pages of the raw ledger. Each case runs `--requests` times (default 50)
+one at a time after a short warm-up; p50 and p99 are printed.
 
     uv run python benchmarks/aggregate.py [--lines 10000000] [--requests 50] [--reuse]
 
 The database is the one `tableside` itself would use (TABLESIDE_DATABASE_URL, else the
-embedded server). The loaded business stays (10M lines take about 3 GB): `--reuse` measures
+embedded server). The loaded business stays (10M lines take about 2.6 GB): `--reuse` measures
 it again without reloading (its login is kept in benchmarks/results/aggregate.state.json) and
 `--cleanup` deletes its lines and rollups at the end. Results go to
 benchmarks/results/aggregate.json.
@@ -358,7 +359,8 @@ async def stored_lines(state: dict[str, Any], url: str) -> int:
 
 
 def cases(state: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
-    """(name, path, query) of every timed request: one year ending on the last data date."""
+    """(name, path, query) of every timed request: one year ending on the last data date,
+    and pages of raw ledger lines."""
     last = date.fromisoformat(state["last_date"])
     year = {"date_from": (last - timedelta(days=364)).isoformat(), "date_to": last.isoformat()}
     item = state["menu"][0]["id"]
@@ -386,6 +388,13 @@ def cases(state: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
             "/api/v1/sales/historical",
             {**year, "menu_item_id": item, "page_size": "1000"},
         ),
+        ("ledger newest 100", "/api/v1/sales/ledger", {"limit": "100"}),
+        (
+            "ledger 1000 of a day",
+            "/api/v1/sales/ledger",
+            {"limit": "1000", "date_from": year["date_from"], "date_to": year["date_from"]},
+        ),
+        ("ledger 100 of an item", "/api/v1/sales/ledger", {"limit": "100", "menu_item_id": item}),
     ]
 
 

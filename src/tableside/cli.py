@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(__import__("tableside.cli_import", fromlist=["import_app"]).import_app, name="import")
 
 
 async def _database_url(settings: Settings) -> str:

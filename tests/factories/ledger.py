@@ -198,9 +198,7 @@ def _normal(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     left (a sale fully refunded) kept: the rollups keep them too."""
     out = []
     for row in rows:
-        out.append(
-            {k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in row.items()}
-        )
+        out.append({k: (v.normalize() if isinstance(v, Decimal) else v) for k, v in row.items()})
     return out
 
 

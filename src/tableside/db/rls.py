@@ -7,9 +7,11 @@ from __future__ import annotations
 
 APP_ROLE = "tableside_app"
 
+# Each setting is read in a sub-select, which PostgreSQL evaluates once per query (an
+# InitPlan) instead of once per row: aggregates over millions of ledger rows depend on it.
 TENANT_PREDICATE = (
-    "{column} = NULLIF(current_setting('app.business_id', true), '')::uuid"
-    " OR current_setting('app.system', true) = 'on'"
+    "{column} = (SELECT NULLIF(current_setting('app.business_id', true), '')::uuid)"
+    " OR (SELECT current_setting('app.system', true)) = 'on'"
 )
 
 

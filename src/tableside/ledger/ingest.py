@@ -47,7 +47,6 @@ from tableside.ledger.ingest_repository import (
     ITEM_COLUMNS,
     MAX_ERRORS,
     IngestRepository,
-    Timings,
     TypedPlan,
     Written,
 )
@@ -144,6 +143,7 @@ async def import_bulk(
         business_timezone=calendar.timezone,
         cutoff_hour=calendar.cutoff_hour,
         default_location_id=None,
+        present=frozenset(BULK_COLUMNS),
     )
     await repo.create_staging(0)
     await repo.copy_records(records, BULK_COLUMNS)
@@ -242,6 +242,7 @@ async def import_inspected(
         business_timezone=calendar.timezone,
         cutoff_hour=calendar.cutoff_hour,
         default_location_id=await _default_location(repo, options.default_location),
+        present=frozenset(header.staging_columns),
     )
     await repo.create_staging(facts.first_data_line)
     counter = _LineCounter()

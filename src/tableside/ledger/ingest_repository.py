@@ -26,12 +26,12 @@ from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tableside.errors import ValidationFailed
 from tableside.ledger.csv_format import Shape
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location
 
@@ -70,6 +70,12 @@ _TS_RE = (
 _BOOL_RE = r"^\s*(t|tr|tru|true|f|fa|fal|fals|false|y|ye|yes|n|no|on|of|off|1|0)\s*$"
 _UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$"
 
+# Grouped sums are kept in integer minor units (exact: quantities have at most 3 decimals,
+# amounts and costs 2) because bigint sums cost a fraction of numeric ones.
+_QUANTITY = "(g.quantity_milli::numeric / 1000)::numeric(20, 3)"
+_NET = "(g.net_cents::numeric / 100)::numeric(20, 2)"
+_COST = "(g.cost_cents::numeric / 100)::numeric(20, 2)"
+
 TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
 DATE_MESSAGE = "is not a date (YYYY-MM-DD)"
 
@@ -104,6 +110,7 @@ class TypedPlan:
     business_timezone: str
     cutoff_hour: int
     default_location_id: uuid.UUID | None
+    present: frozenset[str]  # staging columns the input has
 
 
 @dataclass
@@ -407,6 +414,17 @@ class IngestRepository:
 
     async def write(self, plan: TypedPlan, batch_id: uuid.UUID) -> Written:
         """Insert the valid rows into the ledger and add them to both rollups."""
+        try:
+            return await self._write(plan, batch_id)
+        except asyncpg.NumericValueOutOfRangeError as exc:
+            # Every line fits its columns; only a sum can overflow (a day past 10^12).
+            raise ValidationFailed(
+                "These lines would take a day's total past what the ledger holds"
+                " (999,999,999,999.99)",
+                details=[{"field": "amount", "message": "a day's total is too large"}],
+            ) from exc
+
+    async def _write(self, plan: TypedPlan, batch_id: uuid.UUID) -> Written:
         if plan.has_txn:
             await self._execute(
                 "CREATE TEMP TABLE _ingest_sales ON COMMIT DROP AS"
@@ -431,35 +449,41 @@ class IngestRepository:
             transactions = "(NOT t.is_refund)::int"
             covers = "CASE WHEN t.is_refund THEN 0 ELSE t.covers END"
             join = ""
+        lines = f"""
+            SELECT t.location_id, t.business_date, t.sold_at, t.hour_start, t.local_hour,
+                t.menu_item_id, t.category_id, t.quantity, t.net_amount, t.cost,
+                {covers} AS covers, {transactions} AS transactions
+            FROM _ingest_typed t {join}
+            WHERE t.err IS NULL
+        """
+        await self._execute(
+            f"""
+            INSERT INTO sales_ledger (business_id, location_id, business_date, sold_at,
+                hour_start, local_hour, menu_item_id, category_id, quantity, net_amount,
+                cost, covers, transactions, source, batch_id)
+            SELECT {literal(self.business_id)}, w.*, 'import', {literal(batch_id)}
+            FROM ({lines}) w
+            """,
+            "ledger",
+        )
         await self._execute(
             f"""
             CREATE TEMP TABLE _ingest_groups ON COMMIT DROP AS
-            WITH written AS (
-                INSERT INTO sales_ledger (business_id, location_id, business_date, sold_at,
-                    hour_start, local_hour, menu_item_id, category_id, quantity, net_amount,
-                    cost, covers, transactions, source, batch_id)
-                SELECT {literal(self.business_id)}, t.location_id, t.business_date, t.sold_at,
-                    t.hour_start, t.local_hour, t.menu_item_id, t.category_id, t.quantity,
-                    t.net_amount, t.cost, {covers}, {transactions}, 'import',
-                    {literal(batch_id)}
-                FROM _ingest_typed t {join}
-                WHERE t.err IS NULL
-                RETURNING business_date, location_id, menu_item_id, category_id, hour_start,
-                    local_hour, quantity, net_amount, cost, covers, transactions
-            )
             SELECT GROUPING(menu_item_id) = 0 AS daily, business_date, location_id,
                 menu_item_id, category_id, hour_start, local_hour,
-                sum(quantity) AS quantity, sum(net_amount) AS net_amount,
-                sum(coalesce(cost, 0)) AS cost, sum(sign(quantity))::bigint AS line_count,
+                sum((quantity * 1000)::bigint) AS quantity_milli,
+                sum((net_amount * 100)::bigint) AS net_cents,
+                sum((coalesce(cost, 0) * 100)::bigint) AS cost_cents,
+                sum(sign(quantity))::bigint AS line_count,
                 sum(transactions)::bigint AS transactions, sum(covers)::bigint AS covers,
                 count(*) AS lines
-            FROM written
+            FROM ({lines}) w
             GROUP BY GROUPING SETS (
                 (business_date, location_id, menu_item_id, category_id),
                 (hour_start, location_id, business_date, local_hour)
             )
             """,
-            "ledger",
+            "groups",
         )
         business = literal(self.business_id)
         no_key = literal(NO_KEY)
@@ -468,8 +492,8 @@ class IngestRepository:
             INSERT INTO sales_daily_item_rollups AS d (business_id, business_date, location_key,
                 item_key, category_id, quantity, net_amount, cost, line_count)
             SELECT {business}, g.business_date, coalesce(g.location_id, {no_key}),
-                coalesce(g.menu_item_id, {no_key}), g.category_id, g.quantity, g.net_amount,
-                g.cost, g.line_count
+                coalesce(g.menu_item_id, {no_key}), g.category_id, {_QUANTITY}, {_NET}, {_COST},
+                g.line_count
             FROM _ingest_groups g WHERE g.daily
             ORDER BY 2, 3, 4
             ON CONFLICT (business_id, business_date, location_key, item_key) DO UPDATE SET
@@ -486,7 +510,7 @@ class IngestRepository:
             INSERT INTO sales_hourly_rollups AS h (business_id, hour_start, location_key,
                 business_date, local_hour, quantity, net_amount, cost, transactions, covers)
             SELECT {business}, g.hour_start, coalesce(g.location_id, {no_key}), g.business_date,
-                g.local_hour, g.quantity, g.net_amount, g.cost, g.transactions, g.covers
+                g.local_hour, {_QUANTITY}, {_NET}, {_COST}, g.transactions, g.covers
             FROM _ingest_groups g WHERE NOT g.daily
             ORDER BY 2, 3
             ON CONFLICT (business_id, hour_start, location_key) DO UPDATE SET
@@ -501,7 +525,7 @@ class IngestRepository:
         conn = await self.connection()
         row = await conn.fetchrow(
             "SELECT coalesce(sum(lines), 0)::bigint AS lines,"
-            " coalesce(sum(net_amount), 0) AS net_amount,"
+            " (coalesce(sum(net_cents), 0)::numeric / 100)::numeric(20, 2) AS net_amount,"
             " min(business_date) AS first_date, max(business_date) AS last_date"
             " FROM _ingest_groups WHERE daily"
         )
@@ -609,7 +633,10 @@ class IngestRepository:
 
 def _num(column: str, careful: bool) -> str:
     if careful:
-        return f"CASE WHEN r.{column} ~ {literal(_NUM_RE)} THEN r.{column}::numeric END"
+        return (
+            f"CASE WHEN length(r.{column}) <= 40 AND r.{column} ~ {literal(_NUM_RE)}"
+            f" THEN r.{column}::numeric END"
+        )
     return f"NULLIF(r.{column}, '')::numeric"
 
 
@@ -662,7 +689,9 @@ def _number_checks(column: str, decimals: int, bound: Decimal, *, negative: bool
 
 
 def _checks(plan: TypedPlan) -> list[str]:
-    """Every row check, in order: the first that fails is the row's error."""
+    """Every row check, in order: the first that fails is the row's error. Checks of columns
+    the input does not have are left out (every valid row runs through all the others)."""
+    has = plan.present.__contains__
     lines = plan.shape is Shape.lines
     checks = []
     if lines:
@@ -670,19 +699,25 @@ def _checks(plan: TypedPlan) -> list[str]:
     checks.append("WHEN e.location_err IS NOT NULL THEN e.location_err")
     if lines:
         required = "ts|is required (or date)" if plan.json else f"{plan.time_column}|is required"
-        checks += [
-            f"WHEN e.r_ts IS NULL AND e.r_day IS NULL THEN {literal(required)}",
-            "WHEN e.r_ts IS NOT NULL AND e.r_day IS NOT NULL"
-            " THEN 'day|give either sold_at or date, not both'",
-        ]
+        times = [f"e.r_{column} IS NULL" for column in ("ts", "day") if has(column)]
+        checks.append(f"WHEN {' AND '.join(times)} THEN {literal(required)}")
+        if has("ts") and has("day"):
+            checks.append(
+                "WHEN e.r_ts IS NOT NULL AND e.r_day IS NOT NULL"
+                " THEN 'day|give either sold_at or date, not both'"
+            )
     else:
         checks.append("WHEN e.r_day IS NULL THEN 'day|is required'")
-    checks += [
-        "WHEN e.r_ts IS NOT NULL AND (NOT e.ts_ok OR e.ts_value IS NULL)"
-        f" THEN {literal('ts|' + TS_MESSAGE)}",
-        "WHEN e.r_day IS NOT NULL AND (NOT e.day_ok OR e.day_value IS NULL)"
-        f" THEN {literal('day|' + DATE_MESSAGE)}",
-    ]
+    if has("ts"):
+        checks.append(
+            "WHEN e.r_ts IS NOT NULL AND (NOT e.ts_ok OR e.ts_value IS NULL)"
+            f" THEN {literal('ts|' + TS_MESSAGE)}"
+        )
+    if has("day"):
+        checks.append(
+            "WHEN e.r_day IS NOT NULL AND (NOT e.day_ok OR e.day_value IS NULL)"
+            f" THEN {literal('day|' + DATE_MESSAGE)}"
+        )
     if lines:
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
         checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
@@ -697,21 +732,80 @@ def _checks(plan: TypedPlan) -> list[str]:
             " THEN 'quantity|is too large for the item''s cost'",
         ]
     for column in ("covers", "transactions"):
-        checks += [
-            f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL"
-            f" THEN '{column}|is not a whole number'",
-            f"WHEN e.{column} < 0 THEN '{column}|must not be negative'",
-            f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
-        ]
-    if not lines:
+        if has(column):
+            checks += [
+                f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL"
+                f" THEN '{column}|is not a whole number'",
+                f"WHEN e.{column} < 0 THEN '{column}|must not be negative'",
+                f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
+            ]
+    if has("marketing_spend"):
         checks += _number_checks("marketing_spend", 2, MAX_AMOUNT, negative=False)
-        checks += [
+    if has("is_holiday"):
+        checks.append(
             "WHEN e.r_is_holiday IS NOT NULL AND e.is_holiday IS NULL"
-            " THEN 'is_holiday|must be true/false, yes/no or 1/0'",
+            " THEN 'is_holiday|must be true/false, yes/no or 1/0'"
+        )
+    if has("product_category"):
+        checks.append(
             "WHEN char_length(e.product_category) > 120"
-            " THEN 'product_category|is longer than 120 characters'",
-        ]
+            " THEN 'product_category|is longer than 120 characters'"
+        )
     return checks
+
+
+def _converted(plan: TypedPlan, careful: bool) -> list[str]:
+    """Level-one columns: the raw text (NULL when empty) and its conversion, for the columns
+    the input has; typed NULLs for the others."""
+    has = plan.present.__contains__
+    out = []
+    for column in (
+        "ts",
+        "day",
+        "quantity",
+        "amount",
+        "covers",
+        "transactions",
+        "marketing_spend",
+        "is_holiday",
+    ):
+        out.append(
+            f"NULLIF(r.{column}, '') AS r_{column}" if has(column) else f"NULL::text AS r_{column}"
+        )
+    if careful:
+        ts_ok = (
+            f"CASE WHEN length(r.ts) <= 64 AND r.ts ~* {literal(_TS_RE)}"
+            f" THEN {_valid_ymd('r.ts')} ELSE false END"
+        )
+        day_ok = f"CASE WHEN r.day ~ {literal(_DATE_RE)} THEN {_valid_ymd('r.day')} ELSE false END"
+        holiday = f"CASE WHEN r.is_holiday ~* {literal(_BOOL_RE)} THEN r.is_holiday::boolean END"
+    else:
+        # Cheap shape checks (LIKE with fixed positions costs next to nothing); the casts
+        # reject everything else by raising. The tail after HH:MM may hold seconds, a
+        # fraction and an offset, never a zone name (which PostgreSQL would accept).
+        ts_ok = (
+            "((r.ts LIKE '____-__-__T__:__%' OR r.ts LIKE '____-__-__ __:__%'"
+            " OR r.ts LIKE '____-__-__t__:__%') AND length(r.ts) <= 64"
+            " AND r.ts NOT LIKE '___________24%' AND r.ts NOT LIKE '________________:60%'"
+            " AND r.ts NOT LIKE '% ' AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
+        )
+        day_ok = "(r.day LIKE '____-__-__' AND length(r.day) = 10)"
+        holiday = "NULLIF(r.is_holiday, '')::boolean"
+    typed = {
+        "ts": (ts_ok, "ts_ok", "false"),
+        "day": (day_ok, "day_ok", "false"),
+        "quantity": (_num("quantity", careful), "quantity", "NULL::numeric"),
+        "amount": (_num("amount", careful), "amount", "NULL::numeric"),
+        "covers": (_int("covers", careful), "covers", "NULL::int"),
+        "transactions": (_int("transactions", careful), "transactions", "NULL::int"),
+        "marketing_spend": (_num("marketing_spend", careful), "marketing_spend", "NULL::numeric"),
+        "is_holiday": (holiday, "is_holiday", "NULL::boolean"),
+    }
+    for column, (expression, name, absent) in typed.items():
+        out.append(f"{expression if has(column) else absent} AS {name}")
+    category = "NULLIF(r.product_category, '')" if has("product_category") else "NULL::text"
+    out.append(f"{category} AS product_category")
+    return out
 
 
 def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
@@ -731,61 +825,39 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
             "NULL::uuid AS menu_item_id, NULL::uuid AS category_id,"
             " NULL::numeric AS unit_cost, NULL::text AS item_err"
         )
-    if careful:
-        ts_ok = f"CASE WHEN r.ts ~* {literal(_TS_RE)} THEN {_valid_ymd('r.ts')} ELSE false END"
-        day_ok = f"CASE WHEN r.day ~ {literal(_DATE_RE)} THEN {_valid_ymd('r.day')} ELSE false END"
-        holiday = f"CASE WHEN r.is_holiday ~* {literal(_BOOL_RE)} THEN r.is_holiday::boolean END"
-    else:
-        # Cheap shape checks; the casts reject everything else by raising.
-        ts_ok = (
-            "(length(r.ts) BETWEEN 16 AND 40 AND substr(r.ts, 5, 1) = '-'"
-            " AND substr(r.ts, 8, 1) = '-' AND substr(r.ts, 11, 1) IN ('T', ' ', 't')"
-            " AND substr(r.ts, 14, 1) = ':' AND substr(r.ts, 12, 2) <= '23'"
-            " AND substr(r.ts, 15, 2) <= '59'"
-            " AND (substr(r.ts, 17, 1) <> ':' OR substr(r.ts, 18, 2) <= '59')"
-            " AND right(r.ts, 1) <> ' '"
-            " AND translate(r.ts, '0123456789-:+. TZtz', '') = '')"
-        )
-        day_ok = (
-            "(length(r.day) = 10 AND substr(r.day, 5, 1) = '-' AND substr(r.day, 8, 1) = '-'"
-            " AND translate(r.day, '0123456789-', '') = '')"
-        )
-        holiday = "NULLIF(r.is_holiday, '')::boolean"
-    guard_ts = " WHEN NOT c.ts_ok THEN NULL" if careful else ""
-    guard_day = " WHEN NOT c.day_ok THEN NULL" if careful else ""
+    txn = "NULLIF(r.txn, '')" if "txn" in plan.present else "NULL::text"
     has_offset = (
-        "(upper(right(c.r_ts, 1)) = 'Z' OR strpos(substr(c.r_ts, 17), '+') > 0"
-        " OR strpos(substr(c.r_ts, 17), '-') > 0)"
+        "(c.r_ts LIKE '%Z' OR c.r_ts LIKE '%z' OR c.r_ts LIKE '________________%+%'"
+        " OR c.r_ts LIKE '________________%-%')"
     )
+    if "ts" in plan.present:
+        guard = " WHEN NOT c.ts_ok THEN NULL" if careful else ""
+        ts_value = (
+            f"CASE WHEN c.r_ts IS NULL THEN NULL{guard} WHEN {has_offset}"
+            f" THEN c.r_ts::timestamptz ELSE {_local_to_utc('c.r_ts::timestamp', 'c.tz')} END"
+        )
+    else:
+        ts_value = "NULL::timestamptz"
+    if "day" in plan.present:
+        guard = " WHEN NOT c.day_ok THEN NULL" if careful else ""
+        day_value = f"CASE WHEN c.r_day IS NULL THEN NULL{guard} ELSE c.r_day::date END"
+    else:
+        day_value = "NULL::date"
+    day_start = _local_to_utc(f"c.day_value + {cutoff}", "c.tz")
     level1 = f"""
-        SELECT r.line_no, NULLIF(r.txn, '') AS txn, {items},
-            l.location_id, l.tz, l.err AS location_err,
-            NULLIF(r.ts, '') AS r_ts, NULLIF(r.day, '') AS r_day,
-            NULLIF(r.quantity, '') AS r_quantity, NULLIF(r.amount, '') AS r_amount,
-            NULLIF(r.covers, '') AS r_covers, NULLIF(r.transactions, '') AS r_transactions,
-            NULLIF(r.marketing_spend, '') AS r_marketing_spend,
-            NULLIF(r.is_holiday, '') AS r_is_holiday,
-            NULLIF(r.product_category, '') AS product_category,
-            {ts_ok} AS ts_ok, {day_ok} AS day_ok,
-            {_num("quantity", careful)} AS quantity, {_num("amount", careful)} AS amount,
-            {_int("covers", careful)} AS covers, {_int("transactions", careful)} AS transactions,
-            {_num("marketing_spend", careful)} AS marketing_spend, {holiday} AS is_holiday
+        SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
+            {", ".join(_converted(plan, careful))}
         FROM _ingest_raw r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
     """
     level2 = f"""
-        SELECT c.*,
-            CASE WHEN c.r_ts IS NULL THEN NULL{guard_ts}
-                WHEN {has_offset} THEN c.r_ts::timestamptz
-                ELSE {_local_to_utc("c.r_ts::timestamp", "c.tz")} END AS ts_value,
-            CASE WHEN c.r_day IS NULL THEN NULL{guard_day} ELSE c.r_day::date END AS day_value
+        SELECT c.*, {ts_value} AS ts_value, {day_value} AS day_value
         FROM ({level1} OFFSET 0) c
     """
     level3 = f"""
         SELECT c.*, CASE WHEN c.ts_value IS NOT NULL THEN c.ts_value
-            WHEN c.day_value IS NOT NULL
-                THEN {_local_to_utc(f"c.day_value + {cutoff}", "c.tz")} END AS sold_at
+            WHEN c.day_value IS NOT NULL THEN {day_start} END AS sold_at
         FROM ({level2} OFFSET 0) c
     """
     level4 = f"""

@@ -47,6 +47,7 @@ ZONE_MARGIN = timedelta(hours=27)
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
+    """A 422 naming the query parameter at fault."""
     return ValidationFailed(details=[{"field": field, "message": message}])
 
 

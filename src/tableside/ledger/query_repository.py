@@ -88,7 +88,8 @@ class LedgerQueryRepository:
         """Run `stmt` in the session's transaction and return the rows as asyncpg decodes
         them, without SQLAlchemy's per-row result handling: a year of days by item is 73,000
         rows, where that handling costs more than the query. Only for statements whose
-        columns need no result processing (integers, dates, instants, UUIDs)."""
+        columns need no result processing (integers, dates, instants, UUIDs) and without
+        expanding IN parameters."""
         connection = await self.session.connection()
         compiled = stmt.compile(dialect=connection.dialect)
         parameters = compiled.construct_params()

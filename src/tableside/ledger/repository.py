@@ -42,9 +42,7 @@ class LedgerRepository:
                 )
             )
         ).all()
-        return Calendar(
-            business.timezone, business.day_cutoff_hour, {i: z for i, z in zones if z}
-        )
+        return Calendar(business.timezone, business.day_cutoff_hour, {i: z for i, z in zones if z})
 
     async def insert_lines(
         self,

@@ -20,6 +20,13 @@ from tableside.ledger.ingest_repository import IngestRepository
 
 # Progress (percent) when each phase of the import ends; reading the file fills the rest.
 _PHASES = {"inspected": 5, "copied": 45, "validated": 70, "written": 95}
+_MESSAGES = {
+    "copying": "Reading the file",
+    "inspected": "File checked",
+    "copied": "File read",
+    "validated": "Rows checked",
+    "written": "Lines written",
+}
 _SUMMARY_ERRORS = 20
 
 
@@ -32,19 +39,12 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     async def progress(phase: str, done: int, total: int) -> None:
         if phase == "copying":
             percent = 5 + (40 * done // total if total else 0)
-            message = "Reading the file"
         else:
             percent = _PHASES.get(phase, reported["percent"])
-            message = {
-                "inspected": "File checked",
-                "copied": "File read",
-                "validated": "Rows checked",
-                "written": "Lines written",
-            }.get(phase)
         # A few updates are enough: each is a small transaction of its own.
         if percent >= reported["percent"] + 10 or phase in _PHASES:
             reported["percent"] = percent
-            await ctx.set_progress(percent, message)
+            await ctx.set_progress(percent, _MESSAGES.get(phase))
 
     try:
         async with ctx.session() as session:

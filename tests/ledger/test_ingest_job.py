@@ -1,0 +1,143 @@
+"""Large or `background=true` uploads: 202, a stored file, and a job that imports it (run
+in-process here, as a worker would)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
+from tableside.config import Settings
+from tableside.db.database import Database
+from tableside.jobs.tasks import execute_job
+from tableside.ledger.ingest import ingest_settings
+from tableside.models import JobStatus
+from tests.factories import assert_error, money
+from tests.factories.ledger import (
+    assert_rollups_match_ledger,
+    create_shop,
+    csv_bytes,
+    fetch,
+    ledger_lines,
+    upload,
+)
+
+HEADER = ["timestamp", "sku", "quantity", "amount", "location"]
+
+
+def sales_file(rows: int, *, bad_every: int = 0) -> bytes:
+    return csv_bytes(
+        HEADER,
+        [
+            [f"2026-09-{1 + i % 30:02d}T{i % 24:02d}:15:00Z",
+             "NOPE" if bad_every and i % bad_every == bad_every - 1 else ("PIZ", "PAS")[i % 2],
+             1 + i % 3, f"{(1 + i % 3) * 5}.00", "Main"]
+            for i in range(rows)
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TABLESIDE_SALES_IMPORT_BACKGROUND_BYTES", "2000")
+    ingest_settings.cache_clear()
+    yield
+    ingest_settings.cache_clear()
+
+
+async def run(database: Database, settings: Settings, job_id: str) -> JobStatus | None:
+    return await execute_job(database, settings, uuid.UUID(job_id))
+
+
+async def test_background_upload_runs_as_a_job(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    shop = await create_shop(client, database)
+    content = sales_file(300)
+    response = await upload(client, shop.owner, content, background=True)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "queued"
+    assert accepted["status_url"] == f"/api/v1/jobs/{accepted['job_id']}"
+    assert response.headers["location"] == accepted["status_url"]
+    assert await ledger_lines(database, shop.business_id) == []
+    stored = await fetch(database, shop.business_id, "SELECT size, job_id FROM ledger_uploads")
+    assert stored == [{"size": len(content), "job_id": uuid.UUID(accepted["job_id"])}]
+
+    # The same file again while it waits: the same job.
+    again = await upload(client, shop.owner, content, background=True)
+    assert again.status_code == 202 and again.json()["job_id"] == accepted["job_id"]
+
+    assert await run(database, settings, accepted["job_id"]) == JobStatus.succeeded
+    job = (await client.get(accepted["status_url"], headers=shop.owner.headers)).json()
+    assert job["status"] == "succeeded" and job["progress"] == 100
+    result = job["result"]
+    assert result["kind"] == "csv_lines" and result["lines_written"] == 300
+    assert result["duplicate"] is False and result["filename"] == "sales.csv"
+    assert money(result["net_amount"]) == Decimal(sum((1 + i % 3) * 5 for i in range(300)))
+    assert len(await ledger_lines(database, shop.business_id)) == 300
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+    await assert_rollups_match_ledger(database, shop.business_id)
+
+    # Imported: the same file is now a duplicate, answered at once.
+    done = await upload(client, shop.owner, content, background=True)
+    assert done.status_code == 200 and done.json()["duplicate"] is True
+
+
+async def test_size_threshold_sends_large_files_to_a_job(
+    client: httpx.AsyncClient, database: Database, settings: Settings, small_threshold: None
+) -> None:
+    shop = await create_shop(client, database)
+    small = sales_file(3)
+    assert len(small) < 2000
+    assert (await upload(client, shop.owner, small)).status_code == 201
+    large = sales_file(200)
+    response = await upload(client, shop.owner, large, skip_invalid=True, location="Harbour")
+    assert response.status_code == 202, response.text
+    assert await run(database, settings, response.json()["job_id"]) == JobStatus.succeeded
+    assert len(await ledger_lines(database, shop.business_id)) == 203
+
+
+async def test_job_with_invalid_rows_fails_and_writes_nothing(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    shop = await create_shop(client, database)
+    content = sales_file(100, bad_every=25)
+    response = await upload(client, shop.owner, content, background=True)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    assert await run(database, settings, job_id) == JobStatus.failed
+    job = (await client.get(f"/api/v1/jobs/{job_id}", headers=shop.owner.headers)).json()
+    assert job["error"]["type"] == "ValidationFailed"
+    message = job["error"]["message"]
+    assert message.startswith("4 of 100 lines are invalid; nothing was written")
+    assert "line 26, sku: unknown item" in message and "line 101, sku: unknown item" in message
+    assert await ledger_lines(database, shop.business_id) == []
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+
+    # Sent again with skip_invalid: a new job, whose report lists the skipped rows.
+    retry = await upload(client, shop.owner, content, background=True, skip_invalid=True)
+    assert retry.status_code == 202 and retry.json()["job_id"] != job_id
+    assert await run(database, settings, retry.json()["job_id"]) == JobStatus.succeeded
+    job = (
+        await client.get(f"/api/v1/jobs/{retry.json()['job_id']}", headers=shop.owner.headers)
+    ).json()
+    assert job["result"]["lines_written"] == 96 and job["result"]["lines_skipped"] == 4
+    assert [e["line"] for e in job["result"]["errors"]] == [26, 51, 76, 101]
+
+
+async def test_background_checks_the_file_first(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    bad_header = await upload(client, shop.owner, b"when,what\n1,2\n", background=True)
+    assert_error(bad_header, 422, "VALIDATION_ERROR")
+    bad_location = await upload(
+        client, shop.owner, sales_file(2), background=True, location="Nowhere"
+    )
+    assert_error(bad_location, 422, "VALIDATION_ERROR")
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []

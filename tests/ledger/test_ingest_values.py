@@ -1,0 +1,125 @@
+"""Values at the edges of what a file may hold: a value is accepted or refused the same way
+whether the file is otherwise clean (plain casts) or has a bad row elsewhere (every cast
+guarded), so one row never decides another's fate."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tableside.db.database import Database
+from tests.factories.ledger import Shop, create_shop, csv_bytes, upload
+
+TIMESTAMPS = {
+    "2026-11-02T10:00:00Z": True,
+    "2026-11-02 10:00": True,
+    "2026-11-02t10:00:00z": True,
+    "2026-11-02T10:00:00.123456789+05:30": True,
+    "2026-11-02T10:00:00+0530": True,
+    "2026-11-02T10:00:00 +05:00": True,
+    "2026-11-02T10:00:00-03": True,
+    "2026-11-02T10:00:00+5": True,
+    "2026-11-02T10:00:00+05:30:15": True,
+    "2026-11-02T10:00+05": True,
+    "2024-02-29T10:00:00Z": True,
+    "2026-11-02T10:00:00 UTC": False,
+    "2026-11-02T10:00:00EST5": False,
+    "2026-11-02T10:00:00 America/New_York": False,
+    "2026-11-02T24:00:00Z": False,
+    "2026-11-02T10:60:00Z": False,
+    "2026-11-02T10:00:60Z": False,
+    "2026-02-29T10:00:00Z": False,
+    "2026-04-31T10:00:00Z": False,
+    "0000-01-01T00:00:00Z": False,
+    "2026-11-02T10:00:00+16:00": False,
+    "2026-11-02": False,
+    "now": False,
+    "2026-11-02T10:00:00Z ": False,
+    " 2026-11-02T10:00:00Z": False,
+    "2026-11-02T10:00:00 PM": False,
+    "2026/11/02 10:00": False,
+}
+AMOUNTS = {
+    "10": True,
+    "+10": True,
+    " 10 ": True,
+    "10.50": True,
+    "10.500": True,
+    "10.": True,
+    ".5": True,
+    "1e1": True,
+    "1E+1": True,
+    "10.505": False,
+    "1e-5": False,
+    "1e400": False,
+    "NaN": False,
+    "Infinity": False,
+    "inf": False,
+    "1,5": False,
+    "0x10": False,
+    "--1": False,
+    "1.2.3": False,
+    "999999999999.99": True,
+    "1000000000000": False,
+}
+DATES = {
+    "2026-01-31": True,
+    "2024-02-29": True,
+    "2026-02-29": False,
+    "2026-1-31": False,
+    "2026-13-01": False,
+    "0000-01-01": False,
+    "31/01/2026": False,
+    "20260131": False,
+    "today": False,
+}
+HOLIDAYS = {"1": True, "0": True, "yes": True, "No": True, "t": True, "FALSE": True,
+            " on ": True, "of": True, "maybe": False, "2": False, "o": False}  # fmt: skip
+
+
+async def _accepted(client: httpx.AsyncClient, shop: Shop, header: list[str], row: list[str],
+                    broken: list[str] | None) -> bool:  # fmt: skip
+    rows = [row] + ([broken] if broken else [])
+    response = await upload(client, shop.owner, csv_bytes(header, rows))
+    if broken is None:
+        assert response.status_code in (201, 422), response.text
+        return response.status_code == 201
+    assert response.status_code == 422, response.text
+    return 2 not in [detail["line"] for detail in response.json()["error"]["details"]]
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [("timestamp", TIMESTAMPS), ("amount", AMOUNTS)],
+)
+async def test_line_values(
+    client: httpx.AsyncClient, database: Database, column: str, values: dict[str, bool]
+) -> None:
+    shop = await create_shop(client, database)
+    header = ["timestamp", "sku", "quantity", "amount"]
+    position = header.index(column)
+    broken = ["2026-11-02T10:00:00Z", "PIZ", "not a number", "1"]
+    for index, (value, expected) in enumerate(values.items()):
+        # A day of its own per value (a day's total has a bound too) and a file that differs
+        # from every other (a repeated file would be a duplicate).
+        row = [f"2026-10-{index + 1:02d}T10:00:00Z", "PIZ", "1", f"{index}.{index % 7}"]
+        row[position] = value
+        plain = await _accepted(client, shop, header, row, None)
+        guarded = await _accepted(client, shop, header, row, broken)
+        assert (value, plain, guarded) == (value, expected, expected)
+
+
+@pytest.mark.parametrize(("column", "values"), [("date", DATES), ("is_holiday", HOLIDAYS)])
+async def test_daily_values(
+    client: httpx.AsyncClient, database: Database, column: str, values: dict[str, bool]
+) -> None:
+    shop = await create_shop(client, database)
+    header = ["date", "daily_sales", "is_holiday"]
+    position = header.index(column)
+    broken = ["2026-01-01", "lots", ""]
+    for index, (value, expected) in enumerate(values.items()):
+        row = ["2026-01-01", f"{index + 1}", ""]
+        row[position] = value
+        plain = await _accepted(client, shop, header, row, None)
+        guarded = await _accepted(client, shop, header, row, broken)
+        assert (value, plain, guarded) == (value, expected, expected)
