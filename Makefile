@@ -42,3 +42,5 @@ bench: install
 	$(UV) run --frozen python benchmarks/auth_me.py
 	$(UV) run --frozen python benchmarks/menu_import.py
 	$(UV) run --frozen python benchmarks/orders.py
+	$(UV) run --frozen python benchmarks/ingest.py
+	$(UV) run --frozen python benchmarks/aggregate.py

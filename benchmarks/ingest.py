@@ -134,6 +134,14 @@ def generate(path: Path, lines: int, items: list[tuple[str, str, str]], seed: in
     return transactions
 
 
+def write_file(
+    path: Path, lines: int, items: list[tuple[str, str, str]], seed: int
+) -> tuple[int, int]:
+    """Generate the file; (transactions, bytes)."""
+    transactions = generate(path, lines, items, seed)
+    return transactions, path.stat().st_size
+
+
 def bulk_bodies(path: Path, chunk: int, location_ids: dict[str, str]) -> list[bytes]:
     """The file's lines as JSON bulk requests of `chunk` lines (serialized up front)."""
     bodies: list[bytes] = []
@@ -320,8 +328,7 @@ async def run(args: argparse.Namespace, url: str, port: int, process: subprocess
               log_path: Path, path: Path) -> dict[str, Any]:  # fmt: skip
     items = menu(args.items)
     print(f"generating {args.lines:,} lines ...", flush=True)
-    transactions = generate(path, args.lines, items, args.seed)
-    size = path.stat().st_size
+    transactions, size = await asyncio.to_thread(write_file, path, args.lines, items, args.seed)
     print(f"  {path} ({size / 1e6:.1f} MB, {transactions:,} transactions)", flush=True)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600.0) as client:
         await wait_until_ready(client, process, log_path)

@@ -49,6 +49,10 @@ async def stop_services(app: FastAPI) -> None:
         await database.dispose()
 
 
+# Bulk ingestion routes: their bodies may exceed the general limit.
+LARGE_BODY_PATHS = ("/api/v1/sales/bulk", "/api/v1/sales/import", "/api/v1/menu/items/import-csv")
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the ASGI app. Tests pass their own settings and database."""
     settings = settings or get_settings()
@@ -82,7 +86,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AnonymousRateLimitMiddleware)
     app.add_middleware(
-        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, render_error=error_response
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        render_error=error_response,
+        large_paths=LARGE_BODY_PATHS,
+        large_max_bytes=settings.max_import_body_bytes,
     )
     app.add_middleware(
         RequestContextMiddleware, render_error=error_response, metrics=app.state.metrics

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tableside.cli_import import import_app
 from tableside.config import Settings, get_settings
 
 app = typer.Typer(
@@ -18,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-app.add_typer(__import__("tableside.cli_import", fromlist=["import_app"]).import_app, name="import")
+app.add_typer(import_app, name="import")
 
 
 async def _database_url(settings: Settings) -> str:

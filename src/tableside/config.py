@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = "60/minute"
 
     max_body_bytes: int = 10 * 1024 * 1024
+    # Sales imports (`/api/v1/sales/bulk` takes up to 100,000 lines, about 17 MB of JSON, and
+    # `/sales/import` takes files) may send more than any other request.
+    max_import_body_bytes: int = 256 * 1024 * 1024
+    # Uploaded sales files above this size are imported by a background job (202).
+    sales_import_background_bytes: int = 5 * 1024 * 1024
     idempotency_ttl_hours: int = 24
     idempotency_wait_seconds: float = 30.0
 

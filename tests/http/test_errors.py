@@ -122,3 +122,22 @@ async def test_access_log_names_the_user_of_a_failed_request(
     assert access[0]["user_id"] == owner.user_id
     assert access[0]["business_id"] == owner.business_id
     assert access[0]["status"] == 404
+
+
+async def test_bulk_import_routes_take_larger_bodies(database_url: str, database: Database) -> None:
+    """A 100,000-line bulk request is larger than the general limit: the import routes have
+    their own, larger one, and every other route keeps the general one."""
+    settings = make_settings(database_url, max_body_bytes=1024, max_import_body_bytes=64 * 1024)
+    app = create_app(settings, database=database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        owner = await register(http)
+        body = {"batch_id": "big", "lines": [{"date": "2026-01-01", "quantity": 1}] * 200}
+        bulk = await http.post("/api/v1/sales/bulk", headers=owner.headers, json=body)
+        assert bulk.status_code == 422  # read and validated (no sku or amount), not refused
+        assert bulk.json()["error"]["code"] == "VALIDATION_ERROR"
+        elsewhere = await http.post("/api/v1/locations", headers=owner.headers, json=body)
+        assert_error(elsewhere, 413, "PAYLOAD_TOO_LARGE")
+        huge = {"batch_id": "huge", "lines": [{"date": "2026-01-01"}] * 5000}
+        too_big = await http.post("/api/v1/sales/bulk", headers=owner.headers, json=huge)
+        assert_error(too_big, 413, "PAYLOAD_TOO_LARGE")

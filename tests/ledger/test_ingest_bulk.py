@@ -122,14 +122,14 @@ async def test_concurrent_identical_batches_write_once(
     responses = await asyncio.gather(
         *(bulk(client, shop.owner, lines, batch_id="same-batch") for _ in range(3))
     )
-    assert sorted(r.status_code for r in responses) == [200, 200, 201], [
-        r.text for r in responses
-    ]
+    assert sorted(r.status_code for r in responses) == [200, 200, 201], [r.text for r in responses]
     assert len(await ledger_lines(database, shop.business_id)) == 200
     await assert_rollups_match_ledger(database, shop.business_id)
 
 
-async def test_invalid_lines_refuse_the_batch(client: httpx.AsyncClient, database: Database) -> None:
+async def test_invalid_lines_refuse_the_batch(
+    client: httpx.AsyncClient, database: Database
+) -> None:
     shop = await create_shop(client, database)
     good = {"sold_at": "2026-11-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": 10}
     response = await bulk(
@@ -162,9 +162,7 @@ async def test_invalid_lines_refuse_the_batch(client: httpx.AsyncClient, databas
         (2, "lines.2.amount"): "has more than 2 decimals",
         (3, "lines.3.sold_at"): found[(3, "lines.3.sold_at")],
         (4, "lines.4.sku"): "unknown item",
-        (5, "lines.5.amount"): (
-            "must have the same sign as quantity (a refund has both negative)"
-        ),
+        (5, "lines.5.amount"): ("must have the same sign as quantity (a refund has both negative)"),
         (6, "lines.6"): "must be an object",
         (7, "lines.7.price"): "is not a field of a sale line",
         (8, "lines.8.date"): "give either sold_at or date, not both",
@@ -297,3 +295,30 @@ async def test_many_lines_in_one_request(client: httpx.AsyncClient, database: Da
     hours = await hourly_rollups(database, shop.business_id)
     assert sum(h["transactions"] for h in hours) == 6667
     await assert_rollups_match_ledger(database, shop.business_id)
+
+
+async def test_nul_characters_are_line_errors(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    good = {"sold_at": "2026-11-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": 10}
+    lines = [good, {**good, "transaction_id": "T\u00001"}, {**good, "sku": "NOPE"}, good]
+    error = assert_error(await bulk(client, shop.owner, lines), 422, "VALIDATION_ERROR")
+    assert [(d["field"], d["message"]) for d in error["details"]] == [
+        ("lines.1.transaction_id", "contains a NUL character"),
+        ("lines.2.sku", "unknown item"),
+    ]
+    written = await bulk(client, shop.owner, lines, skip_invalid=True)
+    assert written.status_code == 201 and written.json()["lines_written"] == 2
+
+
+async def test_a_day_total_past_the_ledger_bound_is_refused(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    huge = {"sold_at": "2026-11-02T12:00:00Z", "sku": "TIR", "quantity": 1,
+            "amount": "999999999999.99"}  # fmt: skip
+    assert (await bulk(client, shop.owner, [huge])).status_code == 201
+    error = assert_error(await bulk(client, shop.owner, [huge]), 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": "amount", "message": "a day's total is too large"}]
+    assert len(await ledger_lines(database, shop.business_id)) == 1

@@ -284,9 +284,9 @@ async def test_file_level_problems(client: httpx.AsyncClient, database: Database
     header_only = await upload(client, owner, b"timestamp,sku,quantity,amount\n\n")
     assert "no data rows" in assert_error(header_only, 400, "BAD_REQUEST")["message"]
     latin1 = "date,daily_sales,product_category\n2026-01-01,10,Caf\xe9\n".encode("latin-1")
-    assert "UTF-8" in assert_error(await upload(client, owner, latin1), 400, "BAD_REQUEST")[
-        "message"
-    ]
+    assert (
+        "UTF-8" in assert_error(await upload(client, owner, latin1), 400, "BAD_REQUEST")["message"]
+    )
     binary = await upload(client, owner, b"date,daily_sales\n\x00\x01\x02")
     assert_error(binary, 400, "BAD_REQUEST")
     wrong_type = await upload(client, owner, b"a,b\n1,2\n", content_type="image/png")
@@ -365,9 +365,7 @@ async def test_concurrent_identical_uploads_write_once(
         [[f"2026-11-0{1 + i % 9}T1{i % 10}:00:00Z", "PIZ", 1, "10", "Main"] for i in range(500)],
     )
     responses = await asyncio.gather(*(upload(client, shop.owner, content) for _ in range(3)))
-    assert sorted(r.status_code for r in responses) == [200, 200, 201], [
-        r.text for r in responses
-    ]
+    assert sorted(r.status_code for r in responses) == [200, 200, 201], [r.text for r in responses]
     assert len(await ledger_lines(database, shop.business_id)) == 500
     await assert_rollups_match_ledger(database, shop.business_id)
 

@@ -14,7 +14,6 @@ import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this pro
 from tableside.config import Settings
 from tableside.db.database import Database
 from tableside.jobs.tasks import execute_job
-from tableside.ledger.ingest import ingest_settings
 from tableside.models import JobStatus
 from tests.factories import assert_error, money
 from tests.factories.ledger import (
@@ -42,11 +41,9 @@ def sales_file(rows: int, *, bad_every: int = 0) -> bytes:
 
 
 @pytest.fixture
-def small_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TABLESIDE_SALES_IMPORT_BACKGROUND_BYTES", "2000")
-    ingest_settings.cache_clear()
+def small_threshold(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
+    monkeypatch.setattr(settings, "sales_import_background_bytes", 2000)
     yield
-    ingest_settings.cache_clear()
 
 
 async def run(database: Database, settings: Settings, job_id: str) -> JobStatus | None:

@@ -114,20 +114,36 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over the limit with 413, by Content-Length or while streaming."""
+    """Refuse bodies over the limit with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int, render_error: Any) -> None:
+    Paths in `large_paths` (bulk imports) get `large_max_bytes` instead."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        render_error: Any,
+        large_paths: tuple[str, ...] = (),
+        large_max_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.render_error = render_error
+        self.large_paths = frozenset(large_paths)
+        self.large_max_bytes = large_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = (
+            max(self.max_bytes, self.large_max_bytes)
+            if scope["path"].rstrip("/") in self.large_paths
+            else self.max_bytes
+        )
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, limit)
             return
         received = 0
         response_started = False
@@ -137,7 +153,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -151,10 +167,10 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await self._reject(scope, receive, send)
+                await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLarge(f"Request body is larger than {limit} bytes")
         response = self.render_error(error, scope.get("state", {}).get("request_id"))
         await response(scope, receive, send)
 

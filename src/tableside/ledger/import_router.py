@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 
 from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
@@ -60,6 +60,7 @@ async def bulk_sales(
     summary="Import sales from a CSV file (daily totals or sale lines)",
 )
 async def import_sales(
+    request: Request,
     principal: Importer,
     session: SessionDep,
     response: Response,
@@ -96,7 +97,7 @@ async def import_sales(
         skip_invalid=skip_invalid,
         background=background,
         location=location,
-        threshold=ingest.ingest_settings().sales_import_background_bytes,
+        threshold=request.app.state.settings.sales_import_background_bytes,
     )
     if not isinstance(outcome, ingest.IngestOutcome):
         return accepted(outcome)

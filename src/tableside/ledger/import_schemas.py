@@ -17,7 +17,9 @@ class SaleLineIn(Schema):
     a bad line is reported with its index instead of failing the whole body)."""
 
     sold_at: datetime | None = Field(
-        default=None, description="When it was sold (ISO 8601 with an offset, e.g. ...Z)"
+        default=None,
+        description="When it was sold: ISO 8601 with Z or an offset (without one, the"
+        " location's local time)",
     )
     date: Annotated[
         str | None,

@@ -21,10 +21,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,20 +78,6 @@ _CSV_CONTENT_TYPES = {
 Progress = Callable[[str, int, int], Awaitable[None]]
 
 
-class IngestSettings(BaseSettings):
-    """Ingestion settings, read from `TABLESIDE_*` like the rest of the configuration."""
-
-    model_config = SettingsConfigDict(env_prefix="TABLESIDE_", env_file=".env", extra="ignore")
-
-    sales_import_background_bytes: int = 5 * 1024 * 1024
-
-
-@lru_cache
-def ingest_settings() -> IngestSettings:
-    """The process-wide ingestion settings (tests clear the cache after changing them)."""
-    return IngestSettings()
-
-
 @dataclass(frozen=True)
 class ImportOptions:
     """How to import: what to do with bad rows, which location rows without one belong to,
@@ -127,11 +111,11 @@ async def import_bulk(
     """`POST /sales/bulk`: the lines of one batch, all or (with skip_invalid) the valid ones."""
     business_id = principal.business_id
     ledger = LedgerRepository(session, business_id)
-    existing = await ledger.batch_by_key(external_id=body.batch_id)
+    repo = IngestRepository(session, business_id)
+    existing = await repo.find_batch(external_id=body.batch_id)
     if existing is not None:
         return IngestOutcome(_duplicate_report(existing, "bulk"))
     records, errors = bulk_records(body.lines)
-    repo = IngestRepository(session, business_id)
     calendar = await ledger.calendar()
     plan = TypedPlan(
         shape=Shape.lines,
@@ -146,7 +130,10 @@ async def import_bulk(
         present=frozenset(BULK_COLUMNS),
     )
     await repo.create_staging(0)
-    await repo.copy_records(records, BULK_COLUMNS)
+    if not await repo.copy_records(records, BULK_COLUMNS):
+        records, refused = without_nul(records)
+        errors = sorted([*errors, *refused], key=lambda e: e.index or 0)
+        await repo.copy_records(records, BULK_COLUMNS)
     options = ImportOptions(
         skip_invalid=skip_invalid, external_id=body.batch_id, created_by=principal.user_id
     )
@@ -182,10 +169,10 @@ async def receive_upload(
         raise BadRequest(f"Expected a CSV file, got {media_type}")
     facts = await inspect(source)
     business_id = principal.business_id
-    existing = await LedgerRepository(session, business_id).batch_by_key(content_hash=facts.sha256)
+    repo = IngestRepository(session, business_id)
+    existing = await repo.find_batch(content_hash=facts.sha256)
     if existing is not None:
         return IngestOutcome(_duplicate_report(existing, existing.kind))
-    repo = IngestRepository(session, business_id)
     await _default_location(repo, location)  # a bad one is refused now, not in the job
     options = ImportOptions(
         skip_invalid=skip_invalid, default_location=location, created_by=principal.user_id
@@ -227,10 +214,10 @@ async def import_inspected(
     header = facts.header
     kind = "csv_daily" if header.shape is Shape.daily else "csv_lines"
     ledger = LedgerRepository(session, business_id)
-    existing = await _existing_batch(ledger, options.external_id, facts.sha256)
+    repo = IngestRepository(session, business_id)
+    existing = await _existing_batch(repo, options.external_id, facts.sha256)
     if existing is not None:
         return IngestOutcome(_duplicate_report(existing, kind))
-    repo = IngestRepository(session, business_id)
     calendar = await ledger.calendar()
     plan = TypedPlan(
         shape=header.shape,
@@ -333,7 +320,7 @@ async def _validate_and_write(
     )
     if not await ledger.claim_batch(batch):
         # A twin of this request committed while this one was validating.
-        existing = await _existing_batch(ledger, options.external_id, content_hash)
+        existing = await _existing_batch(repo, options.external_id, content_hash)
         if existing is None:
             raise RuntimeError("the batch was claimed but cannot be found")
         return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
@@ -401,14 +388,14 @@ def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
 
 
 async def _existing_batch(
-    ledger: LedgerRepository, external_id: str | None, content_hash: str | None
+    repo: IngestRepository, external_id: str | None, content_hash: str | None
 ) -> LedgerBatch | None:
     if external_id is not None:
-        found = await ledger.batch_by_key(external_id=external_id)
+        found = await repo.find_batch(external_id=external_id)
         if found is not None:
             return found
     if content_hash is not None:
-        return await ledger.batch_by_key(content_hash=content_hash)
+        return await repo.find_batch(content_hash=content_hash)
     return None
 
 
@@ -450,44 +437,67 @@ BULK_COLUMNS = tuple(BULK_FIELDS.values())
 
 def bulk_records(lines: Sequence[Any]) -> tuple[list[tuple[object, ...]], list[LineError]]:
     """Staging records for the lines that are JSON objects of scalars (their index is their
-    line number), and an error for each line that is not."""
+    line number), and an error for each line that is not.
+
+    The common case (a well-formed line) costs a set test, one pass over the values and one
+    tuple; anything unusual is looked at again by `_line_problem`."""
     records: list[tuple[object, ...]] = []
     errors: list[LineError] = []
-    fields = list(BULK_FIELDS)
+    fields = tuple(BULK_FIELDS)
     for index, line in enumerate(lines):
-        if not isinstance(line, dict):
+        if type(line) is not dict:
             errors.append(
                 LineError(index=index, field=f"lines.{index}", message="must be an object")
             )
             continue
-        problem = _line_problem(line)
-        if problem is not None:
-            name, message = problem
-            errors.append(LineError(index=index, field=f"lines.{index}.{name}", message=message))
+        values = [line.get(name) for name in fields]
+        if _ALLOWED.issuperset(line) and all(type(v) in _PLAIN for v in values):
+            # A JSON number arrives as a float whose repr is its shortest exact decimal
+            # form (amounts have at most 14 significant digits).
+            records.append((index, *[v if v is None or type(v) is str else str(v) for v in values]))
             continue
-        records.append((index, *[_text(line.get(name)) for name in fields]))
+        name, message = _line_problem(line)
+        errors.append(LineError(index=index, field=f"lines.{index}.{name}", message=message))
     return records, errors
 
 
-def _line_problem(line: dict[str, Any]) -> tuple[str, str] | None:
+_ALLOWED = frozenset(BULK_FIELDS)
+_PLAIN = frozenset({str, int, float, Decimal, type(None)})
+
+
+def _line_problem(line: dict[str, Any]) -> tuple[str, str]:
+    """Why a line is not a plain object of known scalar fields."""
     for name, value in line.items():
         if name not in BULK_FIELDS:
             return name, "is not a field of a sale line"
-        if value is None or isinstance(value, str | int | float | Decimal):
-            if isinstance(value, bool):
-                return name, "must be a number or a string, not true/false"
+        if isinstance(value, bool):
+            return name, "must be a number or a string, not true/false"
+        if type(value) not in _PLAIN:
+            return name, "must be a single value"
+    raise AssertionError("a line without a problem was refused")
+
+
+def without_nul(
+    records: list[tuple[object, ...]],
+) -> tuple[list[tuple[object, ...]], list[LineError]]:
+    """The records without a NUL character (PostgreSQL text cannot hold one), and an error
+    for each record with one. Only run once COPY refused the batch: it looks at every value."""
+    kept, errors = [], []
+    for record in records:
+        for name, value in zip(BULK_FIELDS, record[1:], strict=True):
             if isinstance(value, str) and "\x00" in value:
-                return name, "contains a NUL character"
-            continue
-        return name, "must be a single value"
-    return None
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    # A JSON number arrives as a float whose repr is its shortest exact decimal form.
-    return value if isinstance(value, str) else str(value)
+                index = int(str(record[0]))
+                errors.append(
+                    LineError(
+                        index=index,
+                        field=f"lines.{index}.{name}",
+                        message="contains a NUL character",
+                    )
+                )
+                break
+        else:
+            kept.append(record)
+    return kept, errors
 
 
 def _bulk_error(index: int, column: str, message: str) -> LineError:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
 from tableside.ledger.csv_format import Shape
-from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location
+from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
 STAGING_COLUMNS = (
     "ts",
@@ -213,16 +213,25 @@ class IngestRepository:
 
     async def copy_records(
         self, records: Sequence[tuple[object, ...]], columns: Sequence[str]
-    ) -> None:
-        """COPY rows that carry their own line numbers (bulk JSON, parsed CSV)."""
+    ) -> bool:
+        """COPY rows that carry their own line numbers (bulk JSON, parsed CSV). False, with
+        nothing copied, when a value holds a NUL character (text cannot)."""
         if not records:
-            return
+            return True
         conn = await self.connection()
         started = time.perf_counter()
-        await conn.copy_records_to_table(
-            "_ingest_raw", records=records, columns=["line_no", *columns]
-        )
-        self.timings.add("copy", started)
+        await conn.execute("SAVEPOINT ingest_records")
+        try:
+            await conn.copy_records_to_table(
+                "_ingest_raw", records=records, columns=["line_no", *columns]
+            )
+        except asyncpg.CharacterNotInRepertoireError:
+            await conn.execute("ROLLBACK TO SAVEPOINT ingest_records")
+            return False
+        finally:
+            self.timings.add("copy", started)
+        await conn.execute("RELEASE SAVEPOINT ingest_records")
+        return True
 
     async def truncate_staging(self) -> None:
         await self._execute("TRUNCATE _ingest_raw", "stage")
@@ -580,6 +589,23 @@ class IngestRepository:
                 last_date=written.last_date,
             )
         )
+
+    async def find_batch(
+        self, *, external_id: str | None = None, content_hash: str | None = None
+    ) -> LedgerBatch | None:
+        """An imported batch by the sender's id or by the file's SHA-256 (other sources keep
+        their own ids)."""
+        stmt = select(LedgerBatch).where(
+            LedgerBatch.business_id == self.business_id,
+            LedgerBatch.source == SaleSource.import_,
+        )
+        if external_id is not None:
+            stmt = stmt.where(LedgerBatch.external_id == external_id)
+        elif content_hash is not None:
+            stmt = stmt.where(LedgerBatch.content_hash == content_hash)
+        else:
+            return None
+        return (await self.session.execute(stmt)).scalars().first()
 
     async def find_location(self, reference: str) -> uuid.UUID | None:
         """A location of this business by id or name (exact, else case-insensitive)."""
