@@ -62,6 +62,9 @@ MAX_COUNT = 32767  # transactions is a SMALLINT; covers share the bound
 
 _NUM_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 _INT_RE = r"^\s*[+-]?\d{1,9}\s*$"
+# Anything outside these characters can never match the patterns above.
+_NUM_CHARS = r"[^0-9eE.+\-\s]"
+_INT_CHARS = r"[^0-9+\-\s]"
 _DATE_RE = r"^\d{4}-\d\d-\d\d$"
 _TS_RE = (
     r"^\d{4}-\d\d-\d\d[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d*)?)?"
@@ -663,13 +666,15 @@ def _num(column: str, careful: bool) -> str:
             f"CASE WHEN length(r.{column}) <= 40 AND r.{column} ~ {literal(_NUM_RE)}"
             f" THEN r.{column}::numeric END"
         )
-    return f"NULLIF(r.{column}, '')::numeric"
+    # The character gate keeps the fast path as strict as `_NUM_RE` on servers whose casts
+    # accept more (PostgreSQL 16+ reads '0x10', '0o7' and '1_000' as numbers).
+    return f"CASE WHEN r.{column} !~ {literal(_NUM_CHARS)} THEN NULLIF(r.{column}, '')::numeric END"
 
 
 def _int(column: str, careful: bool) -> str:
     if careful:
         return f"CASE WHEN r.{column} ~ {literal(_INT_RE)} THEN r.{column}::int END"
-    return f"NULLIF(r.{column}, '')::int"
+    return f"CASE WHEN r.{column} !~ {literal(_INT_CHARS)} THEN NULLIF(r.{column}, '')::int END"
 
 
 def _valid_ymd(expr: str) -> str:
