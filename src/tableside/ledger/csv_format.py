@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tableside.errors import BadRequest, ValidationFailed
+from tableside.kit.csv_header import header_problems
 
 CHUNK_SIZE = 1024 * 1024
 _WHITESPACE = b" \t\r\n"
@@ -261,22 +262,12 @@ def parse_header(line: str) -> Header:
         missing += [name for name in ("quantity", "amount") if name not in names]
         if "timestamp" in names and "date" in names:
             problems.append({"field": "file", "message": "give either timestamp or date, not both"})
-    if missing:
-        problems.append(
-            {"field": "file", "message": f"missing required column(s): {', '.join(missing)}"}
-        )
-    unknown = [name for name in names if name not in allowed]
-    if unknown:
-        problems.append(
-            {
-                "field": "file",
-                "message": f"unknown column(s): {', '.join(repr(n) for n in unknown)};"
-                f" allowed for the {shape} shape: {', '.join(allowed)}",
-            }
-        )
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        problems.append({"field": "file", "message": f"repeated column(s): {', '.join(repeated)}"})
+    problems += header_problems(
+        names,
+        missing=missing,
+        allowed=list(allowed),
+        allowed_label=f"allowed for the {shape} shape",
+    )
     if problems:
         raise ValidationFailed("The CSV header cannot be used", details=problems)
     staging = tuple(allowed[name] or IGNORED_STAGING_COLUMN for name in names)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.errors import BadRequest, ValidationFailed
+from tableside.kit.csv_header import header_problems
 from tableside.menu.codes import (
     format_sku,
     generated_sku_number,
@@ -210,24 +211,11 @@ def _read_header(reader: Any) -> list[str]:
             break
     if header is None:
         raise BadRequest("The file is empty")
-    problems = []
-    missing = [column for column in CSV_REQUIRED_COLUMNS if column not in header]
-    if missing:
-        problems.append(
-            {"field": "file", "message": f"missing required column(s): {', '.join(missing)}"}
-        )
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    if unknown:
-        problems.append(
-            {
-                "field": "file",
-                "message": f"unknown column(s): {', '.join(repr(c) for c in unknown)};"
-                f" allowed: {', '.join(CSV_COLUMNS)}",
-            }
-        )
-    repeated = sorted({column for column in header if header.count(column) > 1})
-    if repeated:
-        problems.append({"field": "file", "message": f"repeated column(s): {', '.join(repeated)}"})
+    problems = header_problems(
+        header,
+        missing=[column for column in CSV_REQUIRED_COLUMNS if column not in header],
+        allowed=CSV_COLUMNS,
+    )
     if problems:
         raise ValidationFailed("The CSV header cannot be used", details=problems)
     return header
