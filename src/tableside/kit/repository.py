@@ -16,6 +16,8 @@ from tableside.errors import DuplicateEntry, ValidationFailed
 from tableside.kit.pagination import ListParams, SortOrder
 
 M = TypeVar("M", bound=Base)
+# A SELECT of any columns (the model alone, or the model and joined values).
+AnySelect = Select[*tuple[Any, ...]]
 
 
 class TenantRepository(Generic[M]):
@@ -26,6 +28,8 @@ class TenantRepository(Generic[M]):
     default_sort: str = "created_at"
     default_order_desc: bool = False
     searchable: Sequence[str] = ()
+    # Rows without a value for the sort column come last whatever the direction.
+    nulls_last: bool = False
 
     def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
         self.session = session
@@ -62,6 +66,15 @@ class TenantRepository(Generic[M]):
 
     async def paginate(self, stmt: Select[M], params: ListParams) -> tuple[Sequence[M], int]:
         """Apply search, sorting and paging; return the page's rows and the total count."""
+        page, total = await self.page_statement(stmt, params)
+        rows = (await self.session.execute(page)).scalars().all()
+        return rows, total
+
+    async def page_statement(
+        self, stmt: AnySelect, params: ListParams
+    ) -> tuple[AnySelect, int]:
+        """Search, count, sort and limit `stmt` (which may select more than the model, e.g. a
+        joined name); return the page's statement and the total count."""
         if params.search and self.searchable:
             pattern = f"%{escape_like(params.search)}%"
             stmt = stmt.where(
@@ -87,13 +100,14 @@ class TenantRepository(Generic[M]):
             else self.default_order_desc
         )
         ordered = sort_column.desc() if descending else sort_column.asc()
-        stmt = (
+        if self.nulls_last:
+            ordered = ordered.nulls_last()
+        page = (
             stmt.order_by(ordered, self._column("id").asc())
             .offset(params.offset)
             .limit(params.page_size)
         )
-        rows = (await self.session.execute(stmt)).scalars().all()
-        return rows, total
+        return page, int(total)
 
 
 def escape_like(value: str) -> str:

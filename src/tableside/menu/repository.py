@@ -28,9 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
-from tableside.errors import ValidationFailed
-from tableside.kit.pagination import ListParams, SortOrder
-from tableside.kit.repository import TenantRepository, escape_like, integrity_error_to_app_error
+from tableside.kit.pagination import ListParams
+from tableside.kit.repository import TenantRepository, integrity_error_to_app_error
 from tableside.menu.codes import GENERATED_SKU_PATTERN, SKU_PREFIX_LENGTH
 from tableside.models import MenuCategory, MenuItem, Sale, SaleLine, SaleStatus
 
@@ -172,6 +171,7 @@ class ItemRepository(TenantRepository[MenuItem]):
     }
     default_sort = "name"
     searchable = ("name", "description", "sku", "barcode")
+    nulls_last = True  # made-to-order items (no stock) sort after counted ones
 
     def _with_category_name(self) -> Select[MenuItem, str]:
         return (
@@ -206,34 +206,9 @@ class ItemRepository(TenantRepository[MenuItem]):
             conditions.append(or_(MenuItem.stock.is_(None), MenuItem.stock > 0))
         elif filters.in_stock is False:
             conditions.append(MenuItem.stock <= 0)
-        if params.search:
-            pattern = f"%{escape_like(params.search)}%"
-            conditions.append(
-                or_(*(self._column(name).ilike(pattern, escape="\\") for name in self.searchable))
-            )
-        stmt = stmt.where(*conditions)
-        total = (
-            await self.session.execute(select(func.count()).select_from(stmt.subquery()))
-        ).scalar_one()
-        sort_key = params.sort_by or self.default_sort
-        if sort_key not in self.sortable:
-            raise ValidationFailed(
-                details=[
-                    {
-                        "field": "sort_by",
-                        "message": f"must be one of: {', '.join(sorted(self.sortable))}",
-                    }
-                ]
-            )
-        column = self._column(self.sortable[sort_key])
-        ordered = column.desc() if params.sort_order == SortOrder.desc else column.asc()
-        stmt = (
-            stmt.order_by(ordered.nulls_last(), MenuItem.id)
-            .offset(params.offset)
-            .limit(params.page_size)
-        )
-        rows = (await self.session.execute(stmt)).all()
-        return [(row[0], row[1]) for row in rows], int(total)
+        page, total = await self.page_statement(stmt.where(*conditions), params)
+        rows = (await self.session.execute(page)).all()
+        return [(row[0], row[1]) for row in rows], total
 
     async def get_with_category_name(
         self, item_id: uuid.UUID, *, refresh: bool = False
