@@ -82,27 +82,3 @@ def search_condition(term: str) -> ColumnElement[bool]:
         phone_digits = func.regexp_replace(Customer.phone, "[^0-9]", "", "g")
         conditions.append(phone_digits.contains(digits, autoescape=True))
     return or_(*conditions)
-
-
-class CustomerOrderRepository(TenantRepository[Order]):
-    """A customer's orders, newest first."""
-
-    model = Order
-    sortable = {
-        "created_at": "created_at",
-        "order_number": "order_number",
-        "status": "status",
-        "total_amount": "total_amount",
-        "completed_at": "completed_at",
-    }
-    default_sort = "created_at"
-    default_order_desc = True
-    searchable = ("order_number",)
-
-    async def list_for_customer(
-        self, customer_id: uuid.UUID, params: ListParams, *, status: OrderStatus | None = None
-    ) -> tuple[Sequence[Order], int]:
-        stmt = self.base_select().where(Order.customer_id == customer_id)
-        if status is not None:
-            stmt = stmt.where(Order.status == status)
-        return await self.paginate(stmt, params)

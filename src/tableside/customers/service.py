@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.customers.repository import (
-    CustomerOrderRepository,
     CustomerRepository,
     OrderStats,
 )
@@ -19,6 +18,7 @@ from tableside.customers.schemas import CustomerCreate, CustomerUpdate
 from tableside.errors import NotFound
 from tableside.kit.pagination import ListParams
 from tableside.models import Customer, Order, OrderStatus
+from tableside.orders.repository import OrderHistoryRepository
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,6 @@ async def list_customer_orders(
 ) -> tuple[Sequence[Order], int]:
     """The customer's orders, newest first unless sorted otherwise."""
     customer = await _get(session, principal, customer_id)
-    return await CustomerOrderRepository(session, principal.business_id).list_for_customer(
-        customer.id, params, status=status
+    return await OrderHistoryRepository(session, principal.business_id).history(
+        params, customer_id=customer.id, status=status
     )

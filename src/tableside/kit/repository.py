@@ -70,9 +70,7 @@ class TenantRepository(Generic[M]):
         rows = (await self.session.execute(page)).scalars().all()
         return rows, total
 
-    async def page_statement(
-        self, stmt: AnySelect, params: ListParams
-    ) -> tuple[AnySelect, int]:
+    async def page_statement(self, stmt: AnySelect, params: ListParams) -> tuple[AnySelect, int]:
         """Search, count, sort and limit `stmt` (which may select more than the model, e.g. a
         joined name); return the page's statement and the total count."""
         if params.search and self.searchable:

@@ -195,3 +195,40 @@ class OrderRepository(TenantRepository[Order]):
             Location.business_id == self.business_id, Location.id == location_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class OrderHistoryRepository(TenantRepository[Order]):
+    """Compact order histories shown on a customer and on a table, newest first."""
+
+    model = Order
+    sortable = {
+        "created_at": "created_at",
+        "order_number": "order_number",
+        "status": "status",
+        "total_amount": "total_amount",
+        "completed_at": "completed_at",
+    }
+    default_sort = "created_at"
+    default_order_desc = True
+    searchable = ("order_number",)
+
+    async def history(
+        self,
+        params: ListParams,
+        *,
+        customer_id: uuid.UUID | None = None,
+        table_id: uuid.UUID | None = None,
+        status: OrderStatus | None = None,
+        order_type: OrderType | None = None,
+    ) -> tuple[Sequence[Order], int]:
+        """The orders of a customer or a table, optionally of one status and type."""
+        stmt = self.base_select()
+        if customer_id is not None:
+            stmt = stmt.where(Order.customer_id == customer_id)
+        if table_id is not None:
+            stmt = stmt.where(Order.table_id == table_id)
+        if status is not None:
+            stmt = stmt.where(Order.status == status)
+        if order_type is not None:
+            stmt = stmt.where(Order.order_type == order_type)
+        return await self.paginate(stmt, params)

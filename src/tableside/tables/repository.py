@@ -14,7 +14,6 @@ from tableside.models import (
     Location,
     Order,
     OrderStatus,
-    OrderType,
     TableStatus,
     User,
 )
@@ -125,34 +124,3 @@ class TableRepository(TenantRepository[DiningTable]):
             Location.is_active.is_(True),
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-
-class TableOrderRepository(TenantRepository[Order]):
-    """A table's orders, newest first."""
-
-    model = Order
-    sortable = {
-        "created_at": "created_at",
-        "order_number": "order_number",
-        "status": "status",
-        "total_amount": "total_amount",
-        "completed_at": "completed_at",
-    }
-    default_sort = "created_at"
-    default_order_desc = True
-    searchable = ("order_number",)
-
-    async def list_for_table(
-        self,
-        table_id: uuid.UUID,
-        params: ListParams,
-        *,
-        status: OrderStatus | None = None,
-        order_type: OrderType | None = None,
-    ) -> tuple[Sequence[Order], int]:
-        stmt = self.base_select().where(Order.table_id == table_id)
-        if status is not None:
-            stmt = stmt.where(Order.status == status)
-        if order_type is not None:
-            stmt = stmt.where(Order.order_type == order_type)
-        return await self.paginate(stmt, params)

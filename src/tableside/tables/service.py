@@ -19,7 +19,8 @@ from tableside.errors import InvalidState, NotFound, ValidationFailed
 from tableside.kit.pagination import ListParams
 from tableside.kit.schemas import utcnow
 from tableside.models import DiningTable, Order, OrderStatus, OrderType, TableStatus
-from tableside.tables.repository import TableOrderRepository, TableRepository
+from tableside.orders.repository import OrderHistoryRepository
+from tableside.tables.repository import TableRepository
 from tableside.tables.schemas import SeatParty, TableCreate, TableUpdate
 
 S = TableStatus
@@ -342,6 +343,6 @@ async def list_table_orders(
     table = await TableRepository(session, principal.business_id).get(table_id)
     if table is None:
         raise NotFound("Table not found")
-    return await TableOrderRepository(session, principal.business_id).list_for_table(
-        table.id, params, status=status, order_type=order_type
+    return await OrderHistoryRepository(session, principal.business_id).history(
+        params, table_id=table.id, status=status, order_type=order_type
     )
