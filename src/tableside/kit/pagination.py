@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -71,16 +71,20 @@ class Page(BaseModel, Generic[T]):
 
     @classmethod
     def build(cls, items: list[T], total: int, params: ListParams) -> Page[T]:
-        pages = math.ceil(total / params.page_size) if total else 0
-        return cls(
-            items=items,
-            total=total,
-            page=params.page,
-            page_size=params.page_size,
-            pages=pages,
-            has_next=params.page < pages,
-            has_previous=params.page > 1,
-        )
+        return cls(items=items, **cls.paging(total, params.page, params.page_size))
+
+    @staticmethod
+    def paging(total: int, page: int, page_size: int) -> dict[str, Any]:
+        """The page fields (total, page, page_size, pages, has_next, has_previous)."""
+        pages = math.ceil(total / page_size) if total else 0
+        return {
+            "total": total,
+            "page": page,
+            "page_size": page_size,
+            "pages": pages,
+            "has_next": page < pages,
+            "has_previous": page > 1,
+        }
 
 
 S = TypeVar("S", bound=BaseModel)

@@ -7,7 +7,6 @@ item rollups, everything else (totals, sales, covers, hours, locations) the hour
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,7 +189,6 @@ async def historical(
     for day, value in zip(all_days[start : start + page_size], values[start:], strict=False):
         spend, holiday = signals.get(day, (None, None))
         items.append({"date": day, "value": value, "marketing_spend": spend, "is_holiday": holiday})
-    pages = math.ceil(count / page_size)
     return HistoricalPage.model_validate(
         {
             "metric": metric,
@@ -199,12 +197,7 @@ async def historical(
             "location_id": location_id,
             "summary": summarize(values, where.date_from, where.date_to),
             "items": items,
-            "total": count,
-            "page": page,
-            "page_size": page_size,
-            "pages": pages,
-            "has_next": page < pages,
-            "has_previous": page > 1,
+            **HistoricalPage.paging(count, page, page_size),
         }
     )
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from pydantic import Field
 
+from tableside.kit.pagination import Page
 from tableside.kit.schemas import DecimalNumber, ResponseSchema, UtcDatetime
 from tableside.models import SaleSource
 
@@ -161,7 +162,7 @@ class HistoricalSummary(ResponseSchema):
     date_to: date
 
 
-class HistoricalPage(ResponseSchema):
+class HistoricalPage(Page[HistoricalPoint]):
     """A page of the daily series, in the API.md page shape, with its summary."""
 
     metric: HistoricalMetric
@@ -169,13 +170,6 @@ class HistoricalPage(ResponseSchema):
     category_id: uuid.UUID | None
     location_id: uuid.UUID | None
     summary: HistoricalSummary
-    items: list[HistoricalPoint]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-    has_next: bool
-    has_previous: bool
 
 
 # --- GET /sales/ledger ---------------------------------------------------------------------
