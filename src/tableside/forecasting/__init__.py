@@ -1,0 +1,1 @@
+"""Forecasting: definitions, runs, accuracy and the jobs that train them (FEATURES F1–F6)."""
