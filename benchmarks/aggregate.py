@@ -320,7 +320,12 @@ async def load(state: dict[str, Any], args: argparse.Namespace, url: str) -> dic
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
     try:
         started = time.perf_counter()
-        for table in ("sales_ledger", "sales_daily_item_rollups", "sales_hourly_rollups"):
+        for table in (
+            "sales_ledger",
+            "sales_daily_item_rollups",
+            "sales_daily_item_totals",
+            "sales_hourly_rollups",
+        ):
             await conn.execute(f"VACUUM ANALYZE {table}")
         timings["vacuum_analyze_seconds"] = round(time.perf_counter() - started, 1)
     finally:
@@ -334,7 +339,12 @@ async def cleanup(state: dict[str, Any], url: str) -> None:
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
     try:
         await conn.execute("SELECT set_config('app.business_id', $1, false)", state["business_id"])
-        for table in ("sales_daily_item_rollups", "sales_hourly_rollups", "sales_ledger"):
+        for table in (
+            "sales_daily_item_rollups",
+            "sales_daily_item_totals",
+            "sales_hourly_rollups",
+            "sales_ledger",
+        ):
             await conn.execute(f"DELETE FROM {table} WHERE business_id = $1", state["business_id"])
     finally:
         await conn.close()

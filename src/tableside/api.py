@@ -10,6 +10,8 @@ from tableside.audit.router import router as audit_router
 from tableside.auth.router import router as auth_router
 from tableside.businesses.router import router as businesses_router
 from tableside.customers.router import router as customers_router
+from tableside.forecasting.router import quick_router as forecast_quick_router
+from tableside.forecasting.router import router as forecasting_router
 from tableside.jobs.router import router as jobs_router
 from tableside.kitchen.router import router as kitchen_router
 from tableside.ledger.import_router import router as ledger_import_router
@@ -40,3 +42,5 @@ api_router.include_router(ledger_router)
 api_router.include_router(ledger_import_router)
 api_router.include_router(payments_router)
 api_router.include_router(analytics_router)
+api_router.include_router(forecasting_router)
+api_router.include_router(forecast_quick_router)

@@ -15,6 +15,7 @@ from tableside.http.errors import error_response, install_error_handlers
 from tableside.http.idempotency import IdempotencyMiddleware
 from tableside.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tableside.http.ratelimit import AnonymousRateLimitMiddleware, RateLimiter
+from tableside.kit.memory import freeze_startup_objects
 from tableside.logging import configure_logging
 from tableside.system.metrics import RequestMetrics
 from tableside.system.router import router as system_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await start_services(app)
+        freeze_startup_objects()
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.passwords import hash_password
 from tableside.db.database import Database, enter_system_scope, set_tenant
+from tableside.demo_forecasts import load_demo_forecasts
 from tableside.demo_history import load_sales_history
 from tableside.demo_pos import load_front_of_house, load_open_orders
 from tableside.kit.schemas import utcnow
@@ -125,6 +126,7 @@ async def load_demo(
             server=users["server@bellavista.example"],
             chef=users["chef@bellavista.example"],
         )
+        await load_demo_forecasts(session, business.id)
         return business, True
 
 

@@ -93,6 +93,7 @@ async def test_errors_exit_with_status_one(
 
     unknown = await invoke(str(other), "--business-slug", "no-such-business")
     assert unknown.exit_code == 1 and "No business" in unknown.output
+    await create_shop(client, database)  # so the database surely holds several businesses
     several = await invoke(str(other))
     assert several.exit_code == 1 and "--business-slug" in several.output
     empty = tmp_path / "empty.csv"

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from tableside.db.database import Database, set_tenant
 from tableside.ledger.lines import LineIn
 from tableside.ledger.maintenance import rebuild_rollups
-from tableside.models import DailyItemRollup, HourlyRollup, SaleSource
+from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup, SaleSource
 from tests.factories import Account
 from tests.factories.ledger_queries import (
     create_location,
@@ -35,7 +35,28 @@ async def snapshot(database: Database, account: Account) -> dict[str, set[tuple[
         await set_tenant(session, business_id)
         daily = (await session.execute(select(DailyItemRollup.__table__))).all()
         hourly = (await session.execute(select(HourlyRollup.__table__))).all()
-    return {"daily": {tuple(row) for row in daily}, "hourly": {tuple(row) for row in hourly}}
+        totals = (await session.execute(select(DailyItemTotal.__table__))).all()
+    summed: dict[tuple[Any, ...], list[Any]] = {}
+    for row in daily:
+        key = (row.business_id, row.business_date, row.item_key)
+        total = summed.setdefault(key, [0, 0, 0, 0])
+        for index, column in enumerate(("quantity", "net_amount", "cost", "line_count")):
+            total[index] += getattr(row, column)
+    # The business-wide totals are the daily item rollups summed over locations.
+    assert {
+        (row.business_id, row.business_date, row.item_key): [
+            row.quantity,
+            row.net_amount,
+            row.cost,
+            row.line_count,
+        ]
+        for row in totals
+    } == summed
+    return {
+        "daily": {tuple(row) for row in daily},
+        "hourly": {tuple(row) for row in hourly},
+        "totals": {tuple(row) for row in totals},
+    }
 
 
 async def rebuild(database: Database, account: Account) -> tuple[int, int]:
@@ -149,7 +170,8 @@ async def test_rebuild_restores_missing_rollups_of_one_business_only(
         await set_tenant(session, business_id)
         await session.execute(delete(DailyItemRollup))
         await session.execute(delete(HourlyRollup))
-    assert await snapshot(database, owner) == {"daily": set(), "hourly": set()}
+        await session.execute(delete(DailyItemTotal))
+    assert await snapshot(database, owner) == {"daily": set(), "hourly": set(), "totals": set()}
     assert await rebuild(database, owner) == (3, 3)
     assert await snapshot(database, owner) == expected
     assert await snapshot(database, other) == theirs

@@ -19,6 +19,7 @@ from tableside.models import (
     Business,
     Customer,
     DailyItemRollup,
+    DailyItemTotal,
     HourlyRollup,
     LedgerLine,
     Location,
@@ -116,7 +117,8 @@ class AnalyticsRepository:
     ) -> list[ItemRow]:
         """Per item with rollup rows in `previous_first`..`last`: sums before `first` (the
         previous period) and from it (the period). Lines without an item are left out."""
-        rollup = DailyItemRollup
+        # Business-wide, the totals hold one row per date and item instead of one per location.
+        rollup: Any = DailyItemRollup if location_id is not None else DailyItemTotal
         current = rollup.business_date >= first
         previous = rollup.business_date < first
         conditions: list[Any] = [
@@ -126,7 +128,7 @@ class AnalyticsRepository:
             rollup.item_key != NO_KEY,
         ]
         if location_id is not None:
-            conditions.append(rollup.location_key == location_id)
+            conditions.append(DailyItemRollup.location_key == location_id)
         sums = (
             select(
                 rollup.item_key.label("item_id"),

@@ -22,6 +22,7 @@ from tableside.analytics import schemas
 from tableside.analytics.repository import AnalyticsRepository, ItemRow
 from tableside.auth.dependencies import Principal
 from tableside.errors import ValidationFailed
+from tableside.forecasting.service import project_revenue as forecast_revenue
 from tableside.kit.business_time import business_date
 from tableside.kit.money import round_money
 from tableside.kit.pagination import ListParams, SortOrder
@@ -356,14 +357,32 @@ async def project_revenue(
     after: date,
     periods: int,
 ) -> schemas.RevenueProjection | None:
-    """Projected revenue for the `periods` periods after `after`: the hook the forecasting
-    issue fills from its forecast runs.
+    """Projected revenue for the periods after `after`, from the latest fresh run of a
+    revenue forecast of the business (or of the location): see
+    `forecasting.service.project_revenue`. Only the periods that run covers are given.
 
-    Until a forecast exists for the business there is nothing to project from, so this
-    returns None and the response says `projection_status: "unavailable"`. A straight-line
-    extension of the trend is deliberately not offered in its place: it would be a number
-    presented as a forecast without being one."""
-    return None
+    Without such a run this returns None and the response says `projection_status:
+    "unavailable"`. A straight-line extension of the trend is deliberately not offered in its
+    place: it would be a number presented as a forecast without being one."""
+    projected = await forecast_revenue(
+        session,
+        business_id,
+        location_id=location_id,
+        granularity=granularity.value,
+        after=after,
+        periods=periods,
+    )
+    if projected is None:
+        return None
+    currency = (await AnalyticsRepository(session, business_id).business()).currency
+    points = [
+        schemas.ProjectionPoint(
+            period_start=start, revenue=round_money(Decimal(str(value)), currency)
+        )
+        for start, value in projected
+    ]
+    total = sum((point.revenue for point in points), ZERO)
+    return schemas.RevenueProjection(series=points, total_revenue=round_money(total, currency))
 
 
 async def revenue_trends(

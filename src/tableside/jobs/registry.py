@@ -66,6 +66,41 @@ def _qualified(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__qualname__}"
 
 
+# Periodic work: `async def task(database, settings, timestamp) -> dict | None`, run by
+# procrastinate on a cron schedule in whichever worker defers it first.
+PeriodicFunc = Callable[[Database, Settings, int], Awaitable[dict[str, Any] | None]]
+P = TypeVar("P", bound=PeriodicFunc)
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    """A periodic task a domain declared (see `periodic_job`)."""
+
+    name: str
+    cron: str
+    func: PeriodicFunc
+
+
+_PERIODIC: dict[str, PeriodicSpec] = {}
+
+
+def periodic_job(name: str, *, cron: str) -> Callable[[P], P]:
+    """Register `async def task(database, settings, timestamp)` to run on `cron` (UTC); the
+    worker registers it as the procrastinate task `tableside.periodic.<name>`. A periodic task
+    that does real work usually enqueues jobs, so the work is visible and cancellable."""
+
+    def decorator(func: P) -> P:
+        _PERIODIC[name] = PeriodicSpec(name=name, cron=cron, func=func)
+        return func
+
+    return decorator
+
+
+def registered_periodic() -> list[PeriodicSpec]:
+    """Every periodic task declared in this process, by name."""
+    return [_PERIODIC[name] for name in sorted(_PERIODIC)]
+
+
 def get_handler(kind: str) -> HandlerSpec | None:
     """The handler registered for `kind`, if any."""
     return _HANDLERS.get(kind)

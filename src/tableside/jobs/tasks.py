@@ -30,7 +30,13 @@ from tableside.jobs.app import (
     SWEEP_OUTBOX_TASK,
     run_job_kwargs,
 )
-from tableside.jobs.registry import JobCancelled, JobContext, get_handler
+from tableside.jobs.registry import (
+    JobCancelled,
+    JobContext,
+    PeriodicSpec,
+    get_handler,
+    registered_periodic,
+)
 from tableside.jobs.repository import (
     IdempotencyCleanupRepository,
     JobRepository,
@@ -58,6 +64,23 @@ def register_tasks(app: procrastinate.App) -> None:
     app.periodic(cron="* * * * *", periodic_id="every-minute")(sweep)
     purge = app.task(name=PURGE_IDEMPOTENCY_TASK, pass_context=True)(purge_task)
     app.periodic(cron="*/5 * * * *", periodic_id="every-5-minutes")(purge)
+    # Domains' periodic tasks (registered by `discover_handlers`, which workers run first).
+    for spec in registered_periodic():
+        task = app.task(name=f"tableside.periodic.{spec.name}", pass_context=True)(
+            _periodic_task(spec)
+        )
+        app.periodic(cron=spec.cron, periodic_id=spec.name)(task)
+
+
+def _periodic_task(spec: PeriodicSpec) -> Any:
+    """The procrastinate entry point of a domain's periodic task."""
+
+    async def run(context: procrastinate.JobContext, timestamp: int) -> dict[str, Any] | None:
+        resources = _resources(context)
+        return await spec.func(resources.database, resources.settings, timestamp)
+
+    run.__name__ = f"periodic_{spec.name.replace('-', '_').replace('.', '_')}"
+    return run
 
 
 @dataclass(frozen=True)

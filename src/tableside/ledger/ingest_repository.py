@@ -519,6 +519,27 @@ class IngestRepository:
         )
         await self._execute(
             f"""
+            INSERT INTO sales_daily_item_totals AS t (business_id, business_date, item_key,
+                category_id, quantity, net_amount, cost, line_count)
+            SELECT {business}, g.business_date, coalesce(g.menu_item_id, {no_key}),
+                max(g.category_id::text)::uuid,
+                (sum(g.quantity_milli) / 1000)::numeric(20, 3),
+                (sum(g.net_cents) / 100)::numeric(20, 2),
+                (sum(g.cost_cents) / 100)::numeric(20, 2), sum(g.line_count)
+            FROM _ingest_groups g WHERE g.daily
+            GROUP BY 2, 3
+            ORDER BY 2, 3
+            ON CONFLICT (business_id, business_date, item_key) DO UPDATE SET
+                quantity = t.quantity + excluded.quantity,
+                net_amount = t.net_amount + excluded.net_amount,
+                cost = t.cost + excluded.cost,
+                line_count = t.line_count + excluded.line_count,
+                category_id = coalesce(excluded.category_id, t.category_id)
+            """,
+            "rollups",
+        )
+        await self._execute(
+            f"""
             INSERT INTO sales_hourly_rollups AS h (business_id, hour_start, location_key,
                 business_date, local_hour, quantity, net_amount, cost, transactions, covers)
             SELECT {business}, g.hour_start, coalesce(g.location_id, {no_key}), g.business_date,

@@ -2,7 +2,7 @@
 
 The write paths keep the rollups exact as lines arrive; a rebuild is for after loading lines
 without them (the demo history, a bulk COPY) or to repair rollups. It is set-based: two
-DELETEs and two INSERT ... SELECT ... GROUP BY, whatever the number of lines.
+DELETEs and three INSERT ... SELECT ... GROUP BY, whatever the number of lines.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.ledger.repository import LedgerRepository
-from tableside.models import NO_KEY, DailyItemRollup, HourlyRollup, LedgerLine
+from tableside.models import NO_KEY, DailyItemRollup, DailyItemTotal, HourlyRollup, LedgerLine
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     await LedgerRepository(session, business_id).lock_business_ledger()
     await session.execute(delete(DailyItemRollup).where(DailyItemRollup.business_id == business_id))
     await session.execute(delete(HourlyRollup).where(HourlyRollup.business_id == business_id))
+    await session.execute(delete(DailyItemTotal).where(DailyItemTotal.business_id == business_id))
 
     line = LedgerLine
     location_key = func.coalesce(line.location_id, NO_KEY)
@@ -76,6 +77,35 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
                 "line_count",
             ],
             daily,
+        )
+    )
+    totals = (
+        select(
+            line.business_id,
+            line.business_date,
+            item_key,
+            newest_category[1],
+            func.sum(line.quantity),
+            func.sum(line.net_amount),
+            func.coalesce(func.sum(line.cost), 0),
+            cast(func.sum(func.sign(line.quantity)), BigInteger),
+        )
+        .where(line.business_id == business_id)
+        .group_by(line.business_id, line.business_date, item_key)
+    )
+    await session.execute(
+        insert(DailyItemTotal).from_select(
+            [
+                "business_id",
+                "business_date",
+                "item_key",
+                "category_id",
+                "quantity",
+                "net_amount",
+                "cost",
+                "line_count",
+            ],
+            totals,
         )
     )
     hourly = (

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.dependencies import Principal
+from tableside.kit.memory import paused_gc
 from tableside.kit.money import round_money
 from tableside.ledger import query_periods as periods
 from tableside.ledger.queries import invalid, resolve_scope
@@ -138,9 +139,10 @@ async def aggregate(
     else:
         groups = await _groups(repository, group_by, {row[1] for row in rows})
         group_of = {group.raw: index for index, group in enumerate(groups)}
-    time_series, sums = _series(
-        timeline, groups, group_of, rows, zero_covers=None if by_item else 0
-    )
+    with paused_gc():
+        time_series, sums = _series(
+            timeline, groups, group_of, rows, zero_covers=None if by_item else 0
+        )
     group_totals = (
         None
         if group_by is None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +15,7 @@ from tableside.ledger.lines import Calendar, RollupDeltas, StampedLine
 from tableside.models import (
     Business,
     DailyItemRollup,
+    DailyItemTotal,
     HourlyRollup,
     LedgerBatch,
     LedgerLine,
@@ -83,6 +86,46 @@ class LedgerRepository:
             ],
         )
 
+    async def _apply_item_totals(self, deltas: RollupDeltas) -> None:
+        """The daily item deltas summed over locations, added to the business-wide totals."""
+        totals: dict[tuple[Any, Any], list[Any]] = {}
+        for (business_date, _location, item), delta in deltas.daily.items():
+            total = totals.setdefault(
+                (business_date, item), [None, Decimal(0), Decimal(0), Decimal(0), 0]
+            )
+            total[0] = delta.category_id or total[0]
+            total[1] += delta.quantity
+            total[2] += delta.net_amount
+            total[3] += delta.cost
+            total[4] += delta.line_count
+        rows = [
+            {
+                "business_id": self.business_id,
+                "business_date": key[0],
+                "item_key": key[1],
+                "category_id": total[0],
+                "quantity": total[1],
+                "net_amount": total[2],
+                "cost": total[3],
+                "line_count": total[4],
+            }
+            for key, total in sorted(totals.items(), key=lambda kv: kv[0])
+        ]
+        stmt = pg_insert(DailyItemTotal).values(rows)
+        excluded = stmt.excluded
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["business_id", "business_date", "item_key"],
+                set_={
+                    "quantity": DailyItemTotal.quantity + excluded.quantity,
+                    "net_amount": DailyItemTotal.net_amount + excluded.net_amount,
+                    "cost": DailyItemTotal.cost + excluded.cost,
+                    "line_count": DailyItemTotal.line_count + excluded.line_count,
+                    "category_id": func.coalesce(excluded.category_id, DailyItemTotal.category_id),
+                },
+            )
+        )
+
     async def apply_rollups(self, deltas: RollupDeltas) -> None:
         """Add the deltas to the rollups. Rows are upserted in key order so concurrent writers
         touching the same days lock them in the same order (no deadlock)."""
@@ -117,6 +160,7 @@ class LedgerRepository:
                     },
                 )
             )
+            await self._apply_item_totals(deltas)
         if deltas.hourly:
             rows = [
                 {

@@ -4,12 +4,22 @@ from tableside.models.audit import AuditEntry
 from tableside.models.auth import ActionToken, ActionTokenPurpose, ApiKey, AuthSession, RefreshToken
 from tableside.models.business import Business, BusinessType, Location, LocationType
 from tableside.models.customer import Customer
+from tableside.models.forecast import (
+    Forecast,
+    ForecastGranularity,
+    ForecastRun,
+    ForecastRunStatus,
+    ForecastScope,
+    ForecastSeries,
+    ForecastTarget,
+)
 from tableside.models.idempotency import IdempotencyRecord
 from tableside.models.job import Job, JobStatus
 from tableside.models.kitchen import KitchenTicket, TicketPriority, TicketStatus
 from tableside.models.ledger import (
     NO_KEY,
     DailyItemRollup,
+    DailyItemTotal,
     DailySignal,
     HourlyRollup,
     LedgerBatch,
@@ -49,8 +59,16 @@ __all__ = [
     "BusinessType",
     "Customer",
     "DailyItemRollup",
+    "DailyItemTotal",
     "DailySignal",
     "DiningTable",
+    "Forecast",
+    "ForecastGranularity",
+    "ForecastRun",
+    "ForecastRunStatus",
+    "ForecastScope",
+    "ForecastSeries",
+    "ForecastTarget",
     "HourlyRollup",
     "IdempotencyRecord",
     "Invitation",

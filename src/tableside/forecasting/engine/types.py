@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 from datetime import date
+from typing import Protocol
 
 import pandas as pd
 
@@ -89,14 +89,15 @@ class SeriesInfo:
 class ForecastOutput:
     """A forecast: ``points`` has ``unique_id``, ``ds``, ``value`` and, per level L,
     ``lo-L`` and ``hi-L`` columns (never negative, ``lo <= value <= hi``); ``series`` describes
-    each series; ``metrics`` are backtest metrics per series (``metrics.as_dict`` shape) and
-    ``overall`` the pooled ones; ``feature_importance`` is set by tree models."""
+    each series; ``metrics`` are backtest metrics per series (`metrics.evaluate` shape: numbers,
+    the letter ``grade`` and ``None`` where undefined) and ``overall`` the pooled ones;
+    ``feature_importance`` is set by tree models."""
 
     points: pd.DataFrame
     series: dict[str, SeriesInfo]
     levels: tuple[int, ...]
-    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    overall: dict[str, float | None] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float | str | None]] = field(default_factory=dict)
+    overall: dict[str, float | str | None] = field(default_factory=dict)
     feature_importance: dict[str, float] | None = None
     parameters: dict[str, object] = field(default_factory=dict)
 
@@ -123,9 +124,7 @@ class BaseModel(Protocol):
     name: str
     native_intervals: bool
 
-    def fit(
-        self, panel: pd.DataFrame, static: StaticFeatures | None = None
-    ) -> BaseModel: ...
+    def fit(self, panel: pd.DataFrame, static: StaticFeatures | None = None) -> BaseModel: ...
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame: ...
 

@@ -1,0 +1,563 @@
+"""Training a forecast into a stored run, and serving predictions from runs.
+
+A run is trained from the rollups (`series.load_series`) by the engine in a worker thread,
+numbered per forecast (the forecast row is locked by the caller, so two trainings of one
+forecast never take the same version), and stored with its parameters, backtest metrics and
+the fingerprint of the data it saw. `predict` serves the latest run while it is fresh: under
+an hour old, trained with the forecast's current definition, and no new data since (same
+fingerprint). Otherwise it trains a new run in the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.errors import ValidationFailed
+from tableside.forecasting.engine.errors import EngineError
+from tableside.forecasting.engine.forecaster import MAX_HORIZON as ENGINE_MAX_HORIZON
+from tableside.forecasting.engine.types import ForecastConfig, ForecastOutput
+from tableside.forecasting.errors import from_engine, insufficient_history
+from tableside.forecasting.repository import (
+    RunRepository,
+    SalesDataRepository,
+    SeriesRepository,
+)
+from tableside.forecasting.schemas import (
+    Bounds,
+    Prediction,
+    PredictionPoint,
+    PredictRequest,
+    SeriesPrediction,
+)
+from tableside.forecasting.series import LoadedSeries, SeriesSpec, data_fingerprint, load_series
+from tableside.kit.schemas import utcnow
+from tableside.models import (
+    Forecast,
+    ForecastGranularity,
+    ForecastRun,
+    ForecastRunStatus,
+    ForecastSeries,
+)
+
+FRESH_FOR = timedelta(hours=1)
+GRANULARITY_ORDER = {
+    ForecastGranularity.hour: 0,
+    ForecastGranularity.day: 1,
+    ForecastGranularity.week: 2,
+    ForecastGranularity.month: 3,
+}
+PERIOD_DAYS = {
+    ForecastGranularity.hour: 1 / 24,
+    ForecastGranularity.day: 1,
+    ForecastGranularity.week: 7,
+    ForecastGranularity.month: 31,
+}
+# Series ending before the others (a location closed yesterday) are forecast this many extra
+# periods at most, so every series still reaches the end of the horizon.
+MAX_CATCH_UP = 14
+
+
+def spec_of(forecast: Forecast) -> SeriesSpec:
+    return SeriesSpec(
+        target=forecast.target,
+        scope=forecast.scope,
+        granularity=forecast.granularity,
+        location_id=forecast.location_id,
+        category_id=forecast.category_id,
+        item_ids=tuple(forecast.item_ids or ()),
+        training_config=dict(forecast.training_config or {}),
+    )
+
+
+def definition_digest(forecast: Forecast) -> str:
+    """What a run depends on besides the data: a changed definition makes runs stale."""
+    payload = {
+        "target": str(forecast.target),
+        "scope": str(forecast.scope),
+        "location_id": str(forecast.location_id),
+        "category_id": str(forecast.category_id),
+        "item_ids": sorted(str(i) for i in forecast.item_ids or ()),
+        "granularity": str(forecast.granularity),
+        "method": forecast.method,
+        "horizon": forecast.horizon,
+        "levels": list(forecast.levels or ()),
+        "training_config": forecast.training_config or {},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def horizon_days(forecast: Forecast) -> int:
+    return int(np.ceil(forecast.horizon * PERIOD_DAYS[forecast.granularity])) + MAX_CATCH_UP
+
+
+# Training ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Trained:
+    output: ForecastOutput
+    horizon: int
+    duration_ms: int
+
+
+def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
+    config = forecast.training_config or {}
+    extra: dict[str, Any] = {}
+    if config.get("backtest_windows"):
+        extra["backtest_windows"] = int(config["backtest_windows"])
+    if config.get("season_length"):
+        extra["season_length"] = int(config["season_length"])
+    return ForecastConfig(
+        method=forecast.method,
+        freq=spec_of(forecast).freq,
+        horizon=horizon,
+        levels=tuple(forecast.levels or ()),
+        calendar=loaded.calendar,
+        params=dict(config.get("params") or {}),
+        seed=0,
+        **extra,
+    )
+
+
+def _boundary(forecast: Forecast, loaded: LoadedSeries) -> pd.Timestamp:
+    """The first local period start after the trained data."""
+    after = pd.Timestamp(loaded.trained_through + timedelta(days=1))
+    if forecast.granularity == ForecastGranularity.hour:
+        return after + pd.Timedelta(hours=loaded.cutoff_hour)
+    return after
+
+
+def _catch_up(forecast: Forecast, loaded: LoadedSeries, boundary: pd.Timestamp) -> int:
+    """Periods between the earliest series end and the boundary (closed days at the end)."""
+    last = loaded.panel.groupby("unique_id")["ds"].max().min()
+    step = {
+        ForecastGranularity.hour: pd.Timedelta(hours=1),
+        ForecastGranularity.day: pd.Timedelta(days=1),
+        ForecastGranularity.week: pd.Timedelta(days=7),
+        ForecastGranularity.month: pd.Timedelta(days=28),
+    }[forecast.granularity]
+    gap = int((boundary - last) / step) - 1
+    return max(0, min(gap, MAX_CATCH_UP))
+
+
+def _fit_predict(
+    config: ForecastConfig, panel: pd.DataFrame, static: Any
+) -> tuple[ForecastOutput, int]:
+    # Imported on first use: the engine loads statsforecast and LightGBM, which the API does
+    # not need until something trains.
+    from tableside.forecasting.engine.forecaster import Forecaster
+
+    started = time.perf_counter()
+    output = Forecaster(config).fit(panel, static=static).predict()
+    return output, int((time.perf_counter() - started) * 1000)
+
+
+async def train(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    forecast: Forecast,
+    *,
+    trigger: str,
+    job_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> ForecastRun:
+    """Train `forecast` (locked by the caller) on its data now and store the run and its
+    series; engine errors become 422s with the engine's code."""
+    now = now or utcnow()
+    loaded = await load_series(
+        session, business_id, spec_of(forecast), horizon_days=horizon_days(forecast), now=now
+    )
+    if loaded.panel.empty:
+        raise insufficient_history(
+            "No sales in the history window for this forecast's scope: nothing to learn from"
+        )
+    boundary = _boundary(forecast, loaded)
+    extra = _catch_up(forecast, loaded, boundary)
+    limit = ENGINE_MAX_HORIZON.get(spec_of(forecast).freq, forecast.horizon)
+    config = _config(forecast, loaded, min(forecast.horizon + extra, max(limit, forecast.horizon)))
+    try:
+        output, duration_ms = await asyncio.to_thread(
+            _fit_predict, config, loaded.panel, loaded.static
+        )
+    except EngineError as exc:
+        raise from_engine(exc) from exc
+    runs = RunRepository(session, business_id)
+    run = ForecastRun(
+        business_id=business_id,
+        forecast_id=forecast.id,
+        model_version=await runs.next_version(forecast.id),
+        status=ForecastRunStatus.succeeded,
+        trigger=trigger,
+        method=forecast.method,
+        granularity=forecast.granularity,
+        horizon=forecast.horizon,
+        levels=list(forecast.levels or ()),
+        parameters=_parameters(forecast, config, output),
+        metrics=_jsonable(output.overall) or None,
+        series_metrics=_jsonable(output.metrics) or None,
+        feature_importance=_jsonable(output.feature_importance)
+        if output.feature_importance
+        else None,
+        data_fingerprint=loaded.fingerprint,
+        data_rows=loaded.data_rows,
+        history_start=loaded.history_start,
+        trained_through=loaded.trained_through,
+        series_count=len(output.series),
+        duration_ms=duration_ms,
+        generated_at=now,
+        job_id=job_id,
+    )
+    await runs.add(run)
+    rows = _series_rows(run.id, output, loaded, boundary, forecast.horizon)
+    await SeriesRepository(session, business_id).insert_many(rows)
+    forecast.last_trained_at = now
+    await runs.flush()
+    return run
+
+
+async def record_failure(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    forecast: Forecast,
+    *,
+    trigger: str,
+    error: dict[str, Any],
+    job_id: uuid.UUID | None = None,
+) -> ForecastRun:
+    """Store a failed training (a job's), so the runs list shows why nothing new came."""
+    runs = RunRepository(session, business_id)
+    run = ForecastRun(
+        business_id=business_id,
+        forecast_id=forecast.id,
+        model_version=await runs.next_version(forecast.id),
+        status=ForecastRunStatus.failed,
+        trigger=trigger,
+        method=forecast.method,
+        granularity=forecast.granularity,
+        horizon=forecast.horizon,
+        levels=list(forecast.levels or ()),
+        parameters={"definition_digest": definition_digest(forecast)},
+        generated_at=utcnow(),
+        job_id=job_id,
+        error=error,
+    )
+    return await runs.add(run)
+
+
+def _parameters(
+    forecast: Forecast, config: ForecastConfig, output: ForecastOutput
+) -> dict[str, Any]:
+    calendar = config.calendar
+    return _jsonable(
+        {
+            "definition_digest": definition_digest(forecast),
+            "engine": output.parameters,
+            "config": {
+                "freq": config.freq,
+                "horizon": config.horizon,
+                "levels": list(config.levels),
+                "season_length": config.seasonality,
+                "backtest_windows": config.backtest_windows,
+                "params": dict(config.params),
+                "seed": config.seed,
+            },
+            "calendar": {
+                "country": calendar.country,
+                "subdivision": calendar.subdivision,
+                "closed_weekdays": sorted(calendar.closed_weekdays),
+                "closed_dates": sorted(d.isoformat() for d in calendar.closed_dates),
+                "extra_holidays": sorted(d.isoformat() for d in calendar.extra_holidays),
+                "open_hours": {str(k): list(v) for k, v in sorted(calendar.open_hours.items())},
+            },
+        }
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _series_rows(
+    run_id: uuid.UUID,
+    output: ForecastOutput,
+    loaded: LoadedSeries,
+    boundary: pd.Timestamp,
+    horizon: int,
+) -> list[dict[str, Any]]:
+    """One row per series: its first `horizon` periods from the boundary on."""
+    points = output.points
+    points = points[points["ds"] >= boundary].sort_values(["unique_id", "ds"], kind="stable")
+    rows = []
+    for key, group in points.groupby("unique_id", sort=True):
+        group = group.head(horizon).copy()
+        closed = loaded.closed_weekdays.get(str(key))
+        if closed:
+            shut = group["ds"].dt.weekday.isin(sorted(closed)).to_numpy()
+            numeric = [c for c in group.columns if c == "value" or c.startswith(("lo-", "hi-"))]
+            group.loc[shut, numeric] = 0.0
+        info = output.series.get(str(key))
+        meta = loaded.meta.get(str(key))
+        intervals = {
+            str(level): {
+                "lower": _floats(group[f"lo-{level}"]),
+                "upper": _floats(group[f"hi-{level}"]),
+            }
+            for level in output.levels
+            if f"lo-{level}" in group and f"hi-{level}" in group
+        }
+        rows.append(
+            {
+                "run_id": run_id,
+                "series_key": str(key),
+                "item_id": meta.item_id if meta else None,
+                "location_id": meta.location_id if meta else None,
+                "method_used": info.method_used if info else "",
+                "fallback": info.fallback if info else None,
+                "history_length": info.history_length if info else 0,
+                "periods": [ts.to_pydatetime() for ts in group["ds"]],
+                "point_values": _floats(group["value"]),
+                "intervals": intervals,
+            }
+        )
+    return rows
+
+
+def _floats(values: pd.Series) -> list[float]:
+    return [round(float(v), 4) if np.isfinite(v) else 0.0 for v in values.to_numpy(dtype=float)]
+
+
+# Freshness -----------------------------------------------------------------------------------
+
+
+async def fresh_run(
+    session: AsyncSession, business_id: uuid.UUID, forecast: Forecast, now: datetime
+) -> ForecastRun | None:
+    """The latest run if it can be served as it is: under an hour old, trained with the
+    current definition, and no new data since."""
+    run = await RunRepository(session, business_id).latest(forecast.id)
+    if run is None or now - run.generated_at >= FRESH_FOR:
+        return None
+    if (run.parameters or {}).get("definition_digest") != definition_digest(forecast):
+        return None
+    fingerprint, _ = await data_fingerprint(session, business_id, spec_of(forecast), now)
+    return run if fingerprint == run.data_fingerprint else None
+
+
+# Serving a prediction ------------------------------------------------------------------------
+
+
+def local_business_date(ts: datetime, granularity: ForecastGranularity, cutoff: int) -> date:
+    """The business date a stored period starts on (an hour before the cutoff belongs to the
+    previous day)."""
+    if granularity == ForecastGranularity.hour and ts.hour < cutoff:
+        return ts.date() - timedelta(days=1)
+    return ts.date()
+
+
+def period_start(day: date, granularity: ForecastGranularity) -> date:
+    if granularity == ForecastGranularity.week:
+        return day - timedelta(days=day.weekday())
+    if granularity == ForecastGranularity.month:
+        return day.replace(day=1)
+    return day
+
+
+@dataclass
+class Point:
+    """A period of one series: its start (naive local, or a business date) and values."""
+
+    start: datetime
+    value: float
+    bounds: dict[str, tuple[float, float]]
+
+
+def series_points(
+    row: ForecastSeries,
+    granularity: ForecastGranularity,
+    target: ForecastGranularity,
+    cutoff: int,
+    first: date,
+    last: date,
+) -> list[Point]:
+    """The stored series between business dates `first` and `last`, in `target` periods
+    (sums of the stored ones; interval bounds add up too, which assumes the errors of the
+    summed periods move together: wide rather than falsely narrow)."""
+    selected: dict[datetime, Point] = {}
+    for index, ts in enumerate(row.periods):
+        day = local_business_date(ts, granularity, cutoff)
+        if not first <= day <= last:
+            continue
+        bounds = {
+            level: (float(b["lower"][index]), float(b["upper"][index]))
+            for level, b in (row.intervals or {}).items()
+        }
+        value = float(row.point_values[index])
+        if target == granularity:
+            key = ts
+        else:
+            start = period_start(day, target)
+            key = datetime(start.year, start.month, start.day)
+        point = selected.get(key)
+        if point is None:
+            selected[key] = Point(key, value, bounds)
+        else:
+            point.value += value
+            for level, (low, high) in bounds.items():
+                old_low, old_high = point.bounds.get(level, (0.0, 0.0))
+                point.bounds[level] = (old_low + low, old_high + high)
+    return [selected[key] for key in sorted(selected)]
+
+
+def _timestamp(start: datetime, granularity: ForecastGranularity, zone: ZoneInfo) -> str:
+    if granularity != ForecastGranularity.hour:
+        return start.date().isoformat()
+    instant = start.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def coverage_end(run: ForecastRun, rows: Sequence[ForecastSeries], cutoff: int) -> date | None:
+    """The last business date any stored series reaches."""
+    ends = [
+        local_business_date(row.periods[-1], run.granularity, cutoff) for row in rows if row.periods
+    ]
+    if not ends:
+        return None
+    end = max(ends)
+    if run.granularity == ForecastGranularity.week:
+        return end + timedelta(days=6)
+    if run.granularity == ForecastGranularity.month:
+        return date(end.year + end.month // 12, end.month % 12 + 1, 1) - timedelta(days=1)
+    return end
+
+
+async def serve(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    forecast: Forecast,
+    body: PredictRequest,
+    *,
+    now: datetime | None = None,
+) -> Prediction:
+    """The prediction for the requested business dates, from a fresh run or a new one."""
+    now = now or utcnow()
+    granularity = body.granularity or forecast.granularity
+    if GRANULARITY_ORDER[granularity] < GRANULARITY_ORDER[forecast.granularity]:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "granularity",
+                    "message": f"must be {forecast.granularity} or coarser (the forecast's own)",
+                }
+            ]
+        )
+    run = await fresh_run(session, business_id, forecast, now)
+    cached = run is not None
+    if run is None:
+        run = await train(session, business_id, forecast, trigger="predict", now=now)
+    data = SalesDataRepository(session, business_id)
+    facts = await data.business()
+    rows = await SeriesRepository(session, business_id).of_runs([run.id])
+    first_covered = (run.trained_through or now.date()) + timedelta(days=1)
+    last_covered = coverage_end(run, rows, facts.cutoff_hour) or first_covered
+    start = body.start_date or first_covered
+    end = body.end_date or last_covered
+    if end < first_covered or start > last_covered:
+        raise ValidationFailed(
+            f"The forecast covers {first_covered} to {last_covered}",
+            details=[
+                {
+                    "field": "end_date" if end < first_covered else "start_date",
+                    "message": f"outside the forecast ({first_covered} to {last_covered}); "
+                    "a longer horizon reaches further",
+                }
+            ],
+        )
+    zone = ZoneInfo(facts.timezone)
+    items = {ref.id: ref for ref in await data.items(ids={r.item_id for r in rows if r.item_id})}
+    levels = sorted(int(level) for level in run.levels or ())
+    series = []
+    for row in rows:
+        points = series_points(row, run.granularity, granularity, facts.cutoff_hour, start, end)
+        item = items.get(row.item_id) if row.item_id else None
+        series.append(
+            SeriesPrediction(
+                series_key=row.series_key,
+                item_id=row.item_id,
+                sku=item.sku if item else None,
+                item_name=item.name if item else None,
+                location_id=row.location_id,
+                method_used=row.method_used,
+                fallback=row.fallback,
+                points=[_point(p, granularity, zone, levels) for p in points],
+            )
+        )
+    return Prediction(
+        forecast_id=forecast.id,
+        run_id=run.id,
+        model_version=run.model_version,
+        generated_at=run.generated_at,
+        cached=cached,
+        granularity=granularity,
+        levels=levels,
+        trained_through=run.trained_through,
+        start_date=start,
+        end_date=end,
+        series=series,
+    )
+
+
+def _point(
+    point: Point, granularity: ForecastGranularity, zone: ZoneInfo, levels: list[int]
+) -> PredictionPoint:
+    intervals = {
+        str(level): Bounds(lower=round(low, 4), upper=round(high, 4))
+        for level in levels
+        if (bounds := point.bounds.get(str(level))) is not None
+        for low, high in [bounds]
+    }
+    first = intervals.get(str(levels[0])) if levels else None
+    return PredictionPoint(
+        timestamp=_timestamp(point.start, granularity, zone),
+        value=round(point.value, 4),
+        lower_bound=first.lower if first else None,
+        upper_bound=first.upper if first else None,
+        intervals=intervals,
+    )
+
+
+def totals_by_day(
+    rows: Sequence[ForecastSeries], granularity: ForecastGranularity, cutoff: int
+) -> dict[date, float]:
+    """Sum of every series per business date a period starts on (for analytics)."""
+    totals: dict[date, float] = defaultdict(float)
+    for row in rows:
+        for ts, value in zip(row.periods, row.point_values, strict=True):
+            totals[local_business_date(ts, granularity, cutoff)] += float(value)
+    return dict(totals)

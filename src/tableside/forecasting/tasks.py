@@ -1,0 +1,129 @@
+"""Forecasting jobs: training a forecast (`forecasting.retrain`, started by
+`POST /forecasts/{id}/retrain`, `/forecasts/generate`, `/forecast` and the nightly schedule) and
+the schedule itself.
+
+The nightly retraining runs every hour at minute 5 and starts one retrain job per active
+forecast of every business whose local clock has just passed its day-cutoff hour: the
+business day is over, its sales are complete, and the new run learns from them. A forecast
+whose retrain is still queued or running is not queued twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from tableside.config import Settings
+from tableside.db.database import Database, enter_system_scope, set_tenant
+from tableside.errors import NotFound
+from tableside.forecasting import runs
+from tableside.forecasting.repository import ForecastRepository, ForecastSystemRepository
+from tableside.forecasting.service import RETRAIN_JOB, enqueue_retrain
+from tableside.jobs.registry import JobContext, job_handler, periodic_job
+from tableside.jobs.tasks import error_of
+from tableside.models import ForecastRun
+
+logger = structlog.get_logger("tableside.forecasting")
+
+NIGHTLY_CRON = "5 * * * *"
+
+
+def run_summary(run: ForecastRun) -> dict[str, Any]:
+    """The job's result: the stored run and where to read its predictions."""
+    return {
+        "forecast_id": str(run.forecast_id),
+        "run_id": str(run.id),
+        "model_version": run.model_version,
+        "status": str(run.status),
+        "method": run.method,
+        "granularity": str(run.granularity),
+        "horizon": run.horizon,
+        "levels": list(run.levels or ()),
+        "series_count": run.series_count,
+        "history_start": run.history_start.isoformat() if run.history_start else None,
+        "trained_through": run.trained_through.isoformat() if run.trained_through else None,
+        "generated_at": run.generated_at.isoformat().replace("+00:00", "Z"),
+        "duration_ms": run.duration_ms,
+        "metrics": run.metrics,
+        "predict_url": f"/api/v1/forecasts/{run.forecast_id}/predict",
+        "runs_url": f"/api/v1/forecasts/{run.forecast_id}/runs",
+    }
+
+
+@job_handler(RETRAIN_JOB)
+async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Train the forecast `params["forecast_id"]` and store the run. A failure is stored as
+    a failed run too (then the job fails with the same message)."""
+    forecast_id = uuid.UUID(str(params["forecast_id"]))
+    trigger = str(params.get("trigger") or "retrain")
+    await ctx.set_progress(5, "Reading sales")
+    try:
+        async with ctx.session() as session:
+            forecast = await ForecastRepository(session, ctx.business_id).get_for_update(
+                forecast_id
+            )
+            if forecast is None:
+                raise NotFound("The forecast no longer exists")
+            run = await runs.train(
+                session, ctx.business_id, forecast, trigger=trigger, job_id=ctx.job_id
+            )
+            result = run_summary(run)
+    except NotFound:
+        raise
+    except Exception as exc:
+        await _record_failure(ctx, forecast_id, trigger, error_of(exc))
+        raise
+    return result
+
+
+async def _record_failure(
+    ctx: JobContext, forecast_id: uuid.UUID, trigger: str, error: dict[str, str]
+) -> None:
+    """In a transaction of its own: the training's was rolled back."""
+    async with ctx.session() as session:
+        forecast = await ForecastRepository(session, ctx.business_id).get_for_update(forecast_id)
+        if forecast is not None:
+            await runs.record_failure(
+                session, ctx.business_id, forecast, trigger=trigger, error=error, job_id=ctx.job_id
+            )
+
+
+def due_now(timezone: str, cutoff_hour: int, now: datetime) -> bool:
+    """Whether the business's day-cutoff hour is the current local hour."""
+    return now.astimezone(ZoneInfo(timezone)).hour == cutoff_hour
+
+
+@periodic_job("forecasting-nightly-retrain", cron=NIGHTLY_CRON)
+async def nightly_retrain(database: Database, settings: Settings, timestamp: int) -> dict[str, Any]:
+    """Queue a retrain of every active forecast of the businesses whose day just ended."""
+    now = datetime.fromtimestamp(timestamp, UTC)
+    return {"enqueued": await schedule_retrains(database, now)}
+
+
+async def schedule_retrains(database: Database, now: datetime) -> int:
+    """Start the retrain jobs due at `now`; returns how many were queued (or already were)."""
+    async with database.session() as session:
+        await enter_system_scope(session)
+        active = await ForecastSystemRepository(session).active_forecasts()
+    due: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for business_id, forecast_id, timezone, cutoff in active:
+        if due_now(timezone, cutoff, now):
+            due[business_id].append(forecast_id)
+    count = 0
+    for business_id, forecast_ids in due.items():
+        async with database.session() as session:
+            await set_tenant(session, business_id)
+            repository = ForecastRepository(session, business_id)
+            for forecast_id in forecast_ids:
+                forecast = await repository.get(forecast_id)
+                if forecast is not None:
+                    await enqueue_retrain(session, business_id, forecast, trigger="schedule")
+                    count += 1
+    if count:
+        logger.info("forecasting.nightly_retrain", enqueued=count, businesses=len(due))
+    return count

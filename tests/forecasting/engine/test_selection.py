@@ -1,0 +1,160 @@
+"""`best` and `ensemble`: per-series choice by backtest, members and weights, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tableside.forecasting.engine import forecast, registry
+from tableside.forecasting.engine.errors import InvalidConfig, UnknownMethod
+from tableside.forecasting.engine.selection import SelectionMethod
+from tableside.forecasting.engine.types import ForecastConfig
+
+WEEK = np.array([20.0, 25.0, 30.0, 35.0, 50.0, 70.0, 40.0])
+DAYS = 112
+
+
+def stepped_week(uid: str) -> pd.DataFrame:
+    """A weekly pattern whose level jumps by 30 eight weeks before the end: repeating last
+    week is exact after the jump, a straight trend line through the jump is not."""
+    ds = pd.date_range("2024-01-01", periods=DAYS, freq="D")
+    level = np.where(np.arange(DAYS) >= DAYS - 56, 30.0, 0.0)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": WEEK[ds.weekday] + level})
+
+
+def trend(uid: str) -> pd.DataFrame:
+    """A straight line: the linear trend is exact, last week's values lag 14 behind."""
+    ds = pd.date_range("2024-01-01", periods=DAYS, freq="D")
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": 10.0 + 2.0 * np.arange(DAYS)})
+
+
+def panel() -> pd.DataFrame:
+    return pd.concat(
+        [stepped_week("week_1"), stepped_week("week_2"), trend("line_1"), trend("line_2")]
+    )
+
+
+def config(method: str, **params: object) -> ForecastConfig:
+    values: dict[str, object] = {
+        "candidates": ["seasonal_naive", "linear_trend"],
+        "tolerance": 10.0,
+    }
+    values.update(params)
+    return ForecastConfig(method=method, freq="D", horizon=14, backtest_windows=2, params=values)
+
+
+def test_best_picks_the_right_method_per_series() -> None:
+    output = forecast(panel(), config("best"))
+    used = {uid: info.method_used for uid, info in output.series.items()}
+    assert used == {
+        "week_1": "seasonal_naive",
+        "week_2": "seasonal_naive",
+        "line_1": "linear_trend",
+        "line_2": "linear_trend",
+    }
+    points = output.points.set_index(["unique_id", "ds"])["value"]
+    end = panel()["ds"].max()
+    future = pd.date_range(end + pd.Timedelta(days=1), periods=14, freq="D")
+    np.testing.assert_allclose(points["week_1"].to_numpy(), WEEK[future.weekday] + 30.0)
+    expected_line = 10.0 + 2.0 * np.arange(DAYS, DAYS + 14)
+    np.testing.assert_allclose(points["line_1"].to_numpy(), expected_line, rtol=1e-3)
+    # Conformal intervals from the winners' backtest errors (both exact here: narrow).
+    assert output.parameters["intervals"] == "conformal"
+    assert (output.points["hi-80"] - output.points["lo-80"] < 1.0).all()
+    assert output.overall["mase"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_a_large_margin_keeps_the_ensemble() -> None:
+    output = forecast(panel(), config("best", margin=1.0))
+    assert {info.method_used for info in output.series.values()} == {"ensemble"}
+
+
+def test_ensemble_members_and_weights() -> None:
+    data = panel()
+    model = registry.create("ensemble", config("ensemble"))
+    assert isinstance(model, SelectionMethod)
+    model.fit(data)
+    assert set(model.weights) == {"seasonal_naive", "linear_trend"}
+    assert sum(model.weights.values()) == pytest.approx(1.0)
+    assert set(model.scores) == {"seasonal_naive", "linear_trend"}
+    combined = model.predict(14).set_index(["unique_id", "ds"])["value"]
+    members = {
+        name: model.runs[name].forecast(14, None).set_index(["unique_id", "ds"])["value"]
+        for name in model.weights
+    }
+    expected = sum(model.weights[name] * members[name] for name in members)
+    np.testing.assert_allclose(combined.to_numpy(), expected.reindex(combined.index).to_numpy())
+    assert set(model.series_methods().values()) == {"ensemble"}
+
+
+def test_tolerance_drops_members_far_behind_the_leader() -> None:
+    model = registry.create("ensemble", config("ensemble", tolerance=0.1)).fit(
+        pd.concat([stepped_week("week_1"), stepped_week("week_2")])
+    )
+    assert isinstance(model, SelectionMethod)
+    assert model.weights == {"seasonal_naive": 1.0}
+
+
+def test_candidate_variants_and_params() -> None:
+    variants = [
+        "seasonal_naive",
+        {"name": "ma_week", "method": "moving_average", "params": {"window": 7}},
+        {"name": "ma_fortnight", "method": "sma", "params": {"window": 14}},
+    ]
+    model = registry.create("best", config("best", candidates=variants))
+    assert isinstance(model, SelectionMethod)
+    assert model.methods == {
+        "seasonal_naive": "seasonal_naive",
+        "ma_week": "moving_average",
+        "ma_fortnight": "moving_average",
+    }
+    assert model.candidate_params["ma_fortnight"]["window"] == 14
+    model.fit(panel())
+    assert set(model.runs) == {"seasonal_naive", "ma_week", "ma_fortnight"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"candidates": "seasonal_naive"},
+        {"candidates": []},
+        {"candidates": ["best"]},
+        {"candidates": ["seasonal_naive", "seasonal_naive"]},
+        {"top_k": 0},
+        {"margin": 2.0},
+        {"candidate_params": {"seasonal_naive": {"no_such": 1}}},
+        {"unknown": True},
+    ],
+)
+def test_invalid_params(params: dict[str, object]) -> None:
+    with pytest.raises(InvalidConfig):
+        registry.create("best", ForecastConfig(method="best", params=params))
+
+
+def test_unknown_candidate() -> None:
+    with pytest.raises(UnknownMethod):
+        registry.create("ensemble", ForecastConfig(method="ensemble", params={"candidates": ["x"]}))
+
+
+def test_short_series_get_the_ensemble() -> None:
+    data = pd.concat([panel(), stepped_week("young").tail(20)])
+    output = forecast(data, config("best"))
+    assert output.series["young"].method_used == "ensemble"
+    assert output.series["young"].fallback is None
+    young = output.points[output.points["unique_id"] == "young"]
+    assert len(young) == 14
+
+
+def test_longer_horizon_than_configured_refits_the_rolled_forward_candidates() -> None:
+    model = registry.create("best", config("best")).fit(panel())
+    points = model.predict(30)
+    assert (points.groupby("unique_id").size() == 30).all()
+
+
+def test_best_metrics_come_from_its_selection_backtest() -> None:
+    output = forecast(panel(), config("best"))
+    assert set(output.metrics) == {"week_1", "week_2", "line_1", "line_2"}
+    assert output.overall["n"] == 4 * 2 * 14
+    assert output.parameters["weights"]
+    assert set(output.parameters["scores"]) == {"seasonal_naive", "linear_trend"}

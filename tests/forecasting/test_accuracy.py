@@ -1,0 +1,100 @@
+"""GET /forecasts/{id}/accuracy: stored predictions against the actuals that came later."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import httpx
+import pytest
+
+from tableside.db.database import Database, set_tenant
+from tableside.forecasting import runs
+from tableside.forecasting.repository import ForecastRepository
+from tests.factories import assert_error
+from tests.forecasting.conftest import FORECASTS, Bistro, today
+
+
+async def train_as_of(database: Database, bistro: Bistro, forecast_id: str, days_ago: int) -> int:
+    """Train the forecast as it would have been `days_ago` days ago (at 05:00 UTC, after
+    that day's cutoff): on the history up to the day before, predicting from that day on."""
+    business_id = bistro.shop.business_id
+    then = datetime.combine(today() - timedelta(days=days_ago), time(5), tzinfo=UTC)
+    async with database.session() as session:
+        await set_tenant(session, business_id)
+        forecast = await ForecastRepository(session, business_id).get_for_update(
+            uuid.UUID(forecast_id)
+        )
+        assert forecast is not None
+        run = await runs.train(session, business_id, forecast, trigger="retrain", now=then)
+        return run.model_version
+
+
+async def test_nothing_to_compare_yet(bistro: Bistro, client: httpx.AsyncClient) -> None:
+    forecast = await bistro.create(scope="business", horizon=7)
+    path = f"{FORECASTS}/{forecast['id']}/accuracy"
+    assert_error(await client.get(path, headers=bistro.owner.headers), 404, "INSUFFICIENT_DATA")
+    # A run made now predicts days still ahead: still nothing to compare.
+    assert (await bistro.predict(forecast["id"])).status_code == 200
+    error = assert_error(
+        await client.get(path, headers=bistro.owner.headers), 404, "INSUFFICIENT_DATA"
+    )
+    assert "actual" in error["message"]
+
+
+async def test_past_runs_against_actuals(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    forecast = await bistro.create(scope="location", horizon=14, levels=[80, 95])
+    first = await train_as_of(database, bistro, forecast["id"], days_ago=14)
+    second = await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    response = await client.get(
+        f"{FORECASTS}/{forecast['id']}/accuracy",
+        headers=bistro.owner.headers,
+        params={"days_back": 14},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model_versions"] == [first, second]
+    assert body["period"] == {
+        "date_from": (today() - timedelta(days=14)).isoformat(),
+        "date_to": (today() - timedelta(days=1)).isoformat(),
+    }
+    daily = body["daily"]
+    assert len(daily) == 14
+    metrics = body["metrics"]
+    assert metrics["series"] == 2 and metrics["n"] == 28  # closed Mondays count, at zero
+    for key in ("mae", "rmse", "wape", "mase", "bias", "grade"):
+        assert metrics[key] is not None, key
+    assert set(metrics["coverage"]) == {"80", "95"}
+    # The history repeats its weekly shape exactly: the seasonal naive is (nearly) exact.
+    assert metrics["wape"] == pytest.approx(0, abs=0.05)
+    assert metrics["grade"] in {"A", "B", "C", "D", "F"}
+    for day in daily:
+        assert day["error"] == pytest.approx(day["predicted"] - day["actual"], abs=1e-3)
+    assert body["trend"]["direction"] in {"improving", "stable", "worsening"}
+
+
+async def test_worse_forecast_shows_in_errors_and_trend(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """Sales doubled in the last week: the run trained two weeks ago misses by half in its
+    second week, and the trend says so."""
+    from tests.forecasting.conftest import write_history
+
+    forecast = await bistro.create(scope="business", horizon=14, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=14)
+    last_week = today() - timedelta(days=7)
+    await write_history(client, bistro.shop, last_week, today() - timedelta(days=1))
+    response = await client.get(
+        f"{FORECASTS}/{forecast['id']}/accuracy",
+        headers=bistro.owner.headers,
+        params={"days_back": 14},
+    )
+    body = response.json()
+    assert body["model_versions"] == [1]
+    early, late = body["daily"][:7], body["daily"][7:]
+    assert all(abs(d["percentage_error"]) < 5 for d in early)
+    assert all(d["percentage_error"] == pytest.approx(-50, abs=5) for d in late)
+    assert body["trend"]["direction"] == "worsening"
+    assert body["metrics"]["bias"] < 0

@@ -1,0 +1,219 @@
+"""POST /forecasts/{id}/predict: trained on the rollups, stored as runs, served from a fresh
+run, recomputed on new data; hourly opening hours; too little history; the analytics
+projection."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from tableside.db.database import Database
+from tests.factories import assert_error
+from tests.factories.ledger import bulk, create_shop
+from tests.forecasting.conftest import (
+    FORECASTS,
+    LUNCH_HOUR,
+    PIZZA_BY_WEEKDAY,
+    Bistro,
+    today,
+)
+
+
+async def test_daily_revenue_per_location(bistro: Bistro, client: httpx.AsyncClient) -> None:
+    forecast = await bistro.create(scope="location", horizon=14, levels=[80, 95])
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model_version"] == 1 and body["cached"] is False
+    assert body["levels"] == [80, 95] and body["granularity"] == "day"
+    first = today()
+    assert body["trained_through"] == (first - timedelta(days=1)).isoformat()
+    assert body["start_date"] == first.isoformat()
+    assert body["end_date"] == (first + timedelta(days=13)).isoformat()
+    series = {s["location_id"]: s for s in body["series"]}
+    assert set(series) == {bistro.location("Main"), bistro.location("Harbour")}
+    main = series[bistro.location("Main")]
+    assert main["series_key"] == f"loc:{bistro.location('Main')}"
+    assert main["method_used"] == "seasonal_naive" and main["fallback"] is None
+    assert len(main["points"]) == 14
+    dates = [p["timestamp"] for p in main["points"]]
+    assert dates == [(first + timedelta(days=i)).isoformat() for i in range(14)]
+    for point in main["points"]:
+        assert point["lower_bound"] == point["intervals"]["80"]["lower"]
+        assert point["upper_bound"] == point["intervals"]["80"]["upper"]
+        assert 0 <= point["intervals"]["95"]["lower"] <= point["lower_bound"] <= point["value"]
+        assert point["value"] <= point["upper_bound"] <= point["intervals"]["95"]["upper"]
+    # The weekly shape is learned: Saturday is the best day at Main (pizza and pasta).
+    by_day = {date.fromisoformat(p["timestamp"]).weekday(): p["value"] for p in main["points"]}
+    assert max(by_day, key=by_day.__getitem__) == PIZZA_BY_WEEKDAY.index(max(PIZZA_BY_WEEKDAY))
+    # Harbour never opens on Mondays: closed days are forecast as zero.
+    harbour = series[bistro.location("Harbour")]
+    for point in harbour["points"]:
+        if date.fromisoformat(point["timestamp"]).weekday() == 0:
+            assert point["value"] == 0 and point["upper_bound"] == 0
+        else:
+            assert point["value"] > 0
+
+    # A narrower range, summed by week.
+    weekly = await bistro.predict(
+        forecast["id"],
+        start_date=first.isoformat(),
+        end_date=(first + timedelta(days=6)).isoformat(),
+        granularity="week",
+    )
+    assert weekly.status_code == 200, weekly.text
+    week_points = {s["location_id"]: s["points"] for s in weekly.json()["series"]}
+    daily_sum = sum(p["value"] for p in main["points"][:7])
+    assert sum(p["value"] for p in week_points[bistro.location("Main")]) == pytest.approx(
+        daily_sum, abs=0.01
+    )
+    assert_error(await bistro.predict(forecast["id"], granularity="hour"), 422, "VALIDATION_ERROR")
+    beyond = await bistro.predict(
+        forecast["id"], start_date=(first + timedelta(days=30)).isoformat()
+    )
+    assert_error(beyond, 422, "VALIDATION_ERROR")
+
+
+async def test_fresh_run_is_reused_until_new_data(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    forecast = await bistro.create(target="item_units", scope="item", item_skus=["PIZ", "PAS"],
+                                   horizon=7)  # fmt: skip
+    first = (await bistro.predict(forecast["id"])).json()
+    assert first["model_version"] == 1 and first["cached"] is False
+    keys = {s["series_key"] for s in first["series"]}
+    assert keys == {
+        f"loc:{bistro.location(loc)}|item:{bistro.item(sku)}"
+        for loc in ("Main", "Harbour")
+        for sku in ("PIZ", "PAS")
+    }
+    assert {s["sku"] for s in first["series"]} == {"PIZ", "PAS"}
+    again = (await bistro.predict(forecast["id"])).json()
+    assert again["model_version"] == 1 and again["cached"] is True
+    assert again["series"] == first["series"]
+
+    # Sales that arrive late for yesterday change the data: the next predict trains anew.
+    yesterday = today() - timedelta(days=1)
+    late = await bulk(client, bistro.owner, [
+        {"date": yesterday.isoformat(), "sku": "PIZ", "quantity": 5, "amount": "60.00",
+         "location_id": bistro.location("Main")},
+    ])  # fmt: skip
+    assert late.status_code == 201, late.text
+    fresh = (await bistro.predict(forecast["id"])).json()
+    assert fresh["model_version"] == 2 and fresh["cached"] is False
+    # A sale today does not: today's business day is not over, the history ends yesterday.
+    now = await bulk(client, bistro.owner, [
+        {"date": today().isoformat(), "sku": "PIZ", "quantity": 1, "amount": "12.00",
+         "location_id": bistro.location("Main")},
+    ])  # fmt: skip
+    assert now.status_code == 201
+    assert (await bistro.predict(forecast["id"])).json()["model_version"] == 2
+    # Changing the definition makes the stored run stale too.
+    patched = await client.patch(
+        f"{FORECASTS}/{forecast['id']}", headers=bistro.owner.headers, json={"horizon": 5}
+    )
+    assert patched.status_code == 200
+    changed = (await bistro.predict(forecast["id"])).json()
+    assert changed["model_version"] == 3
+    assert all(len(s["points"]) == 5 for s in changed["series"])
+
+    runs = await client.get(f"{FORECASTS}/{forecast['id']}/runs", headers=bistro.owner.headers)
+    assert [r["model_version"] for r in runs.json()["items"]] == [3, 2, 1]
+    assert all(r["trigger"] == "predict" and r["status"] == "succeeded"
+               for r in runs.json()["items"])  # fmt: skip
+
+
+async def test_hourly_covers_respect_opening_hours(bistro: Bistro) -> None:
+    forecast = await bistro.create(
+        target="covers",
+        scope="location",
+        location_id=bistro.location("Main"),
+        granularity="hour",
+        horizon=48,
+    )
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    points = series["points"]
+    # Every hour of the two business days is there, from the 04:00 cutoff on (UTC shop).
+    assert len(points) == 48
+    assert points[0]["timestamp"] == f"{today().isoformat()}T04:00:00Z"
+    trading = {LUNCH_HOUR, LUNCH_HOUR + 7}
+    for point in points:
+        hour = int(point["timestamp"][11:13])
+        if hour in range(LUNCH_HOUR, LUNCH_HOUR + 8):
+            continue  # between the two trading hours the shop is open
+        assert point["value"] == 0, point
+        assert point["intervals"]["95"]["upper"] == 0, point
+    assert all(p["value"] > 0 for p in points if int(p["timestamp"][11:13]) in trading)
+    by_day = await bistro.predict(forecast["id"], granularity="day")
+    day_points = by_day.json()["series"][0]["points"]
+    assert [p["timestamp"] for p in day_points] == [
+        today().isoformat(),
+        (today() + timedelta(days=1)).isoformat(),
+    ]
+
+
+async def test_too_little_history(client: httpx.AsyncClient, database: Database) -> None:
+    empty = Bistro(shop=await create_shop(client, database, timezone="UTC"), client=client)
+    forecast = await empty.create()
+    error = assert_error(await empty.predict(forecast["id"]), 422, "INSUFFICIENT_HISTORY")
+    assert "No sales" in error["message"]
+    runs = await client.get(f"{FORECASTS}/{forecast['id']}/runs", headers=empty.owner.headers)
+    assert runs.json()["total"] == 0
+
+
+async def test_revenue_projection_in_analytics(bistro: Bistro, client: httpx.AsyncClient) -> None:
+    path = "/api/v1/analytics/revenue-trends"
+    before = await client.get(path, headers=bistro.owner.headers)
+    assert before.json()["projection_status"] == "unavailable"
+    forecast = await bistro.create(scope="business", horizon=21)
+    assert (await bistro.predict(forecast["id"])).status_code == 200
+    trends = await client.get(path, headers=bistro.owner.headers)
+    body = trends.json()
+    assert body["projection_status"] == "available", body
+    projection = body["projection"]["series"]
+    # The range ends today: the projection starts tomorrow and stops where the run does.
+    assert projection[0]["period_start"] == (today() + timedelta(days=1)).isoformat()
+    assert len(projection) == 20
+    assert body["projection"]["total_revenue"] == pytest.approx(
+        sum(p["revenue"] for p in projection), abs=0.05
+    )
+    weekly = await client.get(path, headers=bistro.owner.headers, params={"granularity": "week"})
+    assert weekly.json()["projection_status"] == "available"
+    # A range that ended in the past is history: nothing is projected after it.
+    past = await client.get(
+        path,
+        headers=bistro.owner.headers,
+        params={"date_to": (today() - timedelta(days=10)).isoformat()},
+    )
+    assert past.json()["projection_status"] == "unavailable"
+
+
+async def test_category_and_weekly_forecasts(bistro: Bistro) -> None:
+    category = str(bistro.shop.categories["Food"])
+    by_category = await bistro.create(
+        target="item_units", scope="category", category_id=category, horizon=7
+    )
+    body = (await bistro.predict(by_category["id"])).json()
+    (series,) = body["series"]
+    assert series["series_key"] == f"cat:{category}" and series["item_id"] is None
+    assert all(p["value"] > 0 for p in series["points"])
+
+    weekly = await bistro.create(scope="business", granularity="week", horizon=4)
+    response = await bistro.predict(weekly["id"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # Only complete weeks are learned from: the history ends on the Sunday before today's
+    # week at the latest.
+    trained_through = date.fromisoformat(body["trained_through"])
+    assert trained_through.weekday() == 6 and trained_through < today()
+    (series,) = body["series"]
+    starts = [date.fromisoformat(p["timestamp"]) for p in series["points"]]
+    assert starts == [trained_through + timedelta(days=1 + 7 * i) for i in range(4)]
+    # Ten weeks are short of two yearly seasons: the series is forecast by a fallback, and
+    # the response says which.
+    assert series["fallback"] is not None
+    assert all(p["value"] > 0 for p in series["points"])
