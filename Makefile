@@ -44,3 +44,4 @@ bench: install
 	$(UV) run --frozen python benchmarks/orders.py
 	$(UV) run --frozen python benchmarks/ingest.py
 	$(UV) run --frozen python benchmarks/aggregate.py
+	$(UV) run --frozen --extra prophet python benchmarks/forecast.py

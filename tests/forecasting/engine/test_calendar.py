@@ -15,7 +15,9 @@ from tableside.forecasting.engine.calendar import (
     fill_gaps,
     future_frame,
     holiday_dates,
+    holiday_factors,
     holiday_flags,
+    holiday_ratios,
 )
 from tableside.forecasting.engine.errors import InvalidConfig
 from tableside.forecasting.engine.types import Calendar
@@ -199,3 +201,47 @@ def test_fill_gaps_carries_exogenous_columns_and_is_a_no_op_on_regular_series() 
     refilled = fill_gaps(holed, "D")
     assert refilled.filled.sum() == 2
     assert refilled.panel.loc[3, "promotion"] == holed.loc[2, "promotion"]
+
+
+def _holiday_panel(uplift: dict[str, float]) -> tuple[pd.DataFrame, Calendar]:
+    """Weekday-patterned daily series whose holidays (every 20th day) are ``uplift`` times
+    their weekday's level."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=300, freq="D")
+    holidays_ = frozenset(d.date() for d in ds[30::20])
+    frames = []
+    for uid, factor in uplift.items():
+        level = 50.0 + 10.0 * ds.weekday.to_numpy() + rng.normal(0.0, 1.0, len(ds))
+        is_holiday = np.isin(ds.date, list(holidays_))
+        y = np.where(is_holiday, (level + 1.0) * factor - 1.0, level)
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
+    return pd.concat(frames, ignore_index=True), Calendar(extra_holidays=holidays_)
+
+
+def test_holiday_factors_learn_a_known_uplift_per_series() -> None:
+    panel, calendar = _holiday_panel({"busy": 1.8, "quiet": 0.5})
+    ratios = holiday_ratios(panel, calendar)
+    # Every holiday but the first (too close to the start for four weeks of history).
+    assert ratios.groupby("unique_id").size().min() >= 12
+    factors, pooled = holiday_factors(ratios, shrink=0.0)
+    assert factors["busy"] == pytest.approx(1.8, rel=0.05)
+    assert factors["quiet"] == pytest.approx(0.5, rel=0.05)
+    assert pooled == pytest.approx(np.sqrt(1.8 * 0.5), rel=0.05)
+    # Shrinkage pulls a series toward the pooled effect, the more the fewer its holidays.
+    few = ratios[(ratios["unique_id"] == "quiet") | (ratios["ds"] < "2024-04-01")]
+    shrunk, _ = holiday_factors(few, shrink=5.0)
+    assert factors["busy"] > shrunk["busy"] > 1.0
+
+
+def test_holiday_ratios_use_only_the_weeks_before() -> None:
+    panel, calendar = _holiday_panel({"a": 2.0})
+    first = holiday_ratios(panel, calendar)
+    # Wrecking everything after a holiday changes nothing about that holiday's ratio.
+    day = first["ds"].iloc[3]
+    later = panel["ds"] > day
+    changed = panel.assign(y=np.where(later, panel["y"] * 7.0, panel["y"]))
+    second = holiday_ratios(changed, calendar)
+    kept = first["ds"] <= day
+    assert np.allclose(first.loc[kept, "log_ratio"], second.loc[second["ds"] <= day, "log_ratio"])
+    assert holiday_ratios(panel, Calendar()).empty
+    assert holiday_factors(holiday_ratios(panel, Calendar()))[1] == 1.0

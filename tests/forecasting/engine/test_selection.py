@@ -158,3 +158,14 @@ def test_best_metrics_come_from_its_selection_backtest() -> None:
     assert output.overall["n"] == 4 * 2 * 14
     assert output.parameters["weights"]
     assert set(output.parameters["scores"]) == {"seasonal_naive", "linear_trend"}
+
+
+def test_refit_final_fits_the_statistical_candidates_afresh() -> None:
+    model = registry.create("best", config("best", refit_final=True)).fit(panel())
+    assert isinstance(model, SelectionMethod)
+    run = model.runs["seasonal_naive"]
+    assert run.model is not None and run.final is None
+    points = model.predict(14).set_index(["unique_id", "ds"])["value"]
+    end = panel()["ds"].max()
+    future = pd.date_range(end + pd.Timedelta(days=1), periods=14, freq="D")
+    np.testing.assert_allclose(points["week_2"].to_numpy(), WEEK[future.weekday] + 30.0)

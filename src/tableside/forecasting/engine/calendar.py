@@ -412,3 +412,56 @@ __all__ = [
     "holiday_flags",
     "regular_grid",
 ]
+
+
+def holiday_ratios(panel: pd.DataFrame, calendar: Calendar, weeks: int = 4) -> pd.DataFrame:
+    """Each open holiday of a daily panel against its series' usual level on that weekday:
+    ``unique_id``, ``ds``, ``base`` (the mean of the same weekday in the ``weeks`` weeks
+    *before* it, non-holidays only, at least two) and ``log_ratio`` = log((y + 1) / (base +
+    1)). A ratio uses nothing after its own date, so it can be learned at any cutoff."""
+    data = panel[["unique_id", "ds", "y"]]
+    flags = holiday_flags(data["ds"], calendar)
+    empty = pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "base": [], "log_ratio": []})
+    if not flags.any():
+        return empty
+    normal = data[~flags].set_index(["unique_id", "ds"])["y"]
+    normal = normal[~normal.index.duplicated()]
+    days = data[flags]
+    looked = [
+        normal.reindex(
+            pd.MultiIndex.from_arrays([days["unique_id"], days["ds"] - pd.Timedelta(days=7 * k)])
+        ).to_numpy(dtype=float)
+        for k in range(1, weeks + 1)
+    ]
+    block = np.column_stack(looked)
+    count = np.isfinite(block).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        base = np.nanmean(np.where(count[:, None] > 0, block, 0.0), axis=1)
+    keep = (count >= 2) & (base >= 0) & (days["y"].to_numpy(dtype=float) >= 0)
+    if not keep.any():
+        return empty
+    ratio = np.log1p(days["y"].to_numpy(dtype=float)[keep]) - np.log1p(base[keep])
+    return pd.DataFrame(
+        {
+            "unique_id": days["unique_id"].to_numpy()[keep],
+            "ds": days["ds"].to_numpy()[keep],
+            "base": base[keep],
+            "log_ratio": ratio,
+        }
+    )
+
+
+def holiday_factors(
+    ratios: pd.DataFrame, shrink: float = 5.0, limits: tuple[float, float] = (0.2, 3.0)
+) -> tuple[pd.Series, float]:
+    """A multiplicative holiday effect per series from `holiday_ratios`: the series' mean log
+    ratio shrunk toward the panel's pooled one (``shrink`` pseudo-holidays of it: a series
+    with a couple of holidays says little on its own), clipped to ``limits``; and the pooled
+    factor itself, for the series without a holiday of their own."""
+    if ratios.empty:
+        return pd.Series(dtype=float), 1.0
+    pooled = float(ratios["log_ratio"].mean())
+    grouped = ratios.groupby("unique_id", sort=True)["log_ratio"].agg(["sum", "count"])
+    effect = (grouped["sum"] + shrink * pooled) / (grouped["count"] + shrink)
+    factors = np.exp(effect).clip(*limits)
+    return factors, float(np.clip(np.exp(pooled), *limits))

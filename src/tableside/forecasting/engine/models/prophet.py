@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,9 @@ class ProphetMethod:
         mode = config.params.get("seasonality_mode", "additive")
         if mode not in ("additive", "multiplicative"):
             raise InvalidConfig("Parameter 'seasonality_mode' must be additive or multiplicative")
-        self.seasonality_mode = str(mode)
+        self.seasonality_mode: Literal["additive", "multiplicative"] = (
+            "multiplicative" if mode == "multiplicative" else "additive"
+        )
         self.exog_columns = tuple(config.exog_columns)
         self._models: dict[str, Any] = {}
         self._last = pd.DataFrame()
