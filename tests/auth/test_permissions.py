@@ -95,6 +95,16 @@ ENDPOINTS = [
     ("POST", "/api/v1/locations", {"name": "Matrix {role}"}, ("locations", 1)),
     ("GET", "/api/v1/system/metrics", None, ("system", 0)),
     ("GET", "/api/v1/jobs", None, ("jobs", 0)),
+    ("GET", "/api/v1/forecasts", None, ("forecasts", 0)),
+    ("GET", "/api/v1/forecasts/models", None, ("forecasts", 0)),
+    (
+        "POST",
+        "/api/v1/forecasts",
+        {"name": "Matrix {role}", "target": "revenue", "method": "seasonal_naive"},
+        ("forecasts", 1),
+    ),
+    ("GET", "/api/v1/sales/aggregate", None, ("analytics", 0)),
+    ("GET", "/api/v1/analytics/items", None, ("analytics", 0)),
 ]
 
 

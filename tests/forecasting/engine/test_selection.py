@@ -9,7 +9,7 @@ import pytest
 from tableside.forecasting.engine import forecast, registry
 from tableside.forecasting.engine.errors import InvalidConfig, UnknownMethod
 from tableside.forecasting.engine.selection import SelectionMethod
-from tableside.forecasting.engine.types import ForecastConfig
+from tableside.forecasting.engine.types import Calendar, ForecastConfig
 
 WEEK = np.array([20.0, 25.0, 30.0, 35.0, 50.0, 70.0, 40.0])
 DAYS = 112
@@ -125,6 +125,7 @@ def test_candidate_variants_and_params() -> None:
         {"margin": 2.0},
         {"candidate_params": {"seasonal_naive": {"no_such": 1}}},
         {"unknown": True},
+        {"holiday_adjust": "yes"},
     ],
 )
 def test_invalid_params(params: dict[str, object]) -> None:
@@ -169,3 +170,40 @@ def test_refit_final_fits_the_statistical_candidates_afresh() -> None:
     end = panel()["ds"].max()
     future = pd.date_range(end + pd.Timedelta(days=1), periods=14, freq="D")
     np.testing.assert_allclose(points["week_2"].to_numpy(), WEEK[future.weekday] + 30.0)
+
+
+@pytest.mark.parametrize("adjust", [True, False])
+def test_statistical_candidates_learn_the_holiday_effect(adjust: bool) -> None:
+    """Every 10th day a holiday with twice its weekday's trade: the rolled-forward seasonal
+    naive puts that uplift on the future holidays only when ``holiday_adjust`` is on, and
+    fits on holiday-free history either way off the holidays."""
+    ds = pd.date_range("2024-01-01", periods=DAYS, freq="D")
+    holidays_ = pd.date_range("2024-01-05", periods=DAYS // 10 + 2, freq="10D")
+    is_holiday = ds.isin(holidays_)
+    frames = [
+        pd.DataFrame(
+            {"unique_id": uid, "ds": ds, "y": np.where(is_holiday, 2.0, 1.0) * WEEK[ds.weekday]}
+        )
+        for uid in ("a", "b")
+    ]
+    cfg = ForecastConfig(
+        method="ensemble",
+        freq="D",
+        horizon=14,
+        backtest_windows=2,
+        calendar=Calendar(extra_holidays=frozenset(d.date() for d in holidays_)),
+        params={"candidates": ["seasonal_naive"], "holiday_adjust": adjust},
+    )
+    points = forecast(pd.concat(frames), cfg).points
+    points = points[points["unique_id"] == "a"]
+    future = pd.DatetimeIndex(points["ds"])
+    usual = WEEK[future.weekday]
+    on_holiday = future.isin(holidays_)
+    assert on_holiday.sum() >= 1
+    value = points["value"].to_numpy()
+    if adjust:
+        # The log(y + 1) ratio of a doubled day is a little under 2.
+        np.testing.assert_allclose(value, np.where(on_holiday, 2.0, 1.0) * usual, rtol=0.03)
+    else:
+        # Last week's values: an ordinary day's forecast may be a past holiday's double.
+        assert not np.allclose(value[on_holiday], 2.0 * usual[on_holiday], rtol=0.03)

@@ -33,13 +33,23 @@ models, Prophet) are fitted once per cutoff plus once on the whole panel.
 Default candidates (`DEFAULT_CANDIDATES`, with `DEFAULT_CANDIDATE_PARAMS`): the seasonal naive,
 ETS with additive error and season and no trend ("ANA": one model per series instead of
 AutoETS's search, several times faster and as accurate on daily restaurant data), dynamic
-optimized Theta, and two lighter global LightGBM models (250 trees of 31 leaves, one thread),
-one on the logged and one on the standardized target. AutoARIMA is not a default: even bounded
-it costs more than all the others together.
+optimized Theta, two lighter global LightGBM models (250 trees of 31 leaves, one thread),
+one on the logged and one on the standardized target, and the per-series weekday + holiday
+regression (``linear_trend``: cheap, and wrong in other ways than the rest). AutoARIMA is not
+a default: even bounded it costs more than all the others together.
+
+Holidays (``holiday_adjust``, default on, daily data). The rolled-forward statistical
+candidates know nothing of holidays, so for them each open holiday of the history is replaced
+by its weekday's mean over the four weeks before it (`calendar.holiday_ratios`) before
+fitting, and their forecasts for holidays are multiplied by the series' holiday effect (its
+mean log ratio of holiday to that usual level, shrunk toward the panel's pooled effect:
+`calendar.holiday_factors`), learned from the holidays up to each forecast's cutoff only. On
+the Recruit restaurants this took `best` from 0.772 to 0.768 MASE.
 
 Params (``config.params``): ``candidates`` (method names, or ``{"name", "method", "params"}``
 mappings for variants of a method), ``candidate_params`` ({method or name: params}, merged
-over the defaults), ``top_k``, ``tolerance``, ``margin``, ``refit_final`` and ``n_jobs``
+over the defaults), ``top_k``, ``tolerance``, ``margin``, ``refit_final``, ``holiday_adjust``
+(not applied with ``refit_final``) and ``n_jobs``
 (given to every candidate; the LightGBM defaults keep one thread, see
 `DEFAULT_CANDIDATE_PARAMS`).
 """
