@@ -454,3 +454,27 @@ def test_every_frequency_gives_a_seasonal_forecast(
         assert error < tolerance * truth.mean(), (name, freq)
     else:
         assert (forecast["value"].between(10.0, 40.0)).all(), (name, freq)
+
+
+def test_recursive_steps_are_capped_at_the_series_ceiling() -> None:
+    from tableside.forecasting.engine.models.machine_learning import _ClosedPeriodFill
+
+    tail = np.array([[1.0, 2.0], [3.0, 4.0]])
+    closed = np.zeros((2, 3), dtype=bool)
+    step = _ClosedPeriodFill(tail, closed, ceiling=np.array([5.0, 8.0]))
+    # A runaway step is capped, and the capped value is what the next lags see.
+    assert step(np.array([1e59, 6.0])).tolist() == [5.0, 6.0]
+    assert step.history[-1].tolist() == [5.0, 6.0]
+    assert step(np.array([-2.0, 9.0])).tolist() == [-2.0, 8.0]
+
+
+def test_gradient_boosting_never_forecasts_past_three_times_the_record() -> None:
+    history, _future = promo_panel()
+    config = ForecastConfig(
+        method="gradient_boosting", horizon=14, params={"learning_rate": 1.0, "n_estimators": 50}
+    )
+    forecast = registry.create("gradient_boosting", config).fit(history.drop(columns="promotion"))
+    values = forecast.predict(14).merge(
+        history.groupby("unique_id", as_index=False)["y"].max(), on="unique_id"
+    )
+    assert (values["value"] <= 3.0 * values["y"] + 1e-6).all()

@@ -108,6 +108,10 @@ def _lag_transforms(freq: str, season: int) -> dict[int, list[Any]]:
     return {1: [RollingMean(window_size=max(2, min(season, 4))), RollingStd(window_size=4)]}
 
 
+# A recursive forecast never exceeds this multiple of the series' largest observed value.
+CEILING_FACTOR = 3.0
+
+
 class _Scaler:
     """Per-series target scaling (see the module docstring)."""
 
@@ -208,6 +212,7 @@ class _GlobalTreeMethod:
         self._static: pd.DataFrame | None = None
         self._last: pd.DataFrame | None = None
         self._tail = np.zeros((0, self.season))
+        self._ceiling = np.zeros(0)
         self.filled_: pd.DataFrame | None = None
 
     def _booster_params(self) -> dict[str, Any]:
@@ -275,7 +280,18 @@ class _GlobalTreeMethod:
         if list(self._mlf.ts.uids) != list(self._last["unique_id"]):
             raise RuntimeError("mlforecast ordered the series unexpectedly")
         self._tail = _last_season(frame, self.season)
+        self._ceiling = self._scaled_ceiling(data)
         return self
+
+    def _scaled_ceiling(self, data: pd.DataFrame) -> np.ndarray:
+        """Per series (in the model's order), `CEILING_FACTOR` times its record, scaled like
+        the target: recursive forecasts feed their own lags, and an unlucky step past anything
+        seen can compound over the horizon (1e59 visitors at a learning rate of 0.1)."""
+        assert self._scaler is not None and self._last is not None
+        record = data.groupby("unique_id", sort=True)["y"].max()
+        ids = self._last["unique_id"]
+        ceiling = CEILING_FACTOR * np.abs(record.reindex(ids).to_numpy(dtype=float))
+        return self._scaler.transform(ids.reset_index(drop=True), ceiling)
 
     def _future_features(self, horizon: int, future_exog: pd.DataFrame | None) -> pd.DataFrame:
         assert self._last is not None
@@ -296,6 +312,7 @@ class _GlobalTreeMethod:
         callback = _ClosedPeriodFill(
             self._tail,
             closed_flags(future["ds"], self.config.calendar, self.freq).reshape(-1, horizon),
+            ceiling=self._ceiling,
         )
         with warnings.catch_warnings():
             # Series shorter than the longest lag have missing lags by design: LightGBM
@@ -338,20 +355,22 @@ def _last_season(frame: pd.DataFrame, season: int) -> np.ndarray:
 
 
 class _ClosedPeriodFill:
-    """mlforecast callback for recursive forecasts: a closed future period (calendar) gets the
-    value of one season before instead of the model's guess, exactly as `fill_gaps` treats
-    closed periods in the history, so the lags of the following open periods look like the
-    ones the model was trained on. (Closed rows have zero weight in training: what the model
-    would predict for them is meaningless, and it would leak into the next days' lags.)"""
+    """mlforecast callback for recursive forecasts. Each step is capped at the series'
+    ceiling, and a closed future period (calendar) gets the value of one season before
+    instead of the model's guess, exactly as `fill_gaps` treats closed periods in the history,
+    so the lags of the following open periods look like the ones the model was trained on.
+    (Closed rows have zero weight in training: what the model would predict for them is
+    meaningless, and it would leak into the next days' lags.)"""
 
-    def __init__(self, tail: np.ndarray, closed: np.ndarray) -> None:
+    def __init__(self, tail: np.ndarray, closed: np.ndarray, ceiling: np.ndarray) -> None:
         self.history = [tail[:, k] for k in range(tail.shape[1])]
         self.season = tail.shape[1]
         self.closed = closed
+        self.ceiling = ceiling
         self.step = 0
 
     def __call__(self, predictions: np.ndarray) -> np.ndarray:
-        values = np.asarray(predictions, dtype=float).copy()
+        values = np.minimum(np.asarray(predictions, dtype=float), self.ceiling)
         if self.step < self.closed.shape[1]:
             closed = self.closed[:, self.step]
             seasonal = self.history[-self.season]
