@@ -19,7 +19,6 @@ from tableside.models import (
     Business,
     Customer,
     DailyItemRollup,
-    DailyItemTotal,
     HourlyRollup,
     LedgerLine,
     Location,
@@ -28,6 +27,7 @@ from tableside.models import (
     Role,
     User,
 )
+from tableside.models.ledger import daily_items_table
 
 ZERO = Decimal(0)
 
@@ -117,8 +117,7 @@ class AnalyticsRepository:
     ) -> list[ItemRow]:
         """Per item with rollup rows in `previous_first`..`last`: sums before `first` (the
         previous period) and from it (the period). Lines without an item are left out."""
-        # Business-wide, the totals hold one row per date and item instead of one per location.
-        rollup: Any = DailyItemRollup if location_id is not None else DailyItemTotal
+        rollup: Any = daily_items_table(location_id)
         current = rollup.business_date >= first
         previous = rollup.business_date < first
         conditions: list[Any] = [

@@ -79,6 +79,19 @@ _QUANTITY = "(g.quantity_milli::numeric / 1000)::numeric(20, 3)"
 _NET = "(g.net_cents::numeric / 100)::numeric(20, 2)"
 _COST = "(g.cost_cents::numeric / 100)::numeric(20, 2)"
 
+
+def _add_item_sums(alias: str) -> str:
+    """The ON CONFLICT update of an item table (per-location rollup or business-wide
+    totals, aliased `alias`): the new sums added, the newest category kept."""
+    return (
+        f"quantity = {alias}.quantity + excluded.quantity,"
+        f" net_amount = {alias}.net_amount + excluded.net_amount,"
+        f" cost = {alias}.cost + excluded.cost,"
+        f" line_count = {alias}.line_count + excluded.line_count,"
+        f" category_id = coalesce(excluded.category_id, {alias}.category_id)"
+    )
+
+
 TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
 DATE_MESSAGE = "is not a date (YYYY-MM-DD)"
 
@@ -509,11 +522,7 @@ class IngestRepository:
             FROM _ingest_groups g WHERE g.daily
             ORDER BY 2, 3, 4
             ON CONFLICT (business_id, business_date, location_key, item_key) DO UPDATE SET
-                quantity = d.quantity + excluded.quantity,
-                net_amount = d.net_amount + excluded.net_amount,
-                cost = d.cost + excluded.cost,
-                line_count = d.line_count + excluded.line_count,
-                category_id = coalesce(excluded.category_id, d.category_id)
+                {_add_item_sums("d")}
             """,
             "rollups",
         )
@@ -530,11 +539,7 @@ class IngestRepository:
             GROUP BY 2, 3
             ORDER BY 2, 3
             ON CONFLICT (business_id, business_date, item_key) DO UPDATE SET
-                quantity = t.quantity + excluded.quantity,
-                net_amount = t.net_amount + excluded.net_amount,
-                cost = t.cost + excluded.cost,
-                line_count = t.line_count + excluded.line_count,
-                category_id = coalesce(excluded.category_id, t.category_id)
+                {_add_item_sums("t")}
             """,
             "rollups",
         )

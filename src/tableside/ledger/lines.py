@@ -107,6 +107,7 @@ class HourlyDelta:
 
 
 DailyKey = tuple[date, uuid.UUID, uuid.UUID]  # business date, location key, item key
+TotalKey = tuple[date, uuid.UUID]  # business date, item key
 HourlyKey = tuple[datetime, uuid.UUID]  # hour start, location key
 
 
@@ -116,6 +117,21 @@ class RollupDeltas:
 
     daily: dict[DailyKey, DailyDelta] = field(default_factory=dict)
     hourly: dict[HourlyKey, HourlyDelta] = field(default_factory=dict)
+
+    def daily_totals(self) -> dict[TotalKey, DailyDelta]:
+        """The daily deltas summed over locations: what the lines add to the business-wide
+        item totals (a row's category is that of the last location's delta carrying one)."""
+        totals: dict[TotalKey, DailyDelta] = {}
+        for (business_date, _location, item), delta in self.daily.items():
+            total = totals.get((business_date, item))
+            if total is None:
+                total = totals[(business_date, item)] = DailyDelta(None)
+            total.category_id = delta.category_id or total.category_id
+            total.quantity += delta.quantity
+            total.net_amount += delta.net_amount
+            total.cost += delta.cost
+            total.line_count += delta.line_count
+        return totals
 
     def add(self, stamped: StampedLine) -> None:
         line = stamped.line

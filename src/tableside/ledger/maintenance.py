@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, SmallInteger, cast, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -48,66 +49,33 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     newest_category = func.array_agg(aggregate_order_by(line.category_id, line.id.desc())).filter(
         line.category_id.is_not(None)
     )
-    daily = (
-        select(
-            line.business_id,
-            line.business_date,
-            location_key,
-            item_key,
-            newest_category[1],
-            func.sum(line.quantity),
-            func.sum(line.net_amount),
-            func.coalesce(func.sum(line.cost), 0),
-            cast(func.sum(func.sign(line.quantity)), BigInteger),
-        )
-        .where(line.business_id == business_id)
-        .group_by(line.business_id, line.business_date, location_key, item_key)
+    # What both item tables hold per key: the newest category and the sums.
+    item_sums = (
+        newest_category[1],
+        func.sum(line.quantity),
+        func.sum(line.net_amount),
+        func.coalesce(func.sum(line.cost), 0),
+        cast(func.sum(func.sign(line.quantity)), BigInteger),
     )
-    daily_result = await session.execute(
-        insert(DailyItemRollup).from_select(
-            [
-                "business_id",
-                "business_date",
-                "location_key",
-                "item_key",
-                "category_id",
-                "quantity",
-                "net_amount",
-                "cost",
-                "line_count",
-            ],
-            daily,
+    item_columns = ["category_id", "quantity", "net_amount", "cost", "line_count"]
+
+    async def rebuild_items(table: Any, keys: dict[str, Any]) -> int:
+        """Fill `table` with the item sums of the business's lines grouped by `keys`."""
+        grouped = (
+            select(line.business_id, *keys.values(), *item_sums)
+            .where(line.business_id == business_id)
+            .group_by(line.business_id, *keys.values())
         )
-    )
-    totals = (
-        select(
-            line.business_id,
-            line.business_date,
-            item_key,
-            newest_category[1],
-            func.sum(line.quantity),
-            func.sum(line.net_amount),
-            func.coalesce(func.sum(line.cost), 0),
-            cast(func.sum(func.sign(line.quantity)), BigInteger),
+        result = await session.execute(
+            insert(table).from_select(["business_id", *keys, *item_columns], grouped)
         )
-        .where(line.business_id == business_id)
-        .group_by(line.business_id, line.business_date, item_key)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    daily_rows = await rebuild_items(
+        DailyItemRollup,
+        {"business_date": line.business_date, "location_key": location_key, "item_key": item_key},
     )
-    await session.execute(
-        insert(DailyItemTotal).from_select(
-            [
-                "business_id",
-                "business_date",
-                "item_key",
-                "category_id",
-                "quantity",
-                "net_amount",
-                "cost",
-                "line_count",
-            ],
-            totals,
-        )
-    )
+    await rebuild_items(DailyItemTotal, {"business_date": line.business_date, "item_key": item_key})
     hourly = (
         select(
             line.business_id,
@@ -142,6 +110,6 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
         )
     )
     return RebuildResult(
-        daily_rows=daily_result.rowcount,  # type: ignore[attr-defined]
+        daily_rows=daily_rows,
         hourly_rows=hourly_result.rowcount,  # type: ignore[attr-defined]
     )

@@ -20,7 +20,6 @@ from tableside.models import (
     NO_KEY,
     Business,
     DailyItemRollup,
-    DailyItemTotal,
     DailySignal,
     HourlyRollup,
     LedgerLine,
@@ -29,6 +28,7 @@ from tableside.models import (
     MenuItem,
     SaleSource,
 )
+from tableside.models.ledger import daily_items_table
 
 HOURLY_GROUPS = frozenset({GroupBy.hour_of_day, GroupBy.day_of_week, GroupBy.location})
 DAILY_GROUPS = frozenset({GroupBy.category, GroupBy.item})
@@ -175,14 +175,8 @@ class LedgerQueryRepository:
             clauses.append(HourlyRollup.location_key == where.location_id)
         return clauses
 
-    @staticmethod
-    def _items_table(where: RangeFilter) -> Any:
-        """The daily item rollup of one location, or the business-wide totals (a row per
-        date and item whatever the number of locations)."""
-        return DailyItemRollup if where.location_id is not None else DailyItemTotal
-
     def _daily_where(self, where: RangeFilter) -> list[ColumnElement[bool]]:
-        table = self._items_table(where)
+        table = daily_items_table(where.location_id)
         clauses = [
             table.business_id == self.business_id,
             table.business_date >= where.date_from,
@@ -241,7 +235,7 @@ class LedgerQueryRepository:
     ) -> Sequence[Sequence[Any]]:
         """(period, item or category, cents, thousandths, lines sold, None) per period and
         group from the daily item rollups."""
-        table = self._items_table(where)
+        table = daily_items_table(where.location_id)
         period = _bucket(table.business_date, granularity)
         group: Any = table.item_key if group_by is GroupBy.item else table.category_id
         stmt = (
@@ -262,7 +256,7 @@ class LedgerQueryRepository:
         self, where: RangeFilter, order_by: TopItemsOrder, limit: int
     ) -> Sequence[Any]:
         """The best items by revenue or units (ties: the other measure, then the id)."""
-        table = self._items_table(where)
+        table = daily_items_table(where.location_id)
         revenue = func.sum(table.net_amount)
         quantity = func.sum(table.quantity)
         ordering = (
@@ -308,7 +302,7 @@ class LedgerQueryRepository:
                 .group_by(HourlyRollup.business_date)
             )
         else:
-            table = self._items_table(where)
+            table = daily_items_table(where.location_id)
             column = {
                 HistoricalMetric.revenue: table.net_amount,
                 HistoricalMetric.quantity: table.quantity,

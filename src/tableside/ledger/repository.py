@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tableside.ledger.lines import Calendar, RollupDeltas, StampedLine
+from tableside.ledger.lines import Calendar, DailyDelta, RollupDeltas, StampedLine
 from tableside.models import (
     Business,
     DailyItemRollup,
@@ -86,42 +85,35 @@ class LedgerRepository:
             ],
         )
 
-    async def _apply_item_totals(self, deltas: RollupDeltas) -> None:
-        """The daily item deltas summed over locations, added to the business-wide totals."""
-        totals: dict[tuple[Any, Any], list[Any]] = {}
-        for (business_date, _location, item), delta in deltas.daily.items():
-            total = totals.setdefault(
-                (business_date, item), [None, Decimal(0), Decimal(0), Decimal(0), 0]
-            )
-            total[0] = delta.category_id or total[0]
-            total[1] += delta.quantity
-            total[2] += delta.net_amount
-            total[3] += delta.cost
-            total[4] += delta.line_count
+    async def _upsert_item_rows(
+        self, table: Any, keys: list[str], deltas: Mapping[tuple[Any, ...], DailyDelta]
+    ) -> None:
+        """Add daily item deltas to `table` (the per-location rollup or the business-wide
+        totals), keyed by `keys` after business_id. Rows are upserted in key order so
+        concurrent writers touching the same days lock them in the same order (no deadlock)."""
         rows = [
             {
                 "business_id": self.business_id,
-                "business_date": key[0],
-                "item_key": key[1],
-                "category_id": total[0],
-                "quantity": total[1],
-                "net_amount": total[2],
-                "cost": total[3],
-                "line_count": total[4],
+                **dict(zip(keys, key, strict=True)),
+                "category_id": delta.category_id,
+                "quantity": delta.quantity,
+                "net_amount": delta.net_amount,
+                "cost": delta.cost,
+                "line_count": delta.line_count,
             }
-            for key, total in sorted(totals.items(), key=lambda kv: kv[0])
+            for key, delta in sorted(deltas.items(), key=lambda kv: kv[0])
         ]
-        stmt = pg_insert(DailyItemTotal).values(rows)
+        stmt = pg_insert(table).values(rows)
         excluded = stmt.excluded
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["business_id", "business_date", "item_key"],
+                index_elements=["business_id", *keys],
                 set_={
-                    "quantity": DailyItemTotal.quantity + excluded.quantity,
-                    "net_amount": DailyItemTotal.net_amount + excluded.net_amount,
-                    "cost": DailyItemTotal.cost + excluded.cost,
-                    "line_count": DailyItemTotal.line_count + excluded.line_count,
-                    "category_id": func.coalesce(excluded.category_id, DailyItemTotal.category_id),
+                    "quantity": table.quantity + excluded.quantity,
+                    "net_amount": table.net_amount + excluded.net_amount,
+                    "cost": table.cost + excluded.cost,
+                    "line_count": table.line_count + excluded.line_count,
+                    "category_id": func.coalesce(excluded.category_id, table.category_id),
                 },
             )
         )
@@ -130,37 +122,12 @@ class LedgerRepository:
         """Add the deltas to the rollups. Rows are upserted in key order so concurrent writers
         touching the same days lock them in the same order (no deadlock)."""
         if deltas.daily:
-            rows = [
-                {
-                    "business_id": self.business_id,
-                    "business_date": key[0],
-                    "location_key": key[1],
-                    "item_key": key[2],
-                    "category_id": delta.category_id,
-                    "quantity": delta.quantity,
-                    "net_amount": delta.net_amount,
-                    "cost": delta.cost,
-                    "line_count": delta.line_count,
-                }
-                for key, delta in sorted(deltas.daily.items(), key=lambda kv: kv[0])
-            ]
-            stmt = pg_insert(DailyItemRollup).values(rows)
-            excluded = stmt.excluded
-            await self.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["business_id", "business_date", "location_key", "item_key"],
-                    set_={
-                        "quantity": DailyItemRollup.quantity + excluded.quantity,
-                        "net_amount": DailyItemRollup.net_amount + excluded.net_amount,
-                        "cost": DailyItemRollup.cost + excluded.cost,
-                        "line_count": DailyItemRollup.line_count + excluded.line_count,
-                        "category_id": func.coalesce(
-                            excluded.category_id, DailyItemRollup.category_id
-                        ),
-                    },
-                )
+            await self._upsert_item_rows(
+                DailyItemRollup, ["business_date", "location_key", "item_key"], deltas.daily
             )
-            await self._apply_item_totals(deltas)
+            await self._upsert_item_rows(
+                DailyItemTotal, ["business_date", "item_key"], deltas.daily_totals()
+            )
         if deltas.hourly:
             rows = [
                 {

@@ -155,6 +155,12 @@ class DailyItemTotal(Base):
     line_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+def daily_items_table(location_id: uuid.UUID | None) -> type[DailyItemRollup | DailyItemTotal]:
+    """Where per-day item figures are read: one location's rollup, or the business-wide
+    totals when no location is asked for (a row per date and item, whatever the locations)."""
+    return DailyItemRollup if location_id is not None else DailyItemTotal
+
+
 class HourlyRollup(Base):
     """Per local hour (keyed by its UTC start, so a repeated hour on a fall-back day stays
     two rows) and location: revenue, units, sales and covers."""

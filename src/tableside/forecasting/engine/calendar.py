@@ -166,17 +166,7 @@ def calendar_feature_names(freq: str) -> list[str]:
     """The columns `calendar_features` produces for ``freq``, in order."""
     freq = check_freq(freq)
     if freq == "h":
-        return [
-            "hour",
-            "day_of_week",
-            "day_of_month",
-            "month",
-            "week_of_year",
-            "is_holiday",
-            "days_to_holiday",
-            "days_from_holiday",
-            "is_closed",
-        ]
+        return ["hour", *calendar_feature_names("D")]
     if freq == "D":
         return [
             "day_of_week",
