@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, Select, cast, func, null, select, tuple_
+from sqlalchemy import BigInteger, Date, DateTime, Integer, Select, cast, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -75,10 +75,29 @@ def _bucket(column: Any, granularity: Granularity) -> ColumnElement[Any]:
     return cast(func.date_trunc(unit, cast(column, DateTime(timezone=False))), Date)
 
 
+def _scaled(column: Any, scale: int) -> ColumnElement[int]:
+    """column * scale as a bigint: exact for the rollups' fixed decimals."""
+    return cast(column * scale, BigInteger)
+
+
 def _exact(column: Any, scale: int) -> ColumnElement[int]:
     """sum(column) * scale as a bigint: exact for the rollups' fixed decimals."""
     total = func.sum(column) * scale if scale != 1 else func.sum(column)
     return cast(total, BigInteger)
+
+
+@dataclass(frozen=True)
+class SeriesColumns:
+    """A series query's rows column by column, aligned: each (period, group) at most once.
+    Money in cents and quantities in thousandths, as exact integers; `groups` is None when
+    the series is not grouped, `covers` None when the source keeps no covers (items)."""
+
+    periods: list[Any]
+    groups: list[Any] | None
+    cents: list[int]
+    thousandths: list[int]
+    transactions: list[int]
+    covers: list[int] | None
 
 
 class LedgerQueryRepository:
@@ -86,12 +105,14 @@ class LedgerQueryRepository:
         self.session = session
         self.business_id = business_id
 
-    async def _driver_rows(self, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
-        """Run `stmt` in the session's transaction and return the rows as asyncpg decodes
-        them, without SQLAlchemy's per-row result handling: a year of days by item is 73,000
-        rows, where that handling costs more than the query. Only for statements whose
-        columns need no result processing (integers, dates, instants, UUIDs) and without
-        expanding IN parameters."""
+    async def _driver_columns(self, stmt: Select[Any]) -> list[list[Any]]:
+        """Run `stmt` in the session's transaction and return its result column by column,
+        each as one list, aligned row for row (empty lists when there is no row).
+
+        The rows are decoded by asyncpg without SQLAlchemy's per-row result handling: a year
+        of days by item is 73,000 rows, where that handling costs more than the query. Only
+        for statements whose columns need no result processing (integers, dates, instants,
+        UUIDs) and without expanding IN parameters."""
         connection = await self.session.connection()
         compiled = stmt.compile(dialect=connection.dialect)
         parameters = compiled.construct_params()
@@ -100,8 +121,10 @@ class LedgerQueryRepository:
         driver: Any = raw.driver_connection
         # Decoding allocates a record per row: tens of thousands, none cyclic.
         with paused_gc():
-            rows: Sequence[Sequence[Any]] = await driver.fetch(str(compiled), *arguments)
-        return rows
+            rows = await driver.fetch(str(compiled), *arguments)
+            if not rows:
+                return [[] for _ in stmt.selected_columns]
+            return [list(column) for column in zip(*rows, strict=True)]
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -199,27 +222,26 @@ class LedgerQueryRepository:
 
     async def hourly_series(
         self, where: RangeFilter, granularity: Granularity, group_by: GroupBy | None
-    ) -> Sequence[Sequence[Any]]:
-        """(period, group key, cents, thousandths of a unit, transactions, covers) per period
-        and group from the hourly rollups; the period is `hour_start` for hours, else a date.
-        Money and quantities come as exact integers (the rollups keep 2 and 3 decimals)."""
+    ) -> SeriesColumns:
+        """Sums per period (and group) from the hourly rollups; the period is `hour_start`
+        for hours, else a date. Money and quantities come as exact integers (the rollups
+        keep 2 and 3 decimals)."""
         period: Any = (
             HourlyRollup.hour_start
             if granularity is Granularity.hour
             else _bucket(HourlyRollup.business_date, granularity)
         )
-        group: Any = null()
+        group: Any = None
         if group_by is GroupBy.location:
             group = HourlyRollup.location_key
         elif group_by is GroupBy.hour_of_day:
             group = cast(HourlyRollup.local_hour, Integer)
         elif group_by is GroupBy.day_of_week:
             group = cast(func.extract("isodow", HourlyRollup.business_date), Integer)
-        keys = [period] if group_by is None else [period, group]
+        keys = [period] if group is None else [period, group]
         stmt = (
             select(
-                period,
-                group,
+                *keys,
                 _exact(HourlyRollup.net_amount, 100),
                 _exact(HourlyRollup.quantity, 1000),
                 _exact(HourlyRollup.transactions, 1),
@@ -228,29 +250,47 @@ class LedgerQueryRepository:
             .where(*self._hourly_where(where))
             .group_by(*keys)
         )
-        return await self._driver_rows(stmt)
+        columns = await self._driver_columns(stmt)
+        if group is None:
+            columns.insert(1, [])
+        periods, groups, cents, thousandths, transactions, covers = columns
+        return SeriesColumns(
+            periods, groups if group is not None else None, cents, thousandths, transactions, covers
+        )
 
     async def daily_series(
         self, where: RangeFilter, granularity: Granularity, group_by: GroupBy
-    ) -> Sequence[Sequence[Any]]:
-        """(period, item or category, cents, thousandths, lines sold, None) per period and
-        group from the daily item rollups."""
+    ) -> SeriesColumns:
+        """Sums per period and item or category from the daily item rollups (no covers:
+        they belong to sales, not to items)."""
         table = daily_items_table(where.location_id)
-        period = _bucket(table.business_date, granularity)
         group: Any = table.item_key if group_by is GroupBy.item else table.category_id
-        stmt = (
-            select(
-                period,
+        stmt: Select[Any]
+        if granularity is Granularity.day and group_by is GroupBy.item:
+            # One rollup row per date and item already (per location when filtered by one):
+            # read the values as they are, without grouping 73,000 one-row groups.
+            stmt = select(
+                table.business_date,
                 group,
-                _exact(table.net_amount, 100),
-                _exact(table.quantity, 1000),
-                _exact(table.line_count, 1),
-                null(),
+                _scaled(table.net_amount, 100),
+                _scaled(table.quantity, 1000),
+                table.line_count,
+            ).where(*self._daily_where(where))
+        else:
+            period = _bucket(table.business_date, granularity)
+            stmt = (
+                select(
+                    period,
+                    group,
+                    _exact(table.net_amount, 100),
+                    _exact(table.quantity, 1000),
+                    _exact(table.line_count, 1),
+                )
+                .where(*self._daily_where(where))
+                .group_by(period, group)
             )
-            .where(*self._daily_where(where))
-            .group_by(period, group)
-        )
-        return await self._driver_rows(stmt)
+        periods, groups, cents, thousandths, transactions = await self._driver_columns(stmt)
+        return SeriesColumns(periods, groups, cents, thousandths, transactions, None)
 
     async def top_items(
         self, where: RangeFilter, order_by: TopItemsOrder, limit: int

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import pydantic_core
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tableside.auth.dependencies import Principal, require
@@ -103,7 +103,7 @@ async def get_aggregate(
         group_by=group_by,
         location_id=location_id,
     )
-    return Response(content=pydantic_core.to_json(payload), media_type="application/json")
+    return Response(content=orjson.dumps(payload), media_type="application/json")
 
 
 @router.get(
