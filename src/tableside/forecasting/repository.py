@@ -18,6 +18,7 @@ from tableside.models import (
     NO_KEY,
     Business,
     DailyItemRollup,
+    DailySignal,
     Forecast,
     ForecastRun,
     ForecastRunStatus,
@@ -356,6 +357,26 @@ class SalesDataRepository:
         if location_id is not None:
             stmt = stmt.where(roll.location_key == location_id)
         return [(row[0], row[1]) for row in await self.session.execute(stmt)]
+
+    async def signals(
+        self, date_from: date, date_to: date, location_id: uuid.UUID | None
+    ) -> list[tuple[date, uuid.UUID, Decimal | None, bool | None]]:
+        """(business_date, location_key, marketing_spend, is_holiday) of the daily signals
+        that sales imports recorded; `NO_KEY` rows hold what a file said for the whole
+        business, and they are kept when `location_id` narrows the scope."""
+        stmt = select(
+            DailySignal.business_date,
+            DailySignal.location_key,
+            DailySignal.marketing_spend,
+            DailySignal.is_holiday,
+        ).where(
+            DailySignal.business_id == self.business_id,
+            DailySignal.business_date >= date_from,
+            DailySignal.business_date <= date_to,
+        )
+        if location_id is not None:
+            stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
+        return [(row[0], row[1], row[2], row[3]) for row in await self.session.execute(stmt)]
 
     async def first_sales(self, where: SeriesFilter) -> dict[tuple[uuid.UUID, uuid.UUID], date]:
         """The first business date each (location, item) sold in the range."""

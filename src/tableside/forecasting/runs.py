@@ -127,6 +127,7 @@ def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastC
         horizon=horizon,
         levels=tuple(forecast.levels or ()),
         calendar=loaded.calendar,
+        exog_columns=loaded.exog_columns,
         params=dict(config.get("params") or {}),
         seed=0,
         **extra,
@@ -155,14 +156,14 @@ def _catch_up(forecast: Forecast, loaded: LoadedSeries, boundary: pd.Timestamp) 
 
 
 def _fit_predict(
-    config: ForecastConfig, panel: pd.DataFrame, static: Any
+    config: ForecastConfig, panel: pd.DataFrame, static: Any, future_exog: pd.DataFrame | None
 ) -> tuple[ForecastOutput, int]:
     # Imported on first use: the engine loads statsforecast and LightGBM, which the API does
     # not need until something trains.
     from tableside.forecasting.engine.forecaster import Forecaster
 
     started = time.perf_counter()
-    output = Forecaster(config).fit(panel, static=static).predict()
+    output = Forecaster(config).fit(panel, static=static).predict(future_exog=future_exog)
     return output, int((time.perf_counter() - started) * 1000)
 
 
@@ -191,7 +192,7 @@ async def train(
     config = _config(forecast, loaded, min(forecast.horizon + extra, max(limit, forecast.horizon)))
     try:
         output, duration_ms = await asyncio.to_thread(
-            _fit_predict, config, loaded.panel, loaded.static
+            _fit_predict, config, loaded.panel, loaded.static, loaded.future_exog
         )
     except EngineError as exc:
         raise from_engine(exc) from exc
@@ -274,6 +275,7 @@ def _parameters(
                 "backtest_windows": config.backtest_windows,
                 "params": dict(config.params),
                 "seed": config.seed,
+                "exog_columns": list(config.exog_columns),
             },
             "calendar": {
                 "country": calendar.country,

@@ -84,6 +84,13 @@ class TrainingConfig(Schema):
     )
     closed_dates: list[date] | None = None
     extra_holidays: list[date] | None = None
+    use_signals: bool = Field(
+        default=True,
+        description="Learn from the daily signals of sales imports: dates flagged is_holiday "
+        "join the calendar's holidays, and marketing_spend becomes an exogenous feature of "
+        "daily forecasts once at least 14 days in the history window carry it (future days "
+        "take the spend imported for them, else the mean of the last 28 days)",
+    )
     open_hours: dict[Annotated[int, Field(ge=0, le=6)], tuple[int, int]] | None = Field(
         default=None,
         description="Weekday → [open, close) local hours for hourly forecasts (close may be "

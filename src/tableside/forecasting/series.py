@@ -16,13 +16,20 @@
   weekdays, and dates closed every year the history shows them (Christmas) as closed dates.
   `training_config` may set `country`, `subdivision`, `closed_weekdays`, `closed_dates`,
   `extra_holidays` and `open_hours` explicitly.
+- Daily signals of sales imports (unless `training_config.use_signals` is false): dates
+  flagged `is_holiday` join the calendar's holidays, and `marketing_spend` becomes the
+  exogenous column `marketing_spend` of daily panels once at least `MIN_SPEND_DAYS` days of
+  the history window carry it. A series takes its location's spend plus what was recorded
+  for the whole business (all of it for business-wide series); days without a record spent
+  0. Future days take the spend imported for them (a plan), else the series' mean daily
+  spend over the last `SPEND_RECENT_DAYS` days.
 - Today's business day is still trading: the history ends yesterday.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -50,6 +57,11 @@ HISTORY_DAYS: Mapping[ForecastGranularity, int] = {
 OPEN_HOUR_SHARE = 0.2
 # Closed weekdays and opening hours are read from this recent window.
 RECENT_DAYS = 56
+# Marketing spend becomes a feature once this many days of the history carry it; future days
+# without a planned figure take the mean of this many recent days.
+SPEND_COLUMN = "marketing_spend"
+MIN_SPEND_DAYS = 14
+SPEND_RECENT_DAYS = 28
 ZONE_TABLES = (
     Path("/usr/share/zoneinfo/zone1970.tab"),
     Path("/usr/share/zoneinfo/zone.tab"),
@@ -104,6 +116,10 @@ class LoadedSeries:
     # Weekdays a series' own location does not trade (the calendar holds only those closed
     # at every location of the panel): its forecast on those days is zero too.
     closed_weekdays: dict[str, frozenset[int]] = field(default_factory=dict)
+    # Exogenous columns of `panel` and their values over the forecast days (unique_id, ds and
+    # the columns), or () and None.
+    exog_columns: tuple[str, ...] = ()
+    future_exog: pd.DataFrame | None = None
 
 
 def series_key(
@@ -195,7 +211,19 @@ async def load_series(
             panel, meta = _daily_panel(values, open_days, spec, by_location, firsts, categories)
         panel = _aggregate(panel, spec.granularity, first, last)
     trained_through = _trained_through(spec.granularity, first, last)
-    calendar = _calendar(spec, facts, open_days, open_hours, last, horizon_days)
+    signals = (
+        await repo.signals(first, last + timedelta(days=horizon_days), spec.location_id)
+        if spec.training_config.get("use_signals", True)
+        else []
+    )
+    calendar = _calendar(spec, facts, open_days, open_hours, last, horizon_days, signals)
+    exog_columns: tuple[str, ...] = ()
+    future_exog = None
+    if spec.granularity == ForecastGranularity.day and not panel.empty:
+        spend = _spend_features(panel, meta, signals, by_location, last, horizon_days)
+        if spend is not None:
+            panel, future_exog = spend
+            exog_columns = (SPEND_COLUMN,)
     static = _static(meta) if spec.scope == ForecastScope.item else None
     closed_weekdays = _series_closed_weekdays(meta, open_days, last, calendar)
     return LoadedSeries(
@@ -211,7 +239,64 @@ async def load_series(
         timezone=facts.timezone,
         cutoff_hour=facts.cutoff_hour,
         closed_weekdays=closed_weekdays,
+        exog_columns=exog_columns,
+        future_exog=future_exog,
     )
+
+
+def _spend_features(
+    panel: pd.DataFrame,
+    meta: Mapping[str, SeriesMeta],
+    signals: Sequence[tuple[date, uuid.UUID, Any, bool | None]],
+    by_location: bool,
+    last: date,
+    horizon_days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The daily panel with its `marketing_spend` column and the spend of each series over
+    the `horizon_days` days after `last`, or None when the history carries too little spend
+    to learn from (see the module docstring)."""
+    recorded = [(day, loc, float(spend)) for day, loc, spend, _ in signals if spend is not None]
+    if len({day for day, _, _ in recorded if day <= last}) < MIN_SPEND_DAYS:
+        return None
+    frame = pd.DataFrame(recorded, columns=["date", "location", "spend"])
+    frame["ds"] = pd.to_datetime(frame["date"])
+    end = pd.Timestamp(last)
+    recent_days = pd.date_range(end - pd.Timedelta(days=SPEND_RECENT_DAYS - 1), end)
+    future_days = pd.date_range(end + pd.Timedelta(days=1), periods=horizon_days)
+    per_location: dict[uuid.UUID | None, pd.Series] = {}
+
+    def daily_spend(location: uuid.UUID | None) -> pd.Series:
+        if location not in per_location:
+            rows = frame if location is None else frame[frame["location"].isin([location, NO_KEY])]
+            per_location[location] = rows.groupby("ds")["spend"].sum()
+        return per_location[location]
+
+    # Models forecast from each series' own last day: the frame starts after the earliest.
+    forecast_days = pd.date_range(
+        panel.groupby("unique_id")["ds"].max().min() + pd.Timedelta(days=1), future_days[-1]
+    )
+    known_parts, future_parts = [], []
+    for key in panel["unique_id"].unique():
+        spend = daily_spend(meta[key].location_id if by_location else None)
+        known_parts.append(
+            pd.DataFrame({"unique_id": key, "ds": spend.index, SPEND_COLUMN: spend.to_numpy()})
+        )
+        recent_mean = float(spend.reindex(recent_days, fill_value=0.0).mean())
+        ahead = spend.reindex(forecast_days)
+        ahead[ahead.index <= end] = ahead[ahead.index <= end].fillna(0.0)
+        future_parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": key,
+                    "ds": forecast_days,
+                    SPEND_COLUMN: ahead.fillna(recent_mean).to_numpy(),
+                }
+            )
+        )
+    known = pd.concat(known_parts, ignore_index=True)
+    with_spend = panel.merge(known, on=["unique_id", "ds"], how="left")
+    with_spend[SPEND_COLUMN] = with_spend[SPEND_COLUMN].fillna(0.0)
+    return with_spend, pd.concat(future_parts, ignore_index=True)
 
 
 def _series_closed_weekdays(
@@ -580,6 +665,7 @@ def _calendar(
     open_hours: Mapping[int, tuple[int, int]],
     last: date,
     horizon_days: int,
+    signals: Sequence[tuple[date, uuid.UUID, Any, bool | None]] = (),
 ) -> Calendar:
     config = spec.training_config
     days = {day for day, _ in open_days}
@@ -600,7 +686,8 @@ def _calendar(
     return Calendar(
         country=config.get("country") or country_of(facts.timezone, facts.settings),
         subdivision=config.get("subdivision"),
-        extra_holidays=_dates(config.get("extra_holidays")),
+        extra_holidays=_dates(config.get("extra_holidays"))
+        | frozenset(day for day, _, _, holiday in signals if holiday),
         closed_weekdays=closed_weekdays,
         closed_dates=closed_dates,
         open_hours=hours if spec.granularity == ForecastGranularity.hour else {},
