@@ -133,7 +133,7 @@ async def aggregate(
             where.date_from, where.date_to, scope.timezone, scope.cutoff_hour
         )
         hours = periods.merge_hours(generated, columns.periods)
-        timeline = [(hour, periods.iso_instant(hour)) for hour in hours]
+        timeline = list(zip(hours, periods.iso_instants(hours), strict=True))
     else:
         dates = periods.date_periods(where.date_from, where.date_to, granularity)
         timeline = [(day, day.isoformat()) for day in dates]

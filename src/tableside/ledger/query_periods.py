@@ -4,8 +4,10 @@ granularity and their labels. No database here: plain data in, plain data out.""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
 
 from tableside.kit.business_time import business_day_bounds
 from tableside.ledger.schemas import Granularity
@@ -115,6 +117,14 @@ def merge_hours(generated: list[datetime], seen: Iterable[datetime]) -> list[dat
 def iso_instant(value: datetime) -> str:
     """An instant as ISO 8601 in UTC with a `Z` (API.md)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_instants(values: Sequence[datetime]) -> list[str]:
+    """`iso_instant` of many instants at once: a year of hours is 8,760 labels, where one
+    `strftime` each costs more than the rest of an hourly series."""
+    seconds = np.fromiter((value.timestamp() for value in values), np.float64, len(values))
+    texts: list[str] = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()
+    return [f"{text}Z" for text in texts]
 
 
 def hour_label(hour: int) -> str:
