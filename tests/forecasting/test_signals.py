@@ -167,3 +167,17 @@ def test_too_little_spend_is_no_feature() -> None:
     # Holiday flags alone carry no spend.
     flags = [(LAST - timedelta(days=k), MAIN, None, True) for k in range(30)]
     assert _spend_features(panel, meta, flags, False, LAST, horizon_days=3) is None
+
+
+@pytest.mark.parametrize("method", ["seasonal_naive", "exp_smoothing", "intermittent", "best"])
+async def test_every_method_trains_with_the_spend_column(
+    promoted: tuple[Bistro, date], method: str
+) -> None:
+    bistro, _ = promoted
+    forecast = await bistro.create(method=method, scope="business", horizon=7)
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    points = response.json()["series"][0]["points"]
+    assert len(points) == 7
+    # Daily sales never fell below BASE; a forecast far below it learned nothing.
+    assert all(p["value"] >= BASE * 0.8 for p in points)
