@@ -11,7 +11,7 @@ import pytest
 
 from tableside.forecasting.engine import registry
 from tableside.forecasting.engine.errors import InsufficientHistory, InvalidConfig
-from tableside.forecasting.engine.models.statistical import demand_classes
+from tableside.forecasting.engine.models.statistical import SeasonalMedianMethod, demand_classes
 from tableside.forecasting.engine.types import Calendar, ForecastConfig, StaticFeatures
 
 # Demand by weekday, Monday first.
@@ -343,6 +343,68 @@ def test_moving_average_is_the_mean_of_the_window() -> None:
     forecast = fit_predict("moving_average", panel, horizon=3, params={"window": 4})
     assert np.allclose(forecast["value"], np.mean([6.0, 7.0, 8.0, 9.0]))
     assert "lo-80" not in forecast.columns
+
+
+def test_seasonal_naive_cycles_is_the_median_of_the_same_weekday() -> None:
+    # Eight weeks of the weekly shape with a one-off party on the last Saturday: one season
+    # back repeats it, the median of the last eight Saturdays ignores it.
+    ds = pd.date_range(START, periods=56, freq="D")
+    y = WEEK[ds.weekday].copy()
+    y[-2] = 400.0
+    panel = pd.DataFrame({"unique_id": "m", "ds": ds, "y": y})
+    model = registry.create(
+        "seasonal_naive", ForecastConfig(method="seasonal_naive", params={"cycles": 8})
+    )
+    assert isinstance(model, SeasonalMedianMethod)
+    forecast = model.fit(panel).predict(14)
+    future = pd.DatetimeIndex(forecast["ds"])
+    assert np.allclose(forecast["value"], WEEK[future.weekday])
+    assert "lo-80" not in forecast.columns
+    plain = fit_predict("seasonal_naive", panel, horizon=7)
+    assert plain["value"].max() == 400.0
+    # Only the last `cycles` seasons count: a level change two weeks ago is the new normal
+    # for cycles=3, not for cycles=8.
+    y2 = WEEK[ds.weekday] * np.where(np.arange(56) >= 42, 2.0, 1.0)
+    shifted = pd.DataFrame({"unique_id": "m", "ds": ds, "y": y2})
+    recent = fit_predict("seasonal_naive", shifted, horizon=7, params={"cycles": 3})
+    older = fit_predict("seasonal_naive", shifted, horizon=7, params={"cycles": 8})
+    weekday = pd.DatetimeIndex(recent["ds"]).weekday
+    assert np.allclose(recent["value"], 2.0 * WEEK[weekday])
+    assert np.allclose(older["value"], WEEK[weekday])
+
+
+def test_seasonal_median_leaves_holidays_out_and_scales_future_ones() -> None:
+    ds = pd.date_range(START, periods=7 * 20 + 14, freq="D")
+    # A holiday every 10 days halves demand (most of them on other weekdays than the next).
+    holidays = frozenset(d.date() for d in ds[3::10])
+    flags = np.isin(ds.date, list(holidays))
+    y = WEEK[ds.weekday] * np.where(flags, 0.5, 1.0)
+    full = pd.DataFrame({"unique_id": "h", "ds": ds, "y": y})
+    history = full[full["ds"] < ds[140]]
+    calendar = Calendar(extra_holidays=holidays)
+    config = ForecastConfig(
+        method="seasonal_naive", horizon=14, calendar=calendar, params={"cycles": 4}
+    )
+    forecast = registry.create("seasonal_naive", config).fit(history).predict(14)
+    scored = forecast.merge(full, on=["unique_id", "ds"])
+    holiday_rows = scored["ds"].dt.date.isin(holidays).to_numpy()
+    assert holiday_rows.any()
+    assert np.allclose(scored.loc[~holiday_rows, "value"], scored.loc[~holiday_rows, "y"])
+    ratio = scored.loc[holiday_rows, "value"] / scored.loc[holiday_rows, "y"]
+    assert ratio.between(0.8, 1.25).all()
+    plain = ForecastConfig(
+        method="seasonal_naive",
+        horizon=14,
+        calendar=calendar,
+        params={"cycles": 4, "holiday_adjust": False},
+    )
+    unadjusted = registry.create("seasonal_naive", plain).fit(history).predict(14)
+    values = unadjusted.merge(full, on=["unique_id", "ds"])
+    assert (values.loc[holiday_rows, "value"] > 1.5 * values.loc[holiday_rows, "y"]).all()
+    with pytest.raises(InvalidConfig):
+        registry.create("seasonal_naive", ForecastConfig(params={"cycles": 0}))
+    with pytest.raises(InvalidConfig):
+        registry.create("seasonal_naive", ForecastConfig(params={"cycles": 4, "holiday_adjust": 1}))
 
 
 def test_cold_start_series_borrow_through_static_groups() -> None:

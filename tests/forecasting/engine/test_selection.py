@@ -72,7 +72,8 @@ def test_a_large_margin_keeps_the_ensemble() -> None:
 
 def test_ensemble_members_and_weights() -> None:
     data = panel()
-    model = registry.create("ensemble", config("ensemble"))
+    # Full shrinkage and power 1: every series gets the pooled inverse-MASE weights.
+    model = registry.create("ensemble", config("ensemble", shrinkage=1.0, power=1.0))
     assert isinstance(model, SelectionMethod)
     model.fit(data)
     assert set(model.weights) == {"seasonal_naive", "linear_trend"}
@@ -86,6 +87,45 @@ def test_ensemble_members_and_weights() -> None:
     expected = sum(model.weights[name] * members[name] for name in members)
     np.testing.assert_allclose(combined.to_numpy(), expected.reindex(combined.index).to_numpy())
     assert set(model.series_methods().values()) == {"ensemble"}
+
+
+def test_ensemble_weights_follow_each_series_own_backtest() -> None:
+    data = panel()
+    pooled = registry.create("ensemble", config("ensemble", shrinkage=1.0)).fit(data)
+    local = registry.create("ensemble", config("ensemble", shrinkage=0.0)).fit(data)
+    assert isinstance(pooled, SelectionMethod) and isinstance(local, SelectionMethod)
+    # Pooled: the same weights for every series.
+    assert np.allclose(pooled.series_weights.to_numpy(), pooled.series_weights.iloc[0].to_numpy())
+    # Own errors only: each series leans on the member that was right on it.
+    weights = local.series_weights
+    assert weights.loc["week_1", "seasonal_naive"] > 0.99
+    assert weights.loc["line_1", "linear_trend"] > 0.99
+    assert np.allclose(weights.sum(axis=1), 1.0)
+    end = data["ds"].max()
+    future = pd.date_range(end + pd.Timedelta(days=1), periods=14, freq="D")
+    points = local.predict(14).set_index(["unique_id", "ds"])["value"]
+    np.testing.assert_allclose(points["week_1"].to_numpy(), WEEK[future.weekday] + 30.0, rtol=0.01)
+    expected_line = 10.0 + 2.0 * np.arange(DAYS, DAYS + 14)
+    np.testing.assert_allclose(points["line_1"].to_numpy(), expected_line, rtol=0.01)
+    blended = pooled.predict(14).set_index(["unique_id", "ds"])["value"]
+    assert np.abs(blended["week_1"].to_numpy() - (WEEK[future.weekday] + 30.0)).mean() > 1.0
+
+
+def test_a_series_without_backtest_gets_the_pooled_weights() -> None:
+    # "late" starts two weeks before the end: too short for the selection backtest.
+    late = stepped_week("late").tail(14)
+    model = registry.create("ensemble", config("ensemble", shrinkage=0.0)).fit(
+        pd.concat([panel(), late])
+    )
+    assert isinstance(model, SelectionMethod)
+    assert "late" not in model.series_weights.index
+    points = model.predict(7).set_index(["unique_id", "ds"])["value"]
+    members = {
+        name: model.runs[name].forecast(7, None).set_index(["unique_id", "ds"])["value"]
+        for name in model.weights
+    }
+    expected = sum(model.weights[name] * members[name]["late"] for name in members)
+    np.testing.assert_allclose(points["late"].to_numpy(), expected.to_numpy())
 
 
 def test_tolerance_drops_members_far_behind_the_leader() -> None:
@@ -122,6 +162,8 @@ def test_candidate_variants_and_params() -> None:
         {"candidates": ["best"]},
         {"candidates": ["seasonal_naive", "seasonal_naive"]},
         {"top_k": 0},
+        {"shrinkage": 1.5},
+        {"power": -1.0},
         {"margin": 2.0},
         {"candidate_params": {"seasonal_naive": {"no_such": 1}}},
         {"unknown": True},

@@ -36,7 +36,8 @@ METHODS: dict[str, MethodInfo] = {
             "seasonal_naive",
             "Seasonal naive",
             "baseline",
-            "The same period one season ago (last week's Tuesday for a Tuesday).",
+            "The same period one season ago (last week's Tuesday for a Tuesday); with the "
+            "'cycles' parameter, its median over that many seasons (the last 16 Tuesdays).",
             native_intervals=True,
         ),
         MethodInfo(
@@ -186,7 +187,7 @@ def _factories() -> dict[str, Callable[[ForecastConfig], BaseModel]]:
     from tableside.forecasting.engine.models import machine_learning, statistical
 
     return {
-        "seasonal_naive": statistical.SeasonalNaiveMethod,
+        "seasonal_naive": statistical.seasonal_naive,
         "moving_average": statistical.MovingAverageMethod,
         "exp_smoothing": statistical.ExpSmoothingMethod,
         "arima": statistical.ArimaMethod,

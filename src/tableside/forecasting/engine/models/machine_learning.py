@@ -460,7 +460,15 @@ class LinearTrendMethod:
             )
         return np.asarray((pd.DatetimeIndex(ds) - origin) / step, dtype=float)
 
-    def _design(self, ds: pd.Series, exog: np.ndarray, origin: pd.Timestamp) -> np.ndarray:
+    def _holidays(self, ds: pd.Series) -> np.ndarray:
+        """The holiday column of the design for every row of ``ds`` (one call per panel:
+        per series it cost most of the method's time)."""
+        features = calendar_features(ds, self.config.calendar, self.freq)
+        return features["is_holiday"].to_numpy(dtype=float)
+
+    def _design(
+        self, ds: pd.Series, exog: np.ndarray, origin: pd.Timestamp, holidays_: np.ndarray
+    ) -> np.ndarray:
         index = pd.DatetimeIndex(ds)
         columns = [np.ones(len(index)), self._trend(ds, origin)]
         if self.freq in ("h", "D"):
@@ -472,8 +480,7 @@ class LinearTrendMethod:
         if self.freq in ("W-MON", "MS"):
             month = index.month.to_numpy()
             columns += [(month == m).astype(float) for m in range(2, 13)]
-        holidays_ = calendar_features(index, self.config.calendar, self.freq)["is_holiday"]
-        columns.append(holidays_.to_numpy(dtype=float))
+        columns.append(holidays_)
         matrix = np.column_stack(columns)
         if exog.size:
             matrix = np.column_stack([matrix, exog])
@@ -482,13 +489,15 @@ class LinearTrendMethod:
     def fit(self, panel: pd.DataFrame, static: StaticFeatures | None = None) -> LinearTrendMethod:
         """One least-squares fit per series (small dense problems, fast even for hundreds)."""
         data = prepare_panel(panel, self.freq, self.exog_columns)
+        holidays_ = self._holidays(data["ds"])
         self._fits = {}
-        for uid, part in data.groupby("unique_id", sort=True):
+        for uid, rows in data.groupby("unique_id", sort=True).indices.items():
             if self.history is not None:
-                part = part.iloc[-self.history :]
+                rows = rows[-self.history :]
+            part = data.iloc[rows]
             origin = part["ds"].iloc[0]
             exog = part[list(self.exog_columns)].to_numpy(dtype=float)
-            x = self._design(part["ds"], exog, origin)
+            x = self._design(part["ds"], exog, origin, holidays_[rows])
             y = part["y"].to_numpy(dtype=float)
             # Ridge-free least squares through the pseudo-inverse: dummies of a weekday the
             # series never trades on are all zero and simply get a zero coefficient.
@@ -512,20 +521,22 @@ class LinearTrendMethod:
         if self.exog_columns:
             future = merge_future_exog(future, future_exog, self.exog_columns, horizon)
         z = {level: NormalDist().inv_cdf(0.5 + level / 200) for level in self.levels}
-        parts = []
-        for uid, part in future.groupby("unique_id", sort=True):
+        future = future.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        holidays_ = self._holidays(future["ds"])
+        value = np.zeros(len(future))
+        spread = np.zeros(len(future))
+        for uid, rows in future.groupby("unique_id", sort=True).indices.items():
             beta, xtx_inv, sigma, origin, _ = self._fits[str(uid)]
+            part = future.iloc[rows]
             exog = part[list(self.exog_columns)].to_numpy(dtype=float)
-            x = self._design(part["ds"], exog, origin)
-            value = x @ beta
-            spread = sigma * np.sqrt(1.0 + np.einsum("ij,jk,ik->i", x, xtx_inv, x))
-            frame = {"unique_id": part["unique_id"].to_numpy(), "ds": part["ds"].to_numpy()}
-            frame["value"] = value
-            for level in self.levels:
-                frame[f"lo-{level}"] = value - z[level] * spread
-                frame[f"hi-{level}"] = value + z[level] * spread
-            parts.append(pd.DataFrame(frame))
-        out = pd.concat(parts, ignore_index=True)
+            x = self._design(part["ds"], exog, origin, holidays_[rows])
+            value[rows] = x @ beta
+            spread[rows] = sigma * np.sqrt(1.0 + np.einsum("ij,jk,ik->i", x, xtx_inv, x))
+        out = future[["unique_id", "ds"]].copy()
+        out["value"] = value
+        for level in self.levels:
+            out[f"lo-{level}"] = value - z[level] * spread
+            out[f"hi-{level}"] = value + z[level] * spread
         return out[["unique_id", "ds", "value", *interval_columns(self.levels)]]
 
     def feature_importance(self) -> dict[str, float] | None:

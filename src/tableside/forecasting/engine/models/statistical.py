@@ -31,7 +31,14 @@ from statsforecast.models import (
     WindowAverage,
 )
 
-from tableside.forecasting.engine.calendar import check_freq, fill_gaps
+from tableside.forecasting.engine.calendar import (
+    check_freq,
+    fill_gaps,
+    future_frame,
+    holiday_factors,
+    holiday_flags,
+    holiday_ratios,
+)
 from tableside.forecasting.engine.errors import InvalidConfig
 from tableside.forecasting.engine.models.base import (
     check_horizon,
@@ -44,7 +51,7 @@ from tableside.forecasting.engine.models.base import (
     not_fitted,
     prepare_panel,
 )
-from tableside.forecasting.engine.types import ForecastConfig, StaticFeatures
+from tableside.forecasting.engine.types import BaseModel, ForecastConfig, StaticFeatures
 
 # The alias of the primary model in every StatsForecast call: its columns come back as
 # "value", "value-lo-80", ... and are renamed to the engine's "value", "lo-80", ...
@@ -150,9 +157,11 @@ class StatsForecastMethod:
 
 
 class SeasonalNaiveMethod(StatsForecastMethod):
-    """The value of the same period one season ago."""
+    """The value of the same period one season ago (``cycles`` > 1: see
+    `SeasonalMedianMethod`, which `seasonal_naive` then builds)."""
 
     name = "seasonal_naive"
+    _params = ("n_jobs", "cycles", "holiday_adjust")
 
     def _models(self, lengths: pd.Series) -> list[tuple[list[Any], np.ndarray]]:
         return self._all(lengths, [SeasonalNaive(season_length=self.season_length, alias=_ALIAS)])
@@ -433,3 +442,114 @@ class IntermittentMethod(StatsForecastMethod):
         # Croston's rate is undefined on a series that never sold: forecast no demand.
         out["value"] = np.nan_to_num(values, nan=0.0)
         return out
+
+
+def season_positions(ds: pd.Series | pd.DatetimeIndex, freq: str, season: int) -> np.ndarray:
+    """Each timestamp's position in its season: the weekday (0 = Monday) of a day for a weekly
+    season, the hour of an hour for a daily one, the month of a month for a yearly one; in
+    general a count of periods since the epoch modulo ``season``."""
+    index = pd.DatetimeIndex(ds)
+    if freq == "MS":
+        count = np.asarray(index.year * 12 + index.month - 1, dtype=np.int64)
+    elif freq == "h":
+        count = index.values.astype("datetime64[h]").astype(np.int64)
+    else:
+        days = index.values.astype("datetime64[D]").astype(np.int64)
+        # 1970-01-01 was a Thursday: shift so that weekday 0 is Monday.
+        count = (days + 3) // 7 if freq == "W-MON" else days + 3
+    return np.asarray(count % max(int(season), 1))
+
+
+class SeasonalMedianMethod:
+    """The median of the same season position over each series' last ``cycles`` seasons (for
+    daily data: the median of the last ``cycles`` Mondays for a Monday), flat in level.
+
+    A robust seasonal baseline: one-off spikes and dips (a party, a closed kitchen, a
+    holiday rush) barely move a median over many weeks, and on intermittent item demand the
+    median is the forecast that minimizes absolute error. Only open periods count (gaps are
+    not filled); a position the last ``cycles`` seasons never saw open falls back to the
+    series' median over that span. With ``holiday_adjust`` (default on, daily data) past
+    holidays are left out of the medians and a future holiday is the median of its weekday
+    times the series' holiday effect (`calendar.holiday_factors`, from the history only).
+    No native intervals: the forecaster adds conformal ones."""
+
+    name = "seasonal_median"
+    native_intervals = False
+
+    def __init__(self, config: ForecastConfig) -> None:
+        check_params("seasonal_naive", config.params, SeasonalNaiveMethod._params)
+        self.config = config
+        self.freq = check_freq(config.freq)
+        self.season = max(int(config.seasonality), 1)
+        self.levels = check_levels(config.levels)
+        self.cycles = int_param(config, "cycles", 1, minimum=1)
+        holiday_adjust = config.params.get("holiday_adjust", True)
+        if not isinstance(holiday_adjust, bool):
+            raise InvalidConfig("Parameter 'holiday_adjust' must be true or false")
+        self.holiday_adjust = holiday_adjust and self.freq == "D"
+        self._medians = pd.Series(dtype=float)
+        self._overall = pd.Series(dtype=float)
+        self._last = pd.DataFrame()
+        self._factors = pd.Series(dtype=float)
+        self._pooled = 1.0
+
+    def fit(
+        self, panel: pd.DataFrame, static: StaticFeatures | None = None
+    ) -> SeasonalMedianMethod:
+        """Per series and season position, the median of the last ``cycles`` seasons."""
+        del static
+        data = prepare_panel(panel, self.freq)[["unique_id", "ds", "y"]]
+        self._last = data.groupby("unique_id", sort=True)["ds"].max().reset_index()
+        whole = data.groupby("unique_id", sort=True)["y"].median()
+        self._factors, self._pooled = pd.Series(dtype=float), 1.0
+        if self.holiday_adjust:
+            flags = holiday_flags(data["ds"], self.config.calendar)
+            if flags.any():
+                self._factors, self._pooled = holiday_factors(
+                    holiday_ratios(data, self.config.calendar)
+                )
+                if not flags.all():
+                    data = data[~flags]
+        # The span of the last `cycles` seasons before each series' own end.
+        end = data.groupby("unique_id", sort=True)["ds"].transform("max")
+        span = pd.tseries.frequencies.to_offset(self.freq) * (self.cycles * self.season)
+        recent = data[data["ds"] > end - span]
+        position = season_positions(recent["ds"], self.freq, self.season)
+        keys = [recent["unique_id"].to_numpy(), position]
+        self._medians = recent.groupby(keys, sort=True)["y"].median()
+        overall = recent.groupby("unique_id", sort=True)["y"].median()
+        self._overall = overall.reindex(whole.index).fillna(whole)
+        return self
+
+    def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The next ``horizon`` periods of every fitted series (``future_exog`` is ignored)."""
+        del future_exog
+        horizon = check_horizon(horizon)
+        if self._last.empty:
+            raise not_fitted("seasonal_naive")
+        future = future_frame(self._last, horizon, self.freq)[["unique_id", "ds"]]
+        uids = future["unique_id"].to_numpy()
+        keys = pd.MultiIndex.from_arrays(
+            [uids, season_positions(future["ds"], self.freq, self.season)]
+        )
+        value = self._medians.reindex(keys).to_numpy(dtype=float)
+        overall = self._overall.reindex(uids).to_numpy(dtype=float)
+        value = np.where(np.isfinite(value), value, overall)
+        if self.holiday_adjust and not self._factors.empty:
+            flags = holiday_flags(future["ds"], self.config.calendar)
+            factor = self._factors.reindex(uids[flags]).fillna(self._pooled)
+            value[flags] = value[flags] * factor.to_numpy(dtype=float)
+        future["value"] = value
+        return future.reset_index(drop=True)
+
+    def feature_importance(self) -> dict[str, float] | None:
+        """A baseline has no features."""
+        return None
+
+
+def seasonal_naive(config: ForecastConfig) -> BaseModel:
+    """The ``seasonal_naive`` method: `SeasonalNaiveMethod` (one season ago) by default,
+    `SeasonalMedianMethod` with ``cycles`` above 1."""
+    if int_param(config, "cycles", 1, minimum=1) > 1:
+        return SeasonalMedianMethod(config)
+    return SeasonalNaiveMethod(config)
