@@ -8,7 +8,7 @@ import pytest
 
 from tableside.forecasting.engine import forecast, registry
 from tableside.forecasting.engine.errors import InvalidConfig, UnknownMethod
-from tableside.forecasting.engine.selection import SelectionMethod
+from tableside.forecasting.engine.selection import SelectionMethod, _combine_rows
 from tableside.forecasting.engine.types import Calendar, ForecastConfig
 
 WEEK = np.array([20.0, 25.0, 30.0, 35.0, 50.0, 70.0, 40.0])
@@ -249,3 +249,46 @@ def test_statistical_candidates_learn_the_holiday_effect(adjust: bool) -> None:
     else:
         # Last week's values: an ordinary day's forecast may be a past holiday's double.
         assert not np.allclose(value[on_holiday], 2.0 * usual[on_holiday], rtol=0.03)
+
+
+def test_weighted_median_for_flagged_rows() -> None:
+    block = np.array([[0.0, 1.0, 10.0], [0.0, 1.0, 10.0], [np.nan, 2.0, 8.0]])
+    weights = np.array([[0.3, 0.3, 0.4], [0.3, 0.3, 0.4], [0.9, 0.05, 0.95]])
+    flagged = np.array([False, True, True])
+    combined = _combine_rows(block, weights, flagged)
+    assert combined[0] == pytest.approx(0.3 * 0 + 0.3 * 1 + 0.4 * 10)
+    # Half the weight lies at or below 1.0; a missing member's weight does not count.
+    assert combined[1] == 1.0
+    assert combined[2] == 8.0
+    assert np.isnan(_combine_rows(np.full((1, 2), np.nan), np.ones((1, 2)), np.array([True])))[0]
+
+
+def test_sparse_series_get_the_median_of_the_members() -> None:
+    """An item that sells on one day in four: the ensemble's forecast is a member's value
+    (the weighted median), not a blend pulled up by the members forecasting daily demand."""
+    days = pd.date_range("2026-01-01", periods=140, freq="D")
+    rng = np.random.default_rng(3)
+    sparse = np.where(rng.random(len(days)) < 0.25, rng.integers(1, 5, len(days)), 0)
+    steady = 20 + 5 * (days.dayofweek >= 4) + rng.normal(0, 1, len(days))
+    panel = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "sparse", "ds": days, "y": sparse.astype(float)}),
+            pd.DataFrame({"unique_id": "steady", "ds": days, "y": steady}),
+        ]
+    )
+    candidates = ["seasonal_naive", "moving_average", "exp_smoothing"]
+    model = SelectionMethod("ensemble", config("ensemble", candidates=candidates))
+    model.fit(panel)
+    assert "sparse" in model.sparse and "steady" not in model.sparse
+    out = model.predict(14).set_index(["unique_id", "ds"])["value"]
+    members = {
+        name: run.forecast(14, None).set_index(["unique_id", "ds"])["value"]
+        for name, run in model.runs.items()
+        if name in model.weights
+    }
+    for key in out.loc["sparse"].index:
+        values = {round(float(m.loc[("sparse", key)]), 9) for m in members.values()}
+        assert round(float(out.loc[("sparse", key)]), 9) in values
+    off = SelectionMethod("ensemble", config("ensemble", candidates=candidates, sparse_share=1.01))
+    off.fit(panel)
+    assert not off.sparse

@@ -21,7 +21,12 @@ each cutoff. Nothing after a cutoff is ever used to forecast from it.
   (picking each series' top two or three scored worse). On the Recruit restaurants (three
   origins of 28 days, the 16- and 52-week medians among the candidates), pooled 1/MASE
   weights over the top 3 within 5 % scored 0.775 MASE, per-series weights over every
-  candidate within 10 % 0.753; on the takeaway's items both 0.879.
+  candidate within 10 % 0.753; on the takeaway's items both 0.879. Sparse series (at least
+  ``sparse_share``, default 20 %, of zero values since the first backtest cutoff) take the
+  weighted median of the members instead of their weighted mean: where most days sell
+  nothing, the median is the forecast with the least absolute error and a mean drags it up
+  toward the members that forecast demand every day (takeaway's items 0.875 -> 0.859 on
+  the cached candidates, the Recruit restaurants unchanged).
 - ``best``: per series, the candidate or the ensemble with the lowest error in that series'
   backtest windows. A single method replaces the ensemble only when it beats it by more than
   ``margin`` (default 50 %): two windows are a noisy judge (on the Recruit restaurants, picking
@@ -67,6 +72,7 @@ the Recruit restaurants this took `best` from 0.772 to 0.768 MASE.
 Params (``config.params``): ``candidates`` (method names, or ``{"name", "method", "params"}``
 mappings for variants of a method), ``candidate_params`` ({method or name: params}, merged
 over the defaults), ``top_k``, ``tolerance``, ``shrinkage``, ``power``, ``margin``,
+``sparse_share``,
 ``refit_final``, ``holiday_adjust``
 (not applied with ``refit_final``) and ``n_jobs``
 (given to every candidate; the LightGBM defaults keep one thread, see
@@ -178,6 +184,7 @@ _PARAMS = (
     "shrinkage",
     "power",
     "margin",
+    "sparse_share",
     "refit_final",
     "holiday_adjust",
     "n_jobs",
@@ -244,6 +251,7 @@ class SelectionMethod:
         self.shrinkage = float_param(config, "shrinkage", 0.3, 0.0, 1.0)
         self.power = float_param(config, "power", 2.0, 0.0, 16.0)
         self.margin = float_param(config, "margin", 0.5, 0.0, 1.0)
+        self.sparse_share = float_param(config, "sparse_share", 0.2, 0.0, 1.01)
         refit_final = config.params.get("refit_final", False)
         if not isinstance(refit_final, bool):
             raise InvalidConfig("Parameter 'refit_final' must be true or false")
@@ -282,6 +290,8 @@ class SelectionMethod:
         self.weights: dict[str, float] = {}
         # Per-series member weights (rows: series with backtest errors; columns: members).
         self.series_weights = pd.DataFrame()
+        # Series combined by weighted median instead of weighted mean (sparse demand).
+        self.sparse: frozenset[str] = frozenset()
         self.method_used: dict[str, str] = {}
         self.backtest_forecasts = pd.DataFrame()
         self.series_ids: list[str] = []
@@ -554,9 +564,14 @@ class SelectionMethod:
         total = sum(inverse.values())
         self.weights = {n: inverse[n] / total for n in members}
         self.series_weights = self._series_weights(per_series, members)
+        recent = data[data["ds"] > cutoffs[0]]
+        zero_share = (recent["y"] == 0).groupby(recent["unique_id"].to_numpy()).mean()
+        self.sparse = frozenset(str(u) for u in zero_share.index[zero_share >= self.sparse_share])
         row_weights = self.series_weights.reindex(wide["unique_id"].to_numpy())
         wide[ENSEMBLE] = _combine_rows(
-            wide[members].to_numpy(dtype=float), row_weights.to_numpy(dtype=float)
+            wide[members].to_numpy(dtype=float),
+            row_weights.to_numpy(dtype=float),
+            wide["unique_id"].astype(str).isin(self.sparse).to_numpy(),
         )
         errors = (
             pd.DataFrame({n: (wide[n] - wide["y"]).abs() for n in [*names, ENSEMBLE]})
@@ -622,7 +637,9 @@ class SelectionMethod:
         row_weights = self.series_weights.reindex(index=uids, columns=members)
         row_weights = row_weights.to_numpy(dtype=float)
         row_weights = np.where(np.isfinite(row_weights), row_weights, pooled[None, :])
-        ensemble = _combine_rows(wide[members].to_numpy(dtype=float), row_weights)
+        ensemble = _combine_rows(
+            wide[members].to_numpy(dtype=float), row_weights, np.isin(uids, list(self.sparse))
+        )
         wide[ENSEMBLE] = ensemble
         chosen = pd.Series(uids).map(self.method_used).fillna(ENSEMBLE).to_numpy()
         value = ensemble.copy()
@@ -669,17 +686,29 @@ def _sane(values: np.ndarray, cap: np.ndarray) -> np.ndarray:
     return np.where(bad, np.nan, values)
 
 
-def _combine_rows(block: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _combine_rows(
+    block: np.ndarray, weights: np.ndarray, median_rows: np.ndarray | None = None
+) -> np.ndarray:
     """Weighted mean of the members' columns with one weight vector per row, renormalized
-    per row over the finite values."""
+    per row over the finite values; the rows flagged in ``median_rows`` take the weighted
+    median instead (the value where half the weight lies on either side)."""
     if block.shape[1] == 0:
         return np.full(block.shape[0], np.nan)
     present = np.isfinite(block)
-    w = np.where(np.isfinite(weights), weights, 0.0)
-    total = (present * w).sum(axis=1)
+    w = np.where(present & np.isfinite(weights), weights, 0.0)
+    total = w.sum(axis=1)
     summed = (np.where(present, block, 0.0) * w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, summed / np.where(total > 0, total, 1.0), np.nan)
+        combined = np.where(total > 0, summed / np.where(total > 0, total, 1.0), np.nan)
+    if median_rows is not None and median_rows.any():
+        rows = np.flatnonzero(median_rows & (total > 0))
+        values = np.where(present[rows], block[rows], np.inf)
+        order = np.argsort(values, axis=1)
+        ranked = np.take_along_axis(values, order, axis=1)
+        cumulative = np.cumsum(np.take_along_axis(w[rows], order, axis=1), axis=1)
+        middle = (cumulative >= 0.5 * total[rows, None]).argmax(axis=1)
+        combined[rows] = ranked[np.arange(len(rows)), middle]
+    return combined
 
 
 def create(name: str, config: ForecastConfig) -> BaseModel:
