@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -114,14 +114,9 @@ def merge_hours(generated: list[datetime], seen: Iterable[datetime]) -> list[dat
     return sorted([*generated, *extra])
 
 
-def iso_instant(value: datetime) -> str:
-    """An instant as ISO 8601 in UTC with a `Z` (API.md)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def iso_instants(values: Sequence[datetime]) -> list[str]:
-    """`iso_instant` of many instants at once: a year of hours is 8,760 labels, where one
-    `strftime` each costs more than the rest of an hourly series."""
+    """Instants as ISO 8601 in UTC with a `Z` (API.md), all at once: a year of hours is
+    8,760 labels, where one `strftime` each costs more than the rest of an hourly series."""
     seconds = np.fromiter((value.timestamp() for value in values), np.float64, len(values))
     texts: list[str] = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()
     return [f"{text}Z" for text in texts]

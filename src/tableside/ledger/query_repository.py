@@ -251,12 +251,9 @@ class LedgerQueryRepository:
             .group_by(*keys)
         )
         columns = await self._driver_columns(stmt)
-        if group is None:
-            columns.insert(1, [])
-        periods, groups, cents, thousandths, transactions, covers = columns
-        return SeriesColumns(
-            periods, groups if group is not None else None, cents, thousandths, transactions, covers
-        )
+        groups = columns.pop(1) if group is not None else None
+        periods, cents, thousandths, transactions, covers = columns
+        return SeriesColumns(periods, groups, cents, thousandths, transactions, covers)
 
     async def daily_series(
         self, where: RangeFilter, granularity: Granularity, group_by: GroupBy
