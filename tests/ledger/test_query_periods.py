@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from tableside.ledger import query_periods as periods
 
 
@@ -28,6 +30,23 @@ def test_iso_instants_match_one_by_one_labels() -> None:
     ]
     values = [*hours, *zoned]
     one_by_one = [v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for v in values]
-    assert periods.iso_instants(values) == one_by_one
-    assert periods.iso_instants(zoned) == ["2026-11-01T05:30:00Z", "1999-12-31T23:59:59Z"]
-    assert periods.iso_instants([]) == []
+    assert periods.iso_instants(periods.utc_instants(values)) == one_by_one
+    assert periods.iso_instants(periods.utc_instants(zoned)) == [
+        "2026-11-01T05:30:00Z",
+        "1999-12-31T23:59:59Z",
+    ]
+    assert periods.iso_instants(periods.utc_instants([])) == []
+
+
+def test_utc_instants_keep_every_microsecond() -> None:
+    values = [
+        datetime(2026, 5, 1, 12, 0, 0, 123_457, tzinfo=UTC),
+        datetime(2000, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
+        datetime(2038, 1, 19, 3, 14, 8, 999_999, tzinfo=UTC),
+    ]
+    instants = periods.utc_instants(values)
+    assert instants.dtype == np.dtype("datetime64[us]")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert instants.astype(np.int64).tolist() == [
+        (value - epoch) // timedelta(microseconds=1) for value in values
+    ]

@@ -1,27 +1,27 @@
 """GET /sales/aggregate: totals and a zero-filled time series, per period and group.
 
 A year by day and item is 73,000 points (12 MB of JSON), so this path is built for volume:
-the series queries return exact integers (cents, thousandths of a unit), the points are
-plain dicts turned into JSON numbers exactly as `DecimalNumber` would (the nearest double of
-the exact decimal), and the router serializes them in one pass without re-validating them
-against `SalesAggregate` (whose shape tests check). Totals stay exact decimals until then.
+the series queries arrive as numpy columns of exact integers (cents, thousandths of a unit),
+are scattered into zero-filled grids in one step, and the points are written as JSON text
+column by column (`series_json`), never as a dict per point. The response is that text, not
+re-validated against `SalesAggregate` (whose shape tests check). Totals stay exact decimals
+until they are written.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import repeat
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.dependencies import Principal
-from tableside.kit.memory import paused_gc
+from tableside.kit.arrays import factorize
 from tableside.kit.money import round_money
 from tableside.ledger import query_periods as periods
 from tableside.ledger.queries import invalid, resolve_scope
@@ -31,6 +31,7 @@ from tableside.ledger.query_repository import (
     SeriesColumns,
 )
 from tableside.ledger.schemas import Granularity, GroupBy
+from tableside.ledger.series_json import IntGrid, points_json
 from tableside.models import NO_KEY
 
 UNASSIGNED_NAMES = {
@@ -113,9 +114,9 @@ async def aggregate(
     granularity: Granularity,
     group_by: GroupBy | None,
     location_id: uuid.UUID | None,
-) -> dict[str, Any]:
-    """Totals and a zero-filled series per period (and group) over business dates, as a
-    JSON-ready dict in the shape of `SalesAggregate`."""
+) -> bytes:
+    """Totals and a zero-filled series per period (and group) over business dates, as the
+    JSON text of a `SalesAggregate`."""
     check_combination(granularity, group_by)
     scope = await resolve_scope(session, principal, date_from, date_to, location_id)
     repository, where = scope.repository, scope.where
@@ -127,25 +128,30 @@ async def aggregate(
     else:
         columns = await repository.hourly_series(where, granularity, group_by)
 
-    timeline: list[tuple[Any, str]]  # (period as the rows hold it, its label)
+    timeline: np.ndarray[Any, Any]  # the periods in order, as the rows hold them
     if granularity is Granularity.hour:
-        generated = periods.hour_periods(
-            where.date_from, where.date_to, scope.timezone, scope.cutoff_hour
+        generated = periods.utc_instants(
+            periods.hour_periods(where.date_from, where.date_to, scope.timezone, scope.cutoff_hour)
         )
-        hours = periods.merge_hours(generated, columns.periods)
-        timeline = list(zip(hours, periods.iso_instants(hours), strict=True))
+        # Hours that hold data but were not generated (a location keeping its own time zone
+        # starts its hours elsewhere) are periods too.
+        timeline = np.union1d(generated, columns.periods)
+        labels = periods.iso_instants(timeline)
     else:
         dates = periods.date_periods(where.date_from, where.date_to, granularity)
-        timeline = [(day, day.isoformat()) for day in dates]
+        timeline = np.array(dates, dtype="datetime64[D]")
+        labels = [day.isoformat() for day in dates]
 
     if group_by is None or columns.groups is None:
         groups = [_Group(None, None)]
-        group_of: dict[Any, int] | None = None
+        group_index = None
     else:
-        groups = await _groups(repository, group_by, set(columns.groups))
-        group_of = {group.raw: index for index, group in enumerate(groups)}
-    with paused_gc():
-        time_series, sums = _series(timeline, groups, group_of, columns)
+        keys, first_seen = factorize(columns.groups)
+        raw_keys = [_raw_key(key) for key in keys.tolist()]
+        groups = await _groups(repository, group_by, set(raw_keys))
+        position = {group.raw: index for index, group in enumerate(groups)}
+        group_index = np.array([position[key] for key in raw_keys], np.int64)[first_seen]
+    grids = _grids(timeline, len(groups), group_index, columns)
     group_totals = (
         None
         if group_by is None
@@ -157,8 +163,18 @@ async def aggregate(
                 "items_sold": _units(thousandths),
                 "covers": None if by_item else covers,
             }
-            for group, (cents, transactions, thousandths, covers) in zip(groups, sums, strict=True)
+            for group, cents, transactions, thousandths, covers in zip(
+                groups, *grids.group_sums(len(timeline)), strict=True
+            )
         ]
+    )
+    points = points_json(
+        labels,
+        [group.label for group in groups],
+        grids.cents,
+        grids.transactions,
+        grids.thousandths,
+        grids.covers,
     )
 
     average = (
@@ -166,91 +182,85 @@ async def aggregate(
         if totals.transactions > 0
         else None
     )
-    return {
-        "date_from": where.date_from.isoformat(),
-        "date_to": where.date_to.isoformat(),
-        "granularity": granularity.value,
-        "group_by": group_by.value if group_by else None,
-        "location_id": str(location_id) if location_id else None,
-        "currency": scope.currency,
-        "total_revenue": _number(totals.revenue),
-        "transaction_count": totals.transactions,
-        "items_sold": _number(totals.quantity),
-        "average_transaction_value": average,
-        "covers": totals.covers,
-        "time_series": time_series,
-        "groups": group_totals,
-    }
+    head = orjson.dumps(
+        {
+            "date_from": where.date_from.isoformat(),
+            "date_to": where.date_to.isoformat(),
+            "granularity": granularity.value,
+            "group_by": group_by.value if group_by else None,
+            "location_id": str(location_id) if location_id else None,
+            "currency": scope.currency,
+            "total_revenue": _number(totals.revenue),
+            "transaction_count": totals.transactions,
+            "items_sold": _number(totals.quantity),
+            "average_transaction_value": average,
+            "covers": totals.covers,
+            "groups": group_totals,
+        }
+    )
+    # The points are JSON text already: spliced in, not parsed and serialized again.
+    return b"".join((head[:-1], b',"time_series":', *points, b"}"))
 
 
-def _series(
-    timeline: list[tuple[Any, str]],
-    groups: list[_Group],
-    group_of: dict[Any, int] | None,
+def _raw_key(key: Any) -> Any:
+    """A group key as `_groups` takes it: a UUID from its 16 bytes, an hour or weekday as is."""
+    return uuid.UUID(bytes=key) if isinstance(key, bytes) else key
+
+
+@dataclass
+class _Grids:
+    """One value per (period, group) point, period-major, zero where no row holds it."""
+
+    cents: IntGrid
+    transactions: IntGrid
+    thousandths: IntGrid
+    covers: IntGrid | None
+
+    def group_sums(self, period_count: int) -> list[list[int] | list[None]]:
+        """Per measure (cents, transactions, thousandths, covers), each group's sum over the
+        periods; covers None per group when the series keeps none."""
+
+        def sums(cells: IntGrid) -> list[int]:
+            result: list[int] = cells.reshape(period_count, -1).sum(axis=0).tolist()
+            return result
+
+        width = len(self.cents) // period_count if period_count else 0
+        no_covers: list[None] = [None] * width
+        return [
+            sums(self.cents),
+            sums(self.transactions),
+            sums(self.thousandths),
+            sums(self.covers) if self.covers is not None else no_covers,
+        ]
+
+
+def _grids(
+    timeline: np.ndarray[Any, Any],
+    width: int,
+    group_index: np.ndarray[Any, np.dtype[np.int64]] | None,
     columns: SeriesColumns,
-) -> tuple[list[dict[str, Any]], list[list[int]]]:
-    """Every (period, group) point in order, period by period, zero where no row holds it,
-    and each group's sums (cents, transactions, thousandths, covers).
-
-    Written for volume (a year by day and item is 73,000 points): the rows are scattered
-    into zeroed integer grids in one vectorized step, the grids summed per group, and one
-    comprehension builds the points. Grids hold exact integers; dividing them in float64
-    gives the same nearest double as Python's int / int for any amount under 2**53 cents."""
-    width = len(groups)
+) -> _Grids:
+    """Scatter the rows into zeroed integer grids of every (period, group) point in one
+    vectorized step. The grids hold exact integers; dividing them in float64 later gives the
+    same nearest double as Python's int / int for any amount under 2**53 cents."""
     size = len(timeline) * width
-    count = len(columns.periods)
-    start_of = {period: index * width for index, (period, _) in enumerate(timeline)}
-    slots = np.fromiter(map(start_of.__getitem__, columns.periods), np.int64, count)
-    if group_of is not None and columns.groups is not None:
-        slots += np.fromiter(map(group_of.__getitem__, columns.groups), np.int64, count)
+    period_index = np.searchsorted(timeline, columns.periods)
+    if len(columns.periods) and (
+        period_index.max() >= len(timeline) or (timeline[period_index] != columns.periods).any()
+    ):
+        raise RuntimeError("a series row falls outside the periods of the range")
+    slots = period_index * width
+    if group_index is not None:
+        slots += group_index
 
-    def grid(values: list[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    def grid(values: IntGrid) -> IntGrid:
         cells = np.zeros(size, np.int64)
-        cells[slots] = np.fromiter(values, np.int64, count)
+        cells[slots] = values
         return cells
 
-    cents = grid(columns.cents)
-    thousandths = grid(columns.thousandths)
-    transactions = grid(columns.transactions)
-    covers = grid(columns.covers) if columns.covers is not None else None
-
-    def per_group(cells: np.ndarray[Any, np.dtype[np.int64]] | None) -> list[int]:
-        if cells is None:
-            return [0] * width
-        sums: list[int] = cells.reshape(len(timeline), width).sum(axis=0).tolist()
-        return sums
-
-    totals = [
-        list(group_sums)
-        for group_sums in zip(
-            per_group(cents),
-            per_group(transactions),
-            per_group(thousandths),
-            per_group(covers),
-            strict=True,
-        )
-    ]
-    labels = [label for _, label in timeline for _ in range(width)]
-    group_labels = [group.label for group in groups] * len(timeline)
-    # Items have no covers: null on every point; other groupings count 0 where no sale was.
-    covers_of: Iterable[int | None] = covers.tolist() if covers is not None else repeat(None)
-    points = [
-        {
-            "period_start": label,
-            "revenue": revenue,
-            "transactions": count_of_sales,
-            "items_sold": units,
-            "covers": guests,
-            "group": group,
-        }
-        for label, revenue, count_of_sales, units, guests, group in zip(
-            labels,
-            (cents / 100).tolist(),
-            transactions.tolist(),
-            (thousandths / 1000).tolist(),
-            covers_of,
-            group_labels,
-            strict=False,
-        )
-    ]
-    return points, totals
+    return _Grids(
+        grid(columns.cents),
+        grid(columns.transactions),
+        grid(columns.thousandths),
+        grid(columns.covers) if columns.covers is not None else None,
+    )

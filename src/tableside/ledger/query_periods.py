@@ -4,8 +4,9 @@ granularity and their labels. No database here: plain data in, plain data out.""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -105,20 +106,19 @@ def hour_periods(date_from: date, date_to: date, timezone: str, cutoff_hour: int
     return hours
 
 
-def merge_hours(generated: list[datetime], seen: Iterable[datetime]) -> list[datetime]:
-    """The generated hours plus any hour that holds data but was not generated (a location
-    keeping its own time zone starts its hours elsewhere), in order."""
-    extra = set(seen).difference(generated)
-    if not extra:
-        return generated
-    return sorted([*generated, *extra])
-
-
-def iso_instants(values: Sequence[datetime]) -> list[str]:
-    """Instants as ISO 8601 in UTC with a `Z` (API.md), all at once: a year of hours is
-    8,760 labels, where one `strftime` each costs more than the rest of an hourly series."""
+def utc_instants(values: Sequence[datetime]) -> np.ndarray[Any, np.dtype[np.datetime64]]:
+    """Aware datetimes as UTC instants (datetime64[us]), the form the hourly series' rows
+    arrive in."""
     seconds = np.fromiter((value.timestamp() for value in values), np.float64, len(values))
-    texts: list[str] = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()
+    # Whole hours (and any instant to the microsecond) are exact in float64 seconds of this
+    # era once rounded back to microseconds.
+    return np.rint(seconds * 1_000_000).astype(np.int64).astype("datetime64[us]")
+
+
+def iso_instants(instants: np.ndarray[Any, np.dtype[np.datetime64]]) -> list[str]:
+    """UTC instants as ISO 8601 with a `Z` (API.md), all at once: a year of hours is 8,760
+    labels, where one `strftime` each costs more than the rest of an hourly series."""
+    texts: list[str] = np.datetime_as_string(instants.astype("datetime64[s]"), unit="s").tolist()
     return [f"{text}Z" for text in texts]
 
 

@@ -10,11 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import BigInteger, Date, DateTime, Integer, Select, cast, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from tableside.kit.memory import paused_gc
+from tableside.db.binary_copy import ColumnKind, copy_columns
 from tableside.ledger.schemas import Granularity, GroupBy, HistoricalMetric, TopItemsOrder
 from tableside.models import (
     NO_KEY,
@@ -88,43 +89,25 @@ def _exact(column: Any, scale: int) -> ColumnElement[int]:
 
 @dataclass(frozen=True)
 class SeriesColumns:
-    """A series query's rows column by column, aligned: each (period, group) at most once.
-    Money in cents and quantities in thousandths, as exact integers; `groups` is None when
-    the series is not grouped, `covers` None when the source keeps no covers (items)."""
+    """A series query's rows column by column as numpy arrays, aligned: each (period, group)
+    at most once. `periods` are dates (datetime64[D]) or, for hours, UTC instants
+    (datetime64[us]); `groups` are UUID bytes (V16: locations, items, categories, with
+    `NO_KEY` for none) or integers (hour of day, ISO weekday), None when the series is not
+    grouped. Money in cents and quantities in thousandths, as exact int64; `covers` is None
+    when the source keeps no covers (items)."""
 
-    periods: list[Any]
-    groups: list[Any] | None
-    cents: list[int]
-    thousandths: list[int]
-    transactions: list[int]
-    covers: list[int] | None
+    periods: np.ndarray[Any, Any]
+    groups: np.ndarray[Any, Any] | None
+    cents: np.ndarray[Any, np.dtype[np.int64]]
+    thousandths: np.ndarray[Any, np.dtype[np.int64]]
+    transactions: np.ndarray[Any, np.dtype[np.int64]]
+    covers: np.ndarray[Any, np.dtype[np.int64]] | None
 
 
 class LedgerQueryRepository:
     def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
         self.session = session
         self.business_id = business_id
-
-    async def _driver_columns(self, stmt: Select[Any]) -> list[list[Any]]:
-        """Run `stmt` in the session's transaction and return its result column by column,
-        each as one list, aligned row for row (empty lists when there is no row).
-
-        The rows are decoded by asyncpg without SQLAlchemy's per-row result handling: a year
-        of days by item is 73,000 rows, where that handling costs more than the query. Only
-        for statements whose columns need no result processing (integers, dates, instants,
-        UUIDs) and without expanding IN parameters."""
-        connection = await self.session.connection()
-        compiled = stmt.compile(dialect=connection.dialect)
-        parameters = compiled.construct_params()
-        arguments = [parameters[name] for name in compiled.positiontup or ()]
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        # Decoding allocates a record per row: tens of thousands, none cyclic.
-        with paused_gc():
-            rows = await driver.fetch(str(compiled), *arguments)
-            if not rows:
-                return [[] for _ in stmt.selected_columns]
-            return [list(column) for column in zip(*rows, strict=True)]
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -226,19 +209,24 @@ class LedgerQueryRepository:
         """Sums per period (and group) from the hourly rollups; the period is `hour_start`
         for hours, else a date. Money and quantities come as exact integers (the rollups
         keep 2 and 3 decimals)."""
-        period: Any = (
-            HourlyRollup.hour_start
-            if granularity is Granularity.hour
-            else _bucket(HourlyRollup.business_date, granularity)
-        )
+        period: Any
+        if granularity is Granularity.hour:
+            period, period_kind = HourlyRollup.hour_start, ColumnKind.timestamptz
+        else:
+            period, period_kind = _bucket(HourlyRollup.business_date, granularity), ColumnKind.date
         group: Any = None
         if group_by is GroupBy.location:
-            group = HourlyRollup.location_key
+            group, group_kind = HourlyRollup.location_key, ColumnKind.uuid
         elif group_by is GroupBy.hour_of_day:
-            group = cast(HourlyRollup.local_hour, Integer)
+            group, group_kind = cast(HourlyRollup.local_hour, Integer), ColumnKind.int4
         elif group_by is GroupBy.day_of_week:
             group = cast(func.extract("isodow", HourlyRollup.business_date), Integer)
-        keys = [period] if group is None else [period, group]
+            group_kind = ColumnKind.int4
+        keys, kinds = (
+            ([period], [period_kind])
+            if group is None
+            else ([period, group], [period_kind, group_kind])
+        )
         stmt = (
             select(
                 *keys,
@@ -250,7 +238,7 @@ class LedgerQueryRepository:
             .where(*self._hourly_where(where))
             .group_by(*keys)
         )
-        columns = await self._driver_columns(stmt)
+        columns = await copy_columns(self.session, stmt, [*kinds, *[ColumnKind.int8] * 4])
         groups = columns.pop(1) if group is not None else None
         periods, cents, thousandths, transactions, covers = columns
         return SeriesColumns(periods, groups, cents, thousandths, transactions, covers)
@@ -259,9 +247,11 @@ class LedgerQueryRepository:
         self, where: RangeFilter, granularity: Granularity, group_by: GroupBy
     ) -> SeriesColumns:
         """Sums per period and item or category from the daily item rollups (no covers:
-        they belong to sales, not to items)."""
+        they belong to sales, not to items). Lines of no category count under `NO_KEY`."""
         table = daily_items_table(where.location_id)
-        group: Any = table.item_key if group_by is GroupBy.item else table.category_id
+        group: Any = (
+            table.item_key if group_by is GroupBy.item else func.coalesce(table.category_id, NO_KEY)
+        )
         stmt: Select[Any]
         if granularity is Granularity.day and group_by is GroupBy.item:
             # One rollup row per date and item already (per location when filtered by one):
@@ -286,7 +276,10 @@ class LedgerQueryRepository:
                 .where(*self._daily_where(where))
                 .group_by(period, group)
             )
-        periods, groups, cents, thousandths, transactions = await self._driver_columns(stmt)
+        kinds = [ColumnKind.date, ColumnKind.uuid, *[ColumnKind.int8] * 3]
+        periods, groups, cents, thousandths, transactions = await copy_columns(
+            self.session, stmt, kinds
+        )
         return SeriesColumns(periods, groups, cents, thousandths, transactions, None)
 
     async def top_items(

@@ -8,7 +8,6 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tableside.auth.dependencies import Principal, require
@@ -92,9 +91,9 @@ async def get_aggregate(
     group_by: GroupBy | None = None,
     location_id: LocationFilter = None,
 ) -> Response:
-    # A series may hold tens of thousands of points: the service builds them JSON-ready and
-    # they are serialized in one pass, not re-validated against the response model.
-    payload = await query_aggregate.aggregate(
+    # A series may hold tens of thousands of points: the service writes the JSON text itself,
+    # column by column, and it is not re-validated against the response model.
+    body = await query_aggregate.aggregate(
         session,
         principal,
         date_from=date_from,
@@ -103,7 +102,7 @@ async def get_aggregate(
         group_by=group_by,
         location_id=location_id,
     )
-    return Response(content=orjson.dumps(payload), media_type="application/json")
+    return Response(content=body, media_type="application/json")
 
 
 @router.get(
