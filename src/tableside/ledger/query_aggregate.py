@@ -146,11 +146,11 @@ async def aggregate(
         groups = [_Group(None, None)]
         group_index = None
     else:
-        keys, first_seen = factorize(columns.groups)
+        keys, codes = factorize(columns.groups)
         raw_keys = [_raw_key(key) for key in keys.tolist()]
         groups = await _groups(repository, group_by, set(raw_keys))
         position = {group.raw: index for index, group in enumerate(groups)}
-        group_index = np.array([position[key] for key in raw_keys], np.int64)[first_seen]
+        group_index = np.array([position[key] for key in raw_keys], np.int64)[codes]
     grids = _grids(timeline, len(groups), group_index, columns)
     group_totals = (
         None
