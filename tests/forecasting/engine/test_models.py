@@ -279,6 +279,30 @@ def test_feature_importance_sums_to_one(name: str) -> None:
     assert {"lag7", "day_of_week", "series_level"} <= set(importance)
 
 
+def test_gradient_boosting_median_windows_add_same_weekday_medians() -> None:
+    panel = weekly_panel(series=3, weeks=10)
+    plain = registry.create("gradient_boosting", ForecastConfig(horizon=7)).fit(panel)
+    assert not any("quantile" in name for name in plain.feature_importance() or {})
+    config = ForecastConfig(horizon=7, params={"median_windows": [8, 4]})
+    model = registry.create("gradient_boosting", config).fit(panel)
+    medians = sorted(name for name in model.feature_importance() or {} if "quantile" in name)
+    # The median (p0.5) of the same weekday (season 7, from a week back) over 4 and 8 weeks.
+    assert len(medians) == 2
+    assert all("lag7_p0.5_season_length7" in name for name in medians)
+    assert any("window_size4" in name for name in medians)
+    assert any("window_size8" in name for name in medians)
+    forecast = model.predict(7)
+    assert relative_error(forecast, panel, "s1") < 0.1
+
+
+@pytest.mark.parametrize("windows", [[0], "4", [True], [2.5], 4])
+def test_gradient_boosting_rejects_bad_median_windows(windows: object) -> None:
+    with pytest.raises(InvalidConfig):
+        registry.create(
+            "gradient_boosting", ForecastConfig(horizon=7, params={"median_windows": windows})
+        )
+
+
 def test_gradient_boosting_is_deterministic_for_a_seed() -> None:
     panel = weekly_panel(series=3, weeks=8)
     first = fit_predict("gradient_boosting", panel, horizon=7, seed=11)

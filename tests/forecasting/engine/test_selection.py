@@ -175,6 +175,15 @@ def test_invalid_params(params: dict[str, object]) -> None:
         registry.create("best", ForecastConfig(method="best", params=params))
 
 
+def test_the_default_log_target_tree_candidate_sees_the_weekday_medians() -> None:
+    model = registry.create("best", ForecastConfig(method="best"))
+    assert isinstance(model, SelectionMethod)
+    assert model.candidate_params["gradient_boosting"]["median_windows"] == [4, 8, 16, 52]
+    # The standardized-target variant keeps the plain features, so the two err differently.
+    assert "median_windows" not in model.candidate_params["gradient_boosting_linear"]
+    assert model.candidate_params["gradient_boosting"]["objective"] == "l1"
+
+
 def test_unknown_candidate() -> None:
     with pytest.raises(UnknownMethod):
         registry.create("ensemble", ForecastConfig(method="ensemble", params={"candidates": ["x"]}))

@@ -17,7 +17,11 @@ The global model
   weekly naive scale) fair scored 0.773, L1 0.770, L2 0.788.
 - Features: lags by season (daily: 1, 7, 14, 21, 28; hourly: 1, 2, 24, 48, 168, 336), rolling
   means of the last week and month, same-weekday rolling means over 4 and 12 weeks (the
-  series' recent weekly profile); calendar features from
+  series' recent weekly profile), and with ``median_windows`` (a list of season counts, e.g.
+  ``[4, 8, 16, 52]``; default none) the same-weekday rolling medians over those many
+  seasons: the robust weekday level of the seasonal medians, which one-off spikes and
+  sparse demand barely move (the candidate of `best` uses them: alone it was 2 % more
+  accurate on both benchmark data sets); calendar features from
   `calendar.calendar_features` (weekday, hour, month, holidays and distances to them, all known
   in advance); the config's exogenous columns (future values from ``future_exog``); static
   group features (category, location) as categoricals, which is how a short series borrows
@@ -41,7 +45,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from mlforecast import MLForecast
-from mlforecast.lag_transforms import RollingMean, RollingStd, SeasonalRollingMean
+from mlforecast.lag_transforms import (
+    RollingMean,
+    RollingStd,
+    SeasonalRollingMean,
+    SeasonalRollingQuantile,
+)
 
 from tableside.forecasting.engine.calendar import (
     calendar_feature_names,
@@ -90,7 +99,26 @@ _LEVEL = "series_level"
 _UNKNOWN_GROUP = "unknown"
 
 
-def _lag_transforms(freq: str, season: int) -> dict[int, list[Any]]:
+def _lag_transforms(
+    freq: str, season: int, median_windows: Sequence[int] = ()
+) -> dict[int, list[Any]]:
+    transforms = _base_lag_transforms(freq, season)
+    if median_windows and season > 1:
+        # The median of the same season position over the last n seasons (for daily data the
+        # same weekday over n weeks): the robust weekday level that the seasonal medians
+        # forecast with, as a feature, so the tree can start from it and learn when to leave
+        # it. Half the window suffices, so a series younger than the window still gets it.
+        medians = [
+            SeasonalRollingQuantile(
+                p=0.5, season_length=season, window_size=n, min_samples=max(1, n // 2)
+            )
+            for n in median_windows
+        ]
+        transforms[season] = [*transforms.get(season, []), *medians]
+    return transforms
+
+
+def _base_lag_transforms(freq: str, season: int) -> dict[int, list[Any]]:
     if freq == "D":
         return {
             1: [RollingMean(window_size=7), RollingMean(window_size=28)],
@@ -162,6 +190,7 @@ class _GlobalTreeMethod:
         "lags",
         "log_target",
         "objective",
+        "median_windows",
     )
     _defaults: dict[str, Any] = {}
 
@@ -193,6 +222,12 @@ class _GlobalTreeMethod:
             self.lags = tuple(sorted({int(v) for v in lags}))
         else:
             raise InvalidConfig("Parameter 'lags' must be a list of positive integers")
+        windows = config.params.get("median_windows", ())
+        if not isinstance(windows, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in windows
+        ):
+            raise InvalidConfig("Parameter 'median_windows' must be a list of positive integers")
+        self.median_windows = tuple(sorted({int(v) for v in windows}))
         log_target = config.params.get("log_target", True)
         if not isinstance(log_target, bool):
             raise InvalidConfig("Parameter 'log_target' must be true or false")
@@ -267,7 +302,7 @@ class _GlobalTreeMethod:
             models={"model": self._regressor()},
             freq=self.freq,
             lags=list(self.lags),
-            lag_transforms=_lag_transforms(self.freq, self.season),
+            lag_transforms=_lag_transforms(self.freq, self.season, self.median_windows),
             num_threads=self.num_threads,
         )
         self._mlf.fit(
@@ -385,7 +420,7 @@ class GradientBoostingMethod(_GlobalTreeMethod):
     """Global LightGBM gradient boosting (see the module docstring). Params: ``n_estimators``
     (300), ``learning_rate`` (0.05), ``num_leaves`` (31), ``min_child_samples`` (20),
     ``feature_fraction`` (0.8), ``objective`` ("fair", "l1", "l2", "huber"), ``lags``,
-    ``log_target`` (True), ``num_threads``/``n_jobs`` (1)."""
+    ``median_windows`` (none), ``log_target`` (True), ``num_threads``/``n_jobs`` (1)."""
 
     name = "gradient_boosting"
     _defaults = {
