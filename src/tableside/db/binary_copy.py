@@ -115,5 +115,7 @@ async def copy_columns(
         chunks.append(chunk)
 
     with paused_gc():
+        # COPY takes no bind parameters: asyncpg has PostgreSQL quote each value as a
+        # literal of the parameter's type and writes it into the statement.
         await driver.copy_from_query(str(compiled), *arguments, output=keep, format="binary")
     return decode_binary_copy(b"".join(chunks), kinds)
