@@ -76,15 +76,9 @@ def _bucket(column: Any, granularity: Granularity) -> ColumnElement[Any]:
     return cast(func.date_trunc(unit, cast(column, DateTime(timezone=False))), Date)
 
 
-def _scaled(column: Any, scale: int) -> ColumnElement[int]:
-    """column * scale as a bigint: exact for the rollups' fixed decimals."""
-    return cast(column * scale, BigInteger)
-
-
-def _exact(column: Any, scale: int) -> ColumnElement[int]:
-    """sum(column) * scale as a bigint: exact for the rollups' fixed decimals."""
-    total = func.sum(column) * scale if scale != 1 else func.sum(column)
-    return cast(total, BigInteger)
+def _exact(column: Any) -> ColumnElement[int]:
+    """sum(column) of an integer column as a bigint (PostgreSQL sums bigints as numerics)."""
+    return cast(func.sum(column), BigInteger)
 
 
 @dataclass(frozen=True)
@@ -230,10 +224,10 @@ class LedgerQueryRepository:
         stmt = (
             select(
                 *keys,
-                _exact(HourlyRollup.net_amount, 100),
-                _exact(HourlyRollup.quantity, 1000),
-                _exact(HourlyRollup.transactions, 1),
-                _exact(HourlyRollup.covers, 1),
+                _exact(HourlyRollup.net_cents),
+                _exact(HourlyRollup.quantity_thousandths),
+                _exact(HourlyRollup.transactions),
+                _exact(HourlyRollup.covers),
             )
             .where(*self._hourly_where(where))
             .group_by(*keys)
@@ -259,8 +253,8 @@ class LedgerQueryRepository:
             stmt = select(
                 table.business_date,
                 group,
-                _scaled(table.net_amount, 100),
-                _scaled(table.quantity, 1000),
+                table.net_cents,
+                table.quantity_thousandths,
                 table.line_count,
             ).where(*self._daily_where(where))
         else:
@@ -269,9 +263,9 @@ class LedgerQueryRepository:
                 select(
                     period,
                     group,
-                    _exact(table.net_amount, 100),
-                    _exact(table.quantity, 1000),
-                    _exact(table.line_count, 1),
+                    _exact(table.net_cents),
+                    _exact(table.quantity_thousandths),
+                    _exact(table.line_count),
                 )
                 .where(*self._daily_where(where))
                 .group_by(period, group)

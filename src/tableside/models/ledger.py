@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -32,6 +33,17 @@ QUANTITY = Numeric(14, 3)
 AMOUNT = Numeric(14, 2)
 # Rollup keys cannot be NULL; "no location" and "no item" (a daily revenue import) use this.
 NO_KEY = uuid.UUID(int=0)
+
+
+# The rollups' money and quantities also as exact integers, computed by PostgreSQL on every
+# write: the read side sums and sends them as bigints, where converting tens of thousands of
+# numerics per request cost more than reading them (a year by day and item: 28 -> 16 ms).
+def _net_cents() -> Mapped[int]:
+    return mapped_column(BigInteger, Computed("(net_amount * 100)::bigint", persisted=True))
+
+
+def _quantity_thousandths() -> Mapped[int]:
+    return mapped_column(BigInteger, Computed("(quantity * 1000)::bigint", persisted=True))
 
 
 class LedgerBatch(TenantModel):
@@ -109,7 +121,8 @@ class DailyItemRollup(Base):
             "business_date",
             "item_key",
             postgresql_include=[
-                "location_key", "category_id", "quantity", "net_amount", "cost", "line_count"
+                "location_key", "category_id", "quantity", "net_amount", "cost", "line_count",
+                "net_cents", "quantity_thousandths",
             ],
         ),
     )  # fmt: skip
@@ -125,6 +138,8 @@ class DailyItemRollup(Base):
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     cost: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     line_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = _net_cents()
+    quantity_thousandths: Mapped[int] = _quantity_thousandths()
 
 
 class DailyItemTotal(Base):
@@ -139,7 +154,15 @@ class DailyItemTotal(Base):
             "business_id",
             "business_date",
             "item_key",
-            postgresql_include=["category_id", "quantity", "net_amount", "cost", "line_count"],
+            postgresql_include=[
+                "category_id",
+                "quantity",
+                "net_amount",
+                "cost",
+                "line_count",
+                "net_cents",
+                "quantity_thousandths",
+            ],
         ),
     )
 
@@ -153,6 +176,8 @@ class DailyItemTotal(Base):
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     cost: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     line_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = _net_cents()
+    quantity_thousandths: Mapped[int] = _quantity_thousandths()
 
 
 def daily_items_table(location_id: uuid.UUID | None) -> type[DailyItemRollup | DailyItemTotal]:
@@ -174,7 +199,7 @@ class HourlyRollup(Base):
             "business_date",
             postgresql_include=[
                 "hour_start", "location_key", "local_hour", "quantity", "net_amount",
-                "transactions", "covers",
+                "transactions", "covers", "net_cents", "quantity_thousandths",
             ],
         ),
     )  # fmt: skip
@@ -191,6 +216,8 @@ class HourlyRollup(Base):
     cost: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     transactions: Mapped[int] = mapped_column(BigInteger, default=0)
     covers: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = _net_cents()
+    quantity_thousandths: Mapped[int] = _quantity_thousandths()
 
 
 class DailySignal(TenantModel):
