@@ -44,7 +44,10 @@ HOURLY_INDEX = (
     ],
 )  # fmt: skip
 INDEXES = (DAILY_ROLLUP_INDEX, DAILY_TOTALS_INDEX, HOURLY_INDEX)
-INTEGER_COLUMNS = ["net_cents", "quantity_thousandths"]
+INTEGER_COLUMNS = {
+    "net_cents": "(net_amount * 100)::bigint",
+    "quantity_thousandths": "(quantity * 1000)::bigint",
+}
 
 
 def _recreate_indexes(extra_include: list[str]) -> None:
@@ -57,29 +60,21 @@ def _recreate_indexes(extra_include: list[str]) -> None:
 
 def upgrade() -> None:
     for table in TABLES:
-        op.add_column(
-            table,
-            sa.Column(
-                "net_cents",
-                sa.BigInteger(),
-                sa.Computed("(net_amount * 100)::bigint", persisted=True),
-                nullable=False,
-            ),
-        )
-        op.add_column(
-            table,
-            sa.Column(
-                "quantity_thousandths",
-                sa.BigInteger(),
-                sa.Computed("(quantity * 1000)::bigint", persisted=True),
-                nullable=False,
-            ),
-        )
-    _recreate_indexes(INTEGER_COLUMNS)
+        for column, expression in INTEGER_COLUMNS.items():
+            op.add_column(
+                table,
+                sa.Column(
+                    column,
+                    sa.BigInteger(),
+                    sa.Computed(expression, persisted=True),
+                    nullable=False,
+                ),
+            )
+    _recreate_indexes(list(INTEGER_COLUMNS))
 
 
 def downgrade() -> None:
     _recreate_indexes([])
     for table in TABLES:
-        op.drop_column(table, "quantity_thousandths")
-        op.drop_column(table, "net_cents")
+        for column in reversed(list(INTEGER_COLUMNS)):
+            op.drop_column(table, column)

@@ -241,8 +241,7 @@ def _grids(
     columns: SeriesColumns,
 ) -> _Grids:
     """Scatter the rows into zeroed integer grids of every (period, group) point in one
-    vectorized step. The grids hold exact integers; dividing them in float64 later gives the
-    same nearest double as Python's int / int for any amount under 2**53 cents."""
+    vectorized step; the grids hold the exact integers (cents, thousandths)."""
     size = len(timeline) * width
     period_index = np.searchsorted(timeline, columns.periods)
     if len(columns.periods) and (

@@ -79,10 +79,8 @@ def points_json(
     ends = pa.array([f',"group":{orjson.dumps(label).decode()}}},' for label in group_labels]).take(
         group_index
     )
-    covers_text: pa.Array | str = (
-        ',"covers":null'
-        if covers is None
-        else pc.binary_join_element_wise(',"covers":', _as_text(covers), "")
+    covers_pieces: list[pa.Array | str] = (
+        [',"covers":null'] if covers is None else [',"covers":', _as_text(covers)]
     )
     points = pc.binary_join_element_wise(
         starts,
@@ -91,7 +89,7 @@ def points_json(
         _as_text(transactions),
         ',"items_sold":',
         *decimal_text(thousandths, 3),
-        covers_text,
+        *covers_pieces,
         ends,
         "",
     )
