@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from itertools import pairwise
+
 import httpx
 
 from tableside.db.database import Database
@@ -76,3 +79,63 @@ async def test_demo_front_of_house(client: httpx.AsyncClient, database: Database
     assert history["total_revenue"] > 0 and history["transaction_count"] > 0
     by_location = {point["group"]["name"] for point in history["time_series"] if point["revenue"]}
     assert by_location == {"Bella Vista Downtown", "Bella Vista Brooklyn"}
+
+
+async def test_demo_forecasts_have_past_runs_to_judge(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """With enough history, every demo forecast has past runs over the last four weeks, one
+    horizon apart and trained on the sales before their day, so the accuracy screen has real
+    numbers from the first login."""
+    await load_demo(database, reset=True, history_days=91)
+    response = await login(client, "manager@bellavista.example", DEMO_PASSWORD, "bella-vista")
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    forecasts = (await client.get("/api/v1/forecasts", headers=headers)).json()["items"]
+    horizon_days = {"revenue": 28, "item_units": 14, "covers": 7}
+    assert {f["target"] for f in forecasts} == set(horizon_days)
+    for forecast in forecasts:
+        step = horizon_days[forecast["target"]]
+        runs = (
+            await client.get(f"/api/v1/forecasts/{forecast['id']}/runs", headers=headers)
+        ).json()["items"]
+        trained = sorted(run["trained_through"] for run in runs)
+        assert len(trained) == 1 + 28 // step, trained
+        gaps = {(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in pairwise(trained)}
+        assert gaps == {step}
+
+        accuracy = await client.get(
+            f"/api/v1/forecasts/{forecast['id']}/accuracy",
+            headers=headers,
+            params={"days_back": 28},
+        )
+        assert accuracy.status_code == 200, accuracy.text
+        body = accuracy.json()
+        assert len(body["daily"]) >= 20
+        assert all(day["actual"] >= 0 and day["predicted"] >= 0 for day in body["daily"])
+        assert body["metrics"]["wape"] is not None and body["metrics"]["wape"] < 1
+        assert set(body["model_versions"]) <= set(range(1, len(trained)))
+
+        # What is served is the run trained on everything up to yesterday.
+        served = (
+            await client.post(f"/api/v1/forecasts/{forecast['id']}/predict", headers=headers)
+        ).json()
+        assert served["model_version"] == len(trained)
+        assert served["trained_through"] == trained[-1]
+
+
+async def test_demo_with_short_history_stores_only_the_current_run(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await load_demo(database, reset=True, history_days=28)
+    response = await login(client, "manager@bellavista.example", DEMO_PASSWORD, "bella-vista")
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    forecasts = (await client.get("/api/v1/forecasts", headers=headers)).json()["items"]
+    assert len(forecasts) == 3
+    for forecast in forecasts:
+        runs = (
+            await client.get(f"/api/v1/forecasts/{forecast['id']}/runs", headers=headers)
+        ).json()["items"]
+        assert [run["model_version"] for run in runs] == [1]
+        accuracy = await client.get(f"/api/v1/forecasts/{forecast['id']}/accuracy", headers=headers)
+        assert accuracy.status_code == 404
+        assert accuracy.json()["error"]["code"] == "INSUFFICIENT_DATA"

@@ -126,7 +126,7 @@ async def load_demo(
             server=users["server@bellavista.example"],
             chef=users["chef@bellavista.example"],
         )
-        await load_demo_forecasts(session, business.id)
+        await load_demo_forecasts(session, business.id, history_days=history_days)
         return business, True
 
 

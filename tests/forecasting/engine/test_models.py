@@ -360,6 +360,47 @@ def test_naive_local_timestamps_across_a_dst_change() -> None:
         fit_predict("seasonal_naive", aware, horizon=4, freq="h")
 
 
+def hourly_weekly_panel(days: int, uid: str = "h") -> pd.DataFrame:
+    """Hours whose demand depends on the weekday and the hour: 10 + hour, times the day's
+    weight of WEEK (Saturday busier than Friday)."""
+    ds = pd.date_range(START, periods=24 * days, freq="h")
+    y = (10.0 + ds.hour) * WEEK[ds.weekday] / 10.0
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": y})
+
+
+def hourly_truth(forecast: pd.DataFrame) -> np.ndarray:
+    future = pd.DatetimeIndex(forecast["ds"])
+    return np.asarray((10.0 + future.hour) * WEEK[future.weekday] / 10.0)
+
+
+@pytest.mark.parametrize("cycles", [1, 4])
+def test_hourly_seasonal_baselines_look_a_week_back(cycles: int) -> None:
+    # Three weeks of hours: next Saturday's hours are last Saturday's, not Friday's.
+    panel = hourly_weekly_panel(days=21)
+    forecast = fit_predict(
+        "seasonal_naive", panel, horizon=168, freq="h", params={"cycles": cycles}
+    )
+    assert len(forecast) == 168
+    assert np.allclose(forecast["value"], hourly_truth(forecast))
+
+
+def test_hourly_seasonal_naive_with_less_than_a_week_repeats_the_last_day() -> None:
+    short = hourly_weekly_panel(days=3, uid="short")  # Monday to Wednesday
+    tiny = hourly_weekly_panel(days=1, uid="tiny").iloc[:10]  # ten hours of a Monday
+    forecast = fit_predict("seasonal_naive", pd.concat([short, tiny]), horizon=24, freq="h")
+    short_values = forecast.loc[forecast["unique_id"] == "short", "value"].to_numpy()
+    assert np.allclose(short_values, (10.0 + np.arange(24)) * WEEK[2] / 10.0)
+    tiny_values = forecast.loc[forecast["unique_id"] == "tiny", "value"].to_numpy()
+    assert np.allclose(tiny_values, tiny["y"].iloc[-1])
+
+
+def test_hourly_seasonal_naive_keeps_an_explicit_daily_season() -> None:
+    panel = hourly_weekly_panel(days=21)
+    forecast = fit_predict("seasonal_naive", panel, horizon=24, freq="h", season_length=24)
+    # 2024-01-21 (the last day) is a Sunday: the next Monday repeats Sunday's hours.
+    assert np.allclose(forecast["value"], (10.0 + np.arange(24)) * WEEK[6] / 10.0)
+
+
 def test_moving_average_is_the_mean_of_the_window() -> None:
     panel = pd.DataFrame(
         {"unique_id": "m", "ds": pd.date_range(START, periods=10), "y": np.arange(10.0)}

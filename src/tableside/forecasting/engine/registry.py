@@ -36,8 +36,9 @@ METHODS: dict[str, MethodInfo] = {
             "seasonal_naive",
             "Seasonal naive",
             "baseline",
-            "The same period one season ago (last week's Tuesday for a Tuesday); with the "
-            "'cycles' parameter, its median over that many seasons (the last 16 Tuesdays).",
+            "The same period one season ago (last week's Tuesday for a Tuesday; by the hour, "
+            "the same hour a week ago); with the 'cycles' parameter, its median over that many "
+            "seasons (the last 16 Tuesdays).",
             native_intervals=True,
         ),
         MethodInfo(

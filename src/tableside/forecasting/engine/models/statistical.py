@@ -156,15 +156,46 @@ class StatsForecastMethod:
         return groups
 
 
+# Restaurant demand repeats by the week, so by the hour the seasonal baselines look a week
+# back (the same hour last Saturday for a Saturday): hourly data's usual season of 24 would
+# forecast a Saturday from the Friday before it.
+WEEK_HOURS = 168
+
+
+def baseline_season(config: ForecastConfig) -> int:
+    """The season of the seasonal naive and the seasonal median: the configured
+    ``season_length``, else the frequency's, except by the hour where it is the week."""
+    if config.season_length is None and check_freq(config.freq) == "h":
+        return WEEK_HOURS
+    return int(config.seasonality)
+
+
 class SeasonalNaiveMethod(StatsForecastMethod):
     """The value of the same period one season ago (``cycles`` > 1: see
-    `SeasonalMedianMethod`, which `seasonal_naive` then builds)."""
+    `SeasonalMedianMethod`, which `seasonal_naive` then builds). By the hour, one week ago
+    (`baseline_season`); a series with less than a week of hours repeats its last day."""
 
     name = "seasonal_naive"
     _params = ("n_jobs", "cycles", "holiday_adjust")
 
+    def __init__(self, config: ForecastConfig) -> None:
+        super().__init__(config)
+        self.short_season = self.season_length
+        self.season_length = baseline_season(config)
+
     def _models(self, lengths: pd.Series) -> list[tuple[list[Any], np.ndarray]]:
-        return self._all(lengths, [SeasonalNaive(season_length=self.season_length, alias=_ALIAS)])
+        weekly = [SeasonalNaive(season_length=self.season_length, alias=_ALIAS)]
+        if self.short_season == self.season_length:
+            return self._all(lengths, weekly)
+        # By the hour: a week back where there is a week, else yesterday, else the last value.
+        count, ids = lengths.to_numpy(), lengths.index.to_numpy()
+        daily = [SeasonalNaive(season_length=self.short_season, alias=_ALIAS)]
+        masks = (
+            (weekly, count > self.season_length),
+            (daily, (count > self.short_season) & (count <= self.season_length)),
+            ([Naive(alias=_ALIAS)], count <= self.short_season),
+        )
+        return [(models, ids[mask]) for models, mask in masks if mask.any()]
 
 
 class MovingAverageMethod(StatsForecastMethod):
@@ -480,7 +511,7 @@ class SeasonalMedianMethod:
         check_params("seasonal_naive", config.params, SeasonalNaiveMethod._params)
         self.config = config
         self.freq = check_freq(config.freq)
-        self.season = max(int(config.seasonality), 1)
+        self.season = max(baseline_season(config), 1)
         self.levels = check_levels(config.levels)
         self.cycles = int_param(config, "cycles", 1, minimum=1)
         holiday_adjust = config.params.get("holiday_adjust", True)
