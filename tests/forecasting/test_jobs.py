@@ -34,10 +34,15 @@ async def test_retrain_returns_a_job_whose_result_is_the_run(
     assert job["status"] == "succeeded" and job["progress"] == 100
     result = job["result"]
     assert result["forecast_id"] == forecast["id"] and result["model_version"] == 1
+    assert job["message"] == (
+        f"Trained model version 1 on sales through {today() - timedelta(days=1)}"
+    )
     assert result["method"] == "seasonal_naive" and result["series_count"] == 2
     assert result["trained_through"] == (today() - timedelta(days=1)).isoformat()
     assert result["predict_url"] == f"{FORECASTS}/{forecast['id']}/predict"
     assert result["metrics"]["mase"] is not None
+    # Backtest coverage of the method's own intervals, out of sample.
+    assert 0 <= result["metrics"]["coverage_80"] <= result["metrics"]["coverage_95"] <= 1
 
     runs = (await client.get(f"{FORECASTS}/{forecast['id']}/runs",
                              headers=bistro.owner.headers)).json()  # fmt: skip

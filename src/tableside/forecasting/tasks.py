@@ -78,6 +78,12 @@ async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         await _record_failure(ctx, forecast_id, trigger, error_of(exc))
         raise
+    # The job's last word is what it did, not the first step it started.
+    await ctx.set_progress(
+        100,
+        f"Trained model version {result['model_version']} on sales through "
+        f"{result['trained_through']}",
+    )
     return result
 
 

@@ -195,6 +195,46 @@ def test_conformal_intervals_and_metrics_for_a_method_without_native_intervals()
     assert output.overall["mase"] > 1.0
 
 
+def noisy_weekly_panel(series: int = 8, days: int = 280, noise: float = 4.0) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    panels = []
+    for i in range(series):
+        frame = weekly(f"s{i}", days, scale=1 + i % 4)
+        frame["y"] = np.maximum(frame["y"] + rng.normal(0, noise * (1 + i % 4), days), 0.0)
+        panels.append(frame)
+    return pd.concat(panels, ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("exp_smoothing", {}),  # native intervals, as each backtest window gave them
+        ("moving_average", {"window": 7}),  # conformal, each window from the others
+        ("seasonal_naive", {"calibrate_intervals": True}),  # conformal instead of native
+    ],
+)
+def test_backtest_metrics_report_out_of_sample_interval_coverage(
+    method: str, params: dict[str, object]
+) -> None:
+    output = forecast(
+        noisy_weekly_panel(),
+        config(method, horizon=28, backtest_windows=3, levels=(80, 95), params=params),
+    )
+    coverage_80, coverage_95 = output.overall["coverage_80"], output.overall["coverage_95"]
+    assert isinstance(coverage_80, float) and isinstance(coverage_95, float)
+    assert 0.6 <= coverage_80 <= 0.97
+    assert 0.8 <= coverage_95 <= 1.0 and coverage_95 >= coverage_80
+    per_series = [m["coverage_80"] for m in output.metrics.values()]
+    assert all(isinstance(value, float) for value in per_series)
+
+
+def test_conformal_coverage_needs_two_backtest_windows() -> None:
+    # Fitted on the one window's own errors, the intervals would cover by construction.
+    output = forecast(noisy_weekly_panel(), config("moving_average", backtest_windows=1))
+    assert output.overall["coverage_80"] is None
+    assert output.overall["mae"] is not None
+
+
 def test_calibrated_intervals_replace_native_ones() -> None:
     output = forecast(
         weekly("a", 84), config(params={"calibrate_intervals": True}, backtest_windows=2)

@@ -26,7 +26,10 @@ What the forecaster adds around a method (`registry.create`):
 - metrics: per-series and pooled backtest metrics (`metrics.evaluate_panel`) from
   ``config.backtest_windows`` windows of ``config.horizon`` periods (for ``best`` and
   ``ensemble``, their selection backtest: no extra fits, slightly optimistic for ``best``
-  since the same windows chose the winner), and the tree models' feature importance.
+  since the same windows chose the winner), and the tree models' feature importance. Interval
+  coverage is out of sample too: the method's own intervals as each window gave them, or
+  conformal intervals for each window fitted on the other windows' errors (so a single
+  window reports none).
 
 Forecaster-level ``params`` (taken out before the method sees them): ``min_history`` and
 ``calibrate_intervals``.
@@ -53,7 +56,7 @@ from tableside.forecasting.engine.errors import (
 )
 from tableside.forecasting.engine.intervals import ConformalIntervals, fit_conformal
 from tableside.forecasting.engine.metrics import MetricValue, evaluate_panel
-from tableside.forecasting.engine.models.base import prepare_panel
+from tableside.forecasting.engine.models.base import interval_columns, prepare_panel
 from tableside.forecasting.engine.types import (
     BaseModel,
     ForecastConfig,
@@ -198,9 +201,29 @@ class Forecaster:
                     self._conformal = fit_conformal(self._residuals)
                 if self.evaluate:
                     self.metrics, self.overall = evaluate_panel(
-                        self._residuals, levels=self.config.levels
+                        self._scored_backtest(self._residuals), levels=self.config.levels
                     )
         return self
+
+    def _scored_backtest(self, residuals: pd.DataFrame) -> pd.DataFrame:
+        """The backtest rows with the kind of intervals `predict` serves, measured out of
+        sample: the method's own as it gave them in each window; conformal ones for each
+        cutoff from the errors of the other cutoffs (none with a single cutoff: fitted on
+        their own errors they would cover by construction)."""
+        if self.info.native_intervals and not self.calibrate:
+            return residuals
+        bounds = [c for c in residuals.columns if c.startswith(("lo-", "hi-"))]
+        residuals = residuals.drop(columns=bounds)
+        cutoffs = residuals["cutoff"].unique() if "cutoff" in residuals.columns else []
+        if len(cutoffs) < 2:
+            return residuals
+        parts = []
+        for cutoff in cutoffs:
+            held_out = (residuals["cutoff"] == cutoff).to_numpy()
+            conformal = fit_conformal(residuals[~held_out])
+            part = residuals[held_out]
+            parts.append(part if conformal is None else conformal.apply(part, self.config.levels))
+        return pd.concat(parts, ignore_index=True)
 
     def _backtest(self, panel: pd.DataFrame, static: StaticFeatures | None) -> pd.DataFrame:
         """Backtest rows of the method on the long series (for metrics and intervals)."""
@@ -223,7 +246,10 @@ class Forecaster:
             if future_exog is not None:
                 future_exog = future_exog[future_exog["unique_id"].isin(enough)]
             model = registry.create(self.method, self.config).fit(train, static)
-            return model.predict(self.config.horizon, future_exog)[["unique_id", "ds", "value"]]
+            points = model.predict(self.config.horizon, future_exog)
+            # Keep the method's own bounds: the backtest measures their coverage.
+            bounds = [c for c in interval_columns(self.config.levels) if c in points.columns]
+            return points[["unique_id", "ds", "value", *bounds]]
 
         try:
             return rolling_forecasts(
