@@ -55,6 +55,7 @@ async def test_weekly_trend_totals_and_growth(
     assert body["previous_period"]["date_from"] == "2026-02-16"
     first, second = body["series"]
     assert (first["period_start"], first["period_end"]) == ("2026-03-02", "2026-03-08")
+    assert first["complete"] and second["complete"]  # weeks long past
     assert money(first["revenue"]) == 45 and first["transactions"] == 3
     assert money(first["average_ticket"]) == 15
     assert first["growth_percent"] is None
@@ -168,3 +169,30 @@ async def test_days_follow_the_business_calendar(
     )
     body = await ok(client, owner, "revenue-trends", date_from="2026-03-02", date_to="2026-03-03")
     assert _points(body) == [("2026-03-02", Decimal(12), 1), ("2026-03-03", Decimal(8), 1)]
+
+
+async def test_the_period_in_progress_is_shown_but_left_out_of_the_trend(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    today = business_date(datetime.now(UTC), "UTC", 4)
+    await record(
+        database,
+        owner,
+        *(sale(today - timedelta(days=back), [Sold(None, 1, "100.00")]) for back in (3, 2, 1)),
+        sale(today, [Sold(None, 1, "10.00")]),  # the morning so far
+    )
+    span = {"date_from": (today - timedelta(days=3)).isoformat(), "date_to": today.isoformat()}
+    body = await ok(client, owner, "revenue-trends", **span)
+    assert [p["complete"] for p in body["series"]] == [True, True, True, False]
+    assert money(body["series"][-1]["revenue"]) == 10  # shown as it stands
+    # Three finished days of 100: flat, not a fall to 10.
+    assert body["trend"] == {"slope": 0.0, "slope_percent": 0.0, "direction": "flat"}
+
+    finished = await ok(
+        client,
+        owner,
+        "revenue-trends",
+        date_from=span["date_from"],
+        date_to=(today - timedelta(days=1)).isoformat(),
+    )
+    assert all(p["complete"] for p in finished["series"])

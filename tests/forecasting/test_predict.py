@@ -175,14 +175,37 @@ async def test_revenue_projection_in_analytics(bistro: Bistro, client: httpx.Asy
     body = trends.json()
     assert body["projection_status"] == "available", body
     projection = body["projection"]["series"]
-    # The range ends today: the projection starts tomorrow and stops where the run does.
-    assert projection[0]["period_start"] == (today() + timedelta(days=1)).isoformat()
-    assert len(projection) == 20
+    # The range ends today, whose sales are still coming in: the projection starts today and
+    # stops where the run does (trained through yesterday, 21 days).
+    assert projection[0]["period_start"] == today().isoformat()
+    assert all(p["period_start"] == p["period_end"] for p in projection)
+    assert len(projection) == 21
     assert body["projection"]["total_revenue"] == pytest.approx(
         sum(p["revenue"] for p in projection), abs=0.05
     )
     weekly = await client.get(path, headers=bistro.owner.headers, params={"granularity": "week"})
     assert weekly.json()["projection_status"] == "available"
+    # Weeks run Monday to Sunday: the first is clipped to start today, the others are whole.
+    first, *others = weekly.json()["projection"]["series"]
+    sunday = today() + timedelta(days=6 - today().weekday())
+    assert (first["period_start"], first["period_end"]) == (today().isoformat(), sunday.isoformat())
+    for week in others:
+        start, end = (
+            date.fromisoformat(week["period_start"]),
+            date.fromisoformat(week["period_end"]),
+        )
+        assert start.weekday() == 0 and (end - start).days == 6
+    # The days projected in the first week add up to its point.
+    assert first["revenue"] == pytest.approx(
+        sum(p["revenue"] for p in projection[: (sunday - today()).days + 1]), abs=0.05
+    )
+    # A range that ended yesterday is followed by the projection from today.
+    yesterday = await client.get(
+        path,
+        headers=bistro.owner.headers,
+        params={"date_to": (today() - timedelta(days=1)).isoformat()},
+    )
+    assert yesterday.json()["projection"]["series"][0]["period_start"] == today().isoformat()
     # A range that ended in the past is history: nothing is projected after it.
     past = await client.get(
         path,

@@ -68,11 +68,15 @@ Revenue, transactions and average ticket per `granularity` period (day, ISO week
 calendar month; the first and last are clipped to the range), each with its growth against the
 previous point; totals with growth against the previous range of the same length; the
 least-squares `trend` (revenue change per period, and `up`/`down`, or `flat` under 1% of the
-average period's revenue).
+average period's revenue) through the `complete` periods only: the period that holds today
+(this week, when the range ends today) is shown with the sales so far and `complete: false`,
+and would otherwise read as a collapse.
 
-`projection` is `null` with `projection_status: "unavailable"` until revenue forecasts exist:
-it is filled by `analytics.service.project_revenue`, the hook the forecasting feature
-implements. No straight-line extrapolation is offered in its place.
+`projection`: forecast revenue per period from the first day whose sales are not complete
+(today, when the range reaches it) to the end of the latest fresh revenue forecast, each point
+with its `period_start` and `period_end` (the first period is clipped to start that day). It
+is `null` with `projection_status: "unavailable"` until revenue forecasts exist, and for a range
+that ended before yesterday. No straight-line extrapolation is offered in its place.
 """
     + PERIOD_NOTE
 )

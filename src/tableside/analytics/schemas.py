@@ -104,6 +104,10 @@ class ProjectionStatus(StrEnum):
 class TrendPoint(ResponseSchema):
     period_start: date = Field(description="First day of the period inside the range")
     period_end: date = Field(description="Last day of the period inside the range")
+    complete: bool = Field(
+        description="False for a period that reaches today or later: its sales are still "
+        "coming in, so it is left out of the trend"
+    )
     revenue: DecimalNumber
     transactions: int
     average_ticket: DecimalNumber | None
@@ -134,7 +138,8 @@ class Trend(ResponseSchema):
 
 
 class ProjectionPoint(ResponseSchema):
-    period_start: date
+    period_start: date = Field(description="First projected day of the period")
+    period_end: date = Field(description="Last day of the period")
     revenue: DecimalNumber
 
 

@@ -45,13 +45,15 @@ FLAT_THRESHOLD_PERCENT = Decimal(1)
 @dataclass(frozen=True)
 class Scope:
     """What a request reads: the business's repository and currency, the business days
-    `first`..`last` and the location filter."""
+    `first`..`last`, the location filter and today's business date (whose sales are still
+    coming in)."""
 
     repository: AnalyticsRepository
     currency: str
     first: date
     last: date
     location_id: uuid.UUID | None
+    today: date
 
     @property
     def days(self) -> int:
@@ -117,7 +119,7 @@ async def open_scope(
     first, last = resolve_period(today, date_from, date_to)
     if location_id is not None and not await repository.location_exists(location_id):
         raise _invalid("location_id", "no such location")
-    return Scope(repository, business.currency, first, last, location_id)
+    return Scope(repository, business.currency, first, last, location_id, today)
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -377,9 +379,9 @@ async def project_revenue(
     currency = (await AnalyticsRepository(session, business_id).business()).currency
     points = [
         schemas.ProjectionPoint(
-            period_start=start, revenue=round_money(Decimal(str(value)), currency)
+            period_start=start, period_end=end, revenue=round_money(Decimal(str(value)), currency)
         )
-        for start, value in projected
+        for start, end, value in projected
     ]
     total = sum((point.revenue for point in points), ZERO)
     return schemas.RevenueProjection(series=points, total_revenue=round_money(total, currency))
@@ -396,7 +398,9 @@ async def revenue_trends(
 ) -> schemas.RevenueTrends:
     """Revenue, transactions and average ticket per day, week or month, with growth point
     to point and against the previous range, and the least-squares trend. Every period of
-    the range is in the series, those without sales at zero."""
+    the range is in the series, those without sales at zero. A period that reaches today is
+    not `complete` (its sales are still coming in) and stays out of the trend; the
+    projection starts with the first day whose sales are not complete."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
     days = await scope.repository.daily_revenue(scope.previous_first, scope.last, location_id)
     current = {row.day: row for row in days if row.day >= scope.first}
@@ -416,6 +420,7 @@ async def revenue_trends(
             schemas.TrendPoint(
                 period_start=start,
                 period_end=end,
+                complete=end < scope.today,
                 revenue=scope.money(revenue),
                 transactions=transactions,
                 average_ticket=scope.per(revenue, transactions),
@@ -423,6 +428,8 @@ async def revenue_trends(
             )
         )
         revenues.append(revenue)
+    # A week that began on Monday would read as a collapse: the trend is of finished periods.
+    finished = [value for point, value in zip(series, revenues, strict=True) if point.complete]
     revenue = sum(revenues, ZERO)
     transactions = sum(point.transactions for point in series)
     projection = await project_revenue(
@@ -430,7 +437,7 @@ async def revenue_trends(
         principal.business_id,
         location_id=location_id,
         granularity=granularity,
-        after=scope.last,
+        after=min(scope.last, scope.today - timedelta(days=1)),
         periods=len(series),
     )
     return schemas.RevenueTrends(
@@ -446,7 +453,7 @@ async def revenue_trends(
             previous_transactions=previous_transactions,
             growth_percent=growth(revenue, previous_revenue),
         ),
-        trend=least_squares_trend(revenues, scope.currency),
+        trend=least_squares_trend(finished, scope.currency),
         projection=projection,
         projection_status=(
             schemas.ProjectionStatus.unavailable

@@ -504,12 +504,13 @@ async def project_revenue(
     granularity: str,
     after: date,
     periods: int,
-) -> list[tuple[date, float]] | None:
-    """Forecast revenue per period after `after`, from the latest fresh run of an hourly or
-    daily revenue forecast of the business (or of this location): fresh means trained on
-    the data through yesterday (the nightly retraining keeps it so), not older. Only the
-    periods the run covers completely are given; None when there is no such run or it covers
-    none of them (a range ending in the past is history, not something to project)."""
+) -> list[tuple[date, date, float]] | None:
+    """Forecast revenue per period after `after` (first day, last day, revenue), from the
+    latest fresh run of an hourly or daily revenue forecast of the business (or of this
+    location): fresh means trained on the data through yesterday (the nightly retraining
+    keeps it so), not older. Only the periods the run covers completely are given; None when
+    there is no such run or it covers none of them (a range ending before yesterday is
+    history, not something to project)."""
     data = SalesDataRepository(session, business_id)
     facts = await data.business()
     yesterday = business_today(facts.timezone, facts.cutoff_hour) - timedelta(days=1)
@@ -537,7 +538,7 @@ async def project_revenue(
             days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
             if any(day not in by_day for day in days):
                 break
-            projected.append((start, sum(by_day[day] for day in days)))
+            projected.append((start, end, sum(by_day[day] for day in days)))
         if projected:
             return projected
     return None
