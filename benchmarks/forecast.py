@@ -10,15 +10,20 @@ forecasting 28 days, on
 - takeaway: daily units of the takeaway's busiest items (`--items`, default 60: the items
   with the most units sold in the 365 days before the first cutoff, so the choice does not
   look at the test windows). A day with no order at all is a closed day (absent); an open
-  day without a sale of the item is a true 0. Each item's series starts on its first sale.
+  day without a sale of the item is a true 0. Each item's series starts on its first sale;
+- bakery: daily units (basket lines) of the Edinburgh bakery's busiest items (`--bakery-items`,
+  default 20, chosen the same way), 159 days from 2016-10-30: short histories (about ten
+  weeks before the first cutoff). No target was set on it: it is the data set the engine
+  was never tuned on, reported as a check that `best` generalizes.
 
 For each data set and method it prints MASE (mean of per-series MASE, scaled by the in-sample
 weekly seasonal naive error of the data up to each cutoff), WAPE, 80 % and 95 % interval
 coverage and the wall time of the three fits and forecasts, then checks the targets of the
 engine (see benchmarks/README.md) and writes benchmarks/results/forecast.json.
 
-    uv run python benchmarks/forecast.py [--datasets recruit,takeaway] [--methods ...]
+    uv run python benchmarks/forecast.py [--datasets recruit,takeaway,bakery] [--methods ...]
                                          [--series N] [--jobs 2] [--items 60]
+                                         [--bakery-items 20]
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ from tableside.forecasting.engine.types import Calendar, ForecastConfig
 
 DATA_DIR = Path(os.environ.get("TABLESIDE_DATA_SETS", "/work/shared/data"))
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DATASETS = ("recruit", "takeaway")
+DATASETS = ("recruit", "takeaway", "bakery")
+# The data sets the engine's targets were set on; the others are reported without a verdict.
+TARGET_DATASETS = ("recruit", "takeaway")
 # ARIMA last: the slowest by far, so a long run has everything else saved already.
 METHODS = (
     "seasonal_naive",
@@ -91,14 +98,29 @@ def load_takeaway(items: int) -> tuple[pd.DataFrame, Calendar]:
     """Daily units of the ``items`` busiest items (see the module docstring)."""
     orders = pd.read_csv(DATA_DIR / "takeaway_london" / "restaurant-1-orders.csv")
     orders["ds"] = pd.to_datetime(orders["OrderDate"], format="%d/%m/%Y %H:%M").dt.normalize()
-    units = orders.groupby(["ItemName", "ds"])["Quantity"].sum()
-    open_days = pd.DatetimeIndex(sorted(orders["ds"].unique()))
+    return item_panel(orders.groupby(["ItemName", "ds"])["Quantity"].sum(), items), Calendar()
+
+
+def load_bakery(items: int) -> tuple[pd.DataFrame, Calendar]:
+    """Daily units of the bakery's ``items`` busiest items: one unit per basket line."""
+    lines = pd.read_csv(DATA_DIR / "bakery" / "BreadBasket_DMS.csv")
+    lines = lines[lines["Item"] != "NONE"]
+    lines = lines.assign(ds=pd.to_datetime(lines["Date"]))
+    return item_panel(lines.groupby(["Item", "ds"]).size().astype(float), items), Calendar()
+
+
+def item_panel(units: pd.Series, items: int) -> pd.DataFrame:
+    """The panel of the ``items`` items with the most units in the 365 days before the first
+    cutoff: every open day (a day with any sale) from each item's first sale, 0 when the
+    item did not sell. ``units`` is indexed by (item, day)."""
+    open_days = pd.DatetimeIndex(sorted(units.index.get_level_values(1).unique()))
     first_cutoff = open_days.max() - pd.Timedelta(days=HORIZON + STEP * (WINDOWS - 1))
-    recent = units.reset_index()
+    recent = units.reset_index(name="units")
+    day = recent.columns[1]
     recent = recent[
-        (recent["ds"] <= first_cutoff) & (recent["ds"] > first_cutoff - pd.Timedelta(days=365))
+        (recent[day] <= first_cutoff) & (recent[day] > first_cutoff - pd.Timedelta(days=365))
     ]
-    top = recent.groupby("ItemName")["Quantity"].sum().nlargest(items).index
+    top = recent.groupby(recent.columns[0])["units"].sum().nlargest(items).index
     frames = []
     for item in sorted(top):
         sold = units.loc[item]
@@ -112,7 +134,7 @@ def load_takeaway(items: int) -> tuple[pd.DataFrame, Calendar]:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True), Calendar()
+    return pd.concat(frames, ignore_index=True)
 
 
 def sample(panel: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
@@ -241,6 +263,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--series", type=int, default=None, help="sample N series per data set")
     parser.add_argument("--jobs", type=int, default=2, help="n_jobs for every method")
     parser.add_argument("--items", type=int, default=60, help="takeaway: the N busiest items")
+    parser.add_argument("--bakery-items", type=int, default=20, help="bakery: the N busiest items")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR / "forecast.json", help="JSON results file"
@@ -274,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             "jobs": args.jobs,
             "series_sample": args.series,
             "takeaway_items": args.items,
+            "bakery_items": args.bakery_items,
         },
         "datasets": {},
     }
@@ -284,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     for name in datasets:
-        panel, calendar = load_recruit() if name == "recruit" else load_takeaway(args.items)
+        if name == "recruit":
+            panel, calendar = load_recruit()
+        elif name == "takeaway":
+            panel, calendar = load_takeaway(args.items)
+        else:
+            panel, calendar = load_bakery(args.bakery_items)
         panel = sample(panel, args.series, args.seed)
         n_series = panel["unique_id"].nunique()
         results: dict[str, dict[str, Any]] = {}
@@ -326,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             "targets": checks,
         }
         for check, detail in checks.items():
-            print(f"  {name} {check}: {'ok' if detail['ok'] else 'MISSED'} {detail}")
+            verdict = ("ok" if detail["ok"] else "MISSED") if name in TARGET_DATASETS else "-"
+            print(f"  {name} {check}: {verdict} {detail}")
     write(args.output, output)
     print(f"results: {args.output}")
     return 0
