@@ -78,7 +78,11 @@ async def test_demo_front_of_house(client: httpx.AsyncClient, database: Database
     ).json()
     assert history["total_revenue"] > 0 and history["transaction_count"] > 0
     by_location = {point["group"]["name"] for point in history["time_series"] if point["revenue"]}
-    assert by_location == {"Bella Vista Downtown", "Bella Vista Brooklyn"}
+    assert by_location == {
+        "Bella Vista Downtown",
+        "Bella Vista Brooklyn",
+        "Bella Vista Commissary",  # its counter: shop goods and catering
+    }
 
 
 async def test_demo_forecasts_have_past_runs_to_judge(

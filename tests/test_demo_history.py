@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -17,6 +17,7 @@ from tableside.db.database import Database, set_tenant
 from tableside.demo import DEMO_LOCATIONS
 from tableside.demo_history import (
     CATEGORY_GROUPS,
+    COUNTER_PLAN,
     PROFILE_PATH,
     RESTAURANT_PLANS,
     MenuEntry,
@@ -181,6 +182,48 @@ def test_closed_on_christmas_and_days_are_stamped_like_the_ledger() -> None:
         )
 
 
+def test_the_commissary_counter_sells_goods_and_catering_trays_without_guests() -> None:
+    last_day = date(2026, 6, 28)  # a Sunday
+    commissary = uuid.UUID(int=3)
+    restaurants = [
+        Restaurant(DOWNTOWN, NEW_YORK, RESTAURANT_PLANS[0]),
+        Restaurant(BROOKLYN, NEW_YORK, RESTAURANT_PLANS[1]),
+    ]
+    args = {
+        "first_day": last_day - timedelta(days=12 * 7 - 1),
+        "last_day": last_day,
+        "cutoff_hour": 4,
+    }
+    alone, _ = generate_lines(load_profile(), restaurants, demo_menu(), **args)
+    rows, sales = generate_lines(
+        load_profile(),
+        [*restaurants, Restaurant(commissary, NEW_YORK, COUNTER_PLAN)],
+        demo_menu(),
+        **args,
+    )
+    assert sales == sum(row[11] for row in rows)
+    # The restaurants' history does not change when a counter is added after them.
+    assert [row for row in rows if row[0] != commissary] == alone
+    counter = [row for row in rows if row[0] == commissary]
+    assert all(row[10] == 0 for row in counter)  # no seated guests
+    assert all(9 <= row[4] <= 16 for row in counter)  # 09:00-17:00
+    assert {row[1].weekday() for row in counter} == set(range(6))  # closed on Sundays
+    per_day: dict[date, int] = defaultdict(int)
+    for row in counter:
+        per_day[row[1]] += row[11]
+    assert 30 <= statistics.fmean(per_day.values()) <= 60
+    menu = {entry.id: entry for entry in demo_menu()}
+    groups = {menu[row[5]].group for row in counter}
+    assert groups == {"retail", "dessert", "main"}
+    # Catering: a few tray orders a week, each 12 to 40 portions of mains.
+    trays: dict[datetime, int] = defaultdict(int)
+    for row in counter:
+        if menu[row[5]].group == "main":
+            trays[row[2]] += row[7]
+    assert 2 * 12 <= len(trays) <= 6 * 12
+    assert all(12 <= portions <= 40 for portions in trays.values())
+
+
 @pytest.fixture
 async def bella_vista(database: Database, owner: Account) -> dict[str, object]:
     """A registered business set up like the demo: New York calendar, two restaurants and a
@@ -253,12 +296,22 @@ async def test_history_lands_in_the_ledger_with_exact_rollups(
         assert (totals[1], totals[2]) == (summary.first_day, summary.last_day)
         assert totals[3] == summary.net_amount
         assert totals[4] == summary.sales
-        assert totals[6] == 2  # the commissary sells nothing
+        assert totals[6] == 3  # two restaurants and the commissary's counter
         assert totals[7] == summary.lines and totals[8] == 1
         commissary = locations[2].id
-        assert not (
-            await session.execute(select(line.id).where(line.location_id == commissary).limit(1))
-        ).first()
+        counter = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(line.covers),
+                    func.min(line.local_hour),
+                    func.max(line.local_hour),
+                    func.max(line.quantity),
+                ).where(line.location_id == commissary)
+            )
+        ).one()
+        assert counter[0] > 0 and counter[1] == 0  # sales, but no seated guests
+        assert counter[2] >= 9 and counter[3] <= 16
         batch = (await session.execute(select(LedgerBatch))).scalar_one()
         assert (batch.kind, batch.line_count, batch.net_amount) == (
             "demo",

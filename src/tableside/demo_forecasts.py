@@ -1,5 +1,5 @@
 """Trained forecasts for the demo business, so its forecasting screens show real predictions
-with intervals from the first login: daily revenue per restaurant, covers per hour (opening
+with intervals from the first login: daily revenue per location, covers per hour (opening
 hours learned from the sales) and daily units of the best-selling items.
 
 They are trained once here on the demo's history, like a nightly retraining would, with
@@ -58,8 +58,8 @@ async def load_demo_forecasts(
     top = await data.top_items(last - timedelta(days=TOP_ITEMS_WINDOW_DAYS - 1), last, TOP_ITEMS)
     definitions = [
         Forecast(
-            name="Revenue per restaurant (daily)",
-            description="Next four weeks of net revenue at each restaurant",
+            name="Revenue per location (daily)",
+            description="Next four weeks of net revenue at each location",
             target=ForecastTarget.revenue,
             scope=ForecastScope.location,
             granularity=ForecastGranularity.day,
@@ -77,7 +77,7 @@ async def load_demo_forecasts(
         ),
         Forecast(
             name="Best sellers (units per day)",
-            description=f"Daily units of the {len(top)} best-selling items at each restaurant",
+            description=f"Daily units of the {len(top)} best-selling items at each location",
             target=ForecastTarget.item_units,
             scope=ForecastScope.item,
             item_ids=top,

@@ -14,8 +14,12 @@ module reads only the profile. What is real and what is chosen here:
   neighbourhood places with strong Sundays. US federal holidays move demand by the Recruit
   holiday effect for their weekday.
 - Volume (chosen): Downtown averages 220 covers a day over the last year, Brooklyn 150, other
-  restaurants 120. The commissary (a central kitchen) sells nothing to guests: its output
-  reaches the restaurants as transfers, not sales.
+  restaurants 120. The commissary (a central kitchen) seats no guests: most of its output
+  reaches the restaurants as transfers, not sales, but its counter sells the shop's goods
+  to take home (about 40 sales a day over the last year) and catering trays of the kitchen's
+  mains to nearby offices (about four orders a week, 12 to 40 portions, picked up before
+  lunch), Monday to Saturday, 09:00-17:00. Its daily level follows the same real curve;
+  its hours and volumes are chosen.
 - Hours: the takeaway's order-time histograms, lunch and dinner, shifted to when a dine-in
   check is paid (lunch +60 min, first check 11:45; dinner +75 min, last checks after
   midnight, still the same business day with the 04:00 cutoff). The lunch share of sales
@@ -89,6 +93,23 @@ class RestaurantPlan:
     lunch_share: float  # share of sales at lunch on an average weekday
 
 
+@dataclass(frozen=True)
+class CounterPlan:
+    """A central kitchen's sales counter: the shop's take-home goods and catering trays,
+    Monday to Saturday, no seated guests (0 covers)."""
+
+    sales_per_day: float  # average over the last 364 days, catering included
+    catering_per_week: float
+    opens_minute: int  # local, after midnight
+    closes_minute: int
+
+
+COUNTER_PLAN = CounterPlan(40.0, 4.0, 9 * 60, 17 * 60)
+CATERING_PORTIONS = (12, 40)
+# A counter sale: one or two shop goods, sometimes a dessert to take away.
+COUNTER_SECOND_ITEM = 0.35
+COUNTER_DESSERT = 0.25
+
 # Restaurants in the order given: the first is the flagship.
 RESTAURANT_PLANS = (
     RestaurantPlan(220.0, "dine_in", 0.32),
@@ -157,7 +178,7 @@ class MenuEntry:
 class Restaurant:
     id: uuid.UUID
     timezone: str
-    plan: RestaurantPlan
+    plan: RestaurantPlan | CounterPlan
 
 
 @dataclass(frozen=True)
@@ -230,7 +251,7 @@ def expected_covers(
     profile: dict[str, Any], plan: RestaurantPlan, days: Sequence[date], last_day: date
 ) -> list[float]:
     """Expected covers for each of `days` (0 on closed days), scaled so that the last 364
-    days up to `last_day` average `plan.covers_per_day`."""
+    days up to `last_day` average `plan.covers_per_day` (for a counter: its sales)."""
     daily = profile["daily"]
     level, residual = daily["level"], daily["residual"]
     start = date.fromisoformat(daily["start"])
@@ -364,6 +385,12 @@ def generate_lines(
     for number, restaurant in enumerate(restaurants):
         zone = ZoneInfo(restaurant.timezone)
         plan = restaurant.plan
+        if isinstance(plan, CounterPlan):
+            sales += _counter_rows(
+                rows, sampler, profile, restaurant, plan, days, last_day, f"{seed}:{number}",
+                server_ids,
+            )  # fmt: skip
+            continue
         covers = expected_covers(profile, plan, days, last_day)
         for day, expected in zip(days, covers, strict=True):
             if expected <= 0:
@@ -442,22 +469,105 @@ def generate_lines(
     return rows, sales
 
 
+def _counter_rows(
+    rows: list[Row],
+    sampler: _Sampler,
+    profile: dict[str, Any],
+    counter: Restaurant,
+    plan: CounterPlan,
+    days: Sequence[date],
+    last_day: date,
+    seed: str,
+    server_ids: Sequence[uuid.UUID],
+) -> int:
+    """Append a counter's sales over `days` to `rows`; returns how many sales. The day's
+    level is the restaurants' real curve (seasons, holidays, Christmas closing), with the
+    week of a shop that closes on Sundays."""
+    zone = ZoneInfo(counter.timezone)
+    shape = RestaurantPlan(plan.sales_per_day, "dine_in", 0.0)
+    open_days = 6 / 7
+    sales = 0
+    for day, expected in zip(days, expected_covers(profile, shape, days, last_day), strict=True):
+        if expected <= 0 or day.weekday() == 6:
+            continue
+        rng = random.Random(f"{seed}:{day.toordinal()}")
+        catering = [
+            rng.randint(*CATERING_PORTIONS)
+            for _ in range(2)
+            if rng.random() < plan.catering_per_week / 6 / 2
+        ]
+        mean = expected / open_days - len(catering)
+        count = max(0, round(rng.gauss(mean, math.sqrt(max(mean, 1.0)))))
+        midnight = datetime(day.year, day.month, day.day)
+        offset = datetime(day.year, day.month, day.day, 12, tzinfo=zone).utcoffset()
+        assert offset is not None
+        span = plan.closes_minute - plan.opens_minute
+        orders: list[tuple[int, dict[int, int]]] = []
+        for portions in catering:
+            basket: dict[int, int] = {}
+            # A tray order: two or three mains in quantity, picked up before lunch.
+            mains: dict[int, int] = {}
+            sampler.pick(rng, "main", rng.randint(2, 3), mains)
+            shares = list(mains)
+            for index in range(portions):
+                position = shares[index % len(shares)]
+                basket[position] = basket.get(position, 0) + 1
+            orders.append((plan.opens_minute + int(rng.random() * 150), basket))
+        for _ in range(count):
+            basket = {}
+            sampler.pick(rng, "retail", 1 + (rng.random() < COUNTER_SECOND_ITEM), basket)
+            if rng.random() < COUNTER_DESSERT:
+                sampler.pick(rng, "dessert", 1, basket)
+            # Busiest around lunch: a triangle over the opening hours peaking at 12:30.
+            peak = (12 * 60 + 30 - plan.opens_minute) / span
+            orders.append((plan.opens_minute + int(rng.triangular(0, 1, peak) * span), basket))
+        for minute, basket in sorted(orders, key=lambda order: order[0]):
+            if not basket:
+                continue
+            second = int(rng.random() * 60)
+            sold_at = (midnight + timedelta(minutes=minute, seconds=second) - offset).replace(
+                tzinfo=UTC
+            )
+            hour_start = sold_at - timedelta(minutes=minute % 60, seconds=second)
+            server = server_ids[int(rng.random() * len(server_ids))] if server_ids else None
+            first = True
+            for item, quantity in basket.items():
+                item_id, category_id, price, cost = sampler.items[item]
+                rows.append(
+                    (
+                        counter.id, day, sold_at, hour_start, minute // 60, item_id,
+                        category_id, quantity, price * quantity,
+                        None if cost is None else cost * quantity, 0, 1 if first else 0,
+                        server, None,
+                    )
+                )  # fmt: skip
+                first = False
+            sales += 1
+    return sales
+
+
 def _restaurants(
     locations: Sequence[Location], zones: dict[uuid.UUID, str], default: str
 ) -> list[Restaurant]:
-    """The restaurants among `locations`, each with its plan; other locations sell nothing."""
-    restaurants = [
-        location
-        for location in locations
-        if location.type == LocationType.restaurant and location.is_active is not False
-    ]
+    """The restaurants among `locations`, each with its plan, then the central kitchens with
+    their counter; warehouses sell nothing. Restaurants come first so that adding a kitchen
+    leaves their history as it was."""
+    active = [location for location in locations if location.is_active is not False]
+    restaurants = [location for location in active if location.type == LocationType.restaurant]
+    kitchens = [location for location in active if location.type == LocationType.central_kitchen]
     return [
-        Restaurant(
-            location.id,
-            zones.get(location.id) or default,
-            RESTAURANT_PLANS[i] if i < len(RESTAURANT_PLANS) else OTHER_RESTAURANT_PLAN,
-        )
-        for i, location in enumerate(restaurants)
+        *(
+            Restaurant(
+                location.id,
+                zones.get(location.id) or default,
+                RESTAURANT_PLANS[i] if i < len(RESTAURANT_PLANS) else OTHER_RESTAURANT_PLAN,
+            )
+            for i, location in enumerate(restaurants)
+        ),
+        *(
+            Restaurant(location.id, zones.get(location.id) or default, COUNTER_PLAN)
+            for location in kitchens
+        ),
     ]
 
 
@@ -525,7 +635,8 @@ async def load_sales_history(
     seed: int = DEMO_SEED,
 ) -> HistorySummary:
     """Write `days` days of sales history, ending the business day before `today`, for the
-    restaurants among `locations`, then rebuild the ledger rollups.
+    restaurants and the central kitchens' counters among `locations`, then rebuild the ledger
+    rollups.
 
     The session must be scoped to the business (`set_tenant`); everything happens in its
     transaction. `today` defaults to the current business day in the business's calendar.

@@ -18,6 +18,7 @@ from tests.forecasting.conftest import (
     PIZZA_BY_WEEKDAY,
     Bistro,
     today,
+    write_history,
 )
 
 
@@ -240,3 +241,72 @@ async def test_category_and_weekly_forecasts(bistro: Bistro) -> None:
     # the response says which.
     assert series["fallback"] is not None
     assert all(p["value"] > 0 for p in series["points"])
+
+
+async def test_covers_are_forecast_only_where_guests_are_seated(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A shop counter sells but seats nobody: no covers series for it (not a row of zeros),
+    while its revenue is forecast like any location's."""
+    shop = await create_shop(
+        client, database, locations=[("Main", None), ("Harbour", None), ("Counter", None)]
+    )
+    last = today() - timedelta(days=1)
+    first = last - timedelta(days=27)
+    await write_history(client, shop, first, last)
+    counter = str(shop.locations["Counter"])
+    takeaway = [
+        {"sold_at": f"{(first + timedelta(days=i)).isoformat()}T10:15:00Z", "sku": "TIR",
+         "quantity": 2, "amount": "12.00", "location_id": counter}
+        for i in range(28)
+    ]  # fmt: skip
+    assert (await bulk(client, shop.owner, takeaway)).status_code == 201
+    bistro = Bistro(shop=shop, client=client)
+    seated = {bistro.location("Main"), bistro.location("Harbour")}
+
+    for granularity, horizon in (("day", 7), ("hour", 48)):
+        covers = await bistro.create(
+            target="covers", scope="location", granularity=granularity, horizon=horizon
+        )
+        response = await bistro.predict(covers["id"])
+        assert response.status_code == 200, response.text
+        assert {s["location_id"] for s in response.json()["series"]} == seated
+
+    revenue = await bistro.create(target="revenue", scope="location", horizon=7)
+    served = (await bistro.predict(revenue["id"])).json()
+    assert {s["location_id"] for s in served["series"]} == {*seated, counter}
+
+    only_counter = await bistro.create(
+        target="covers", scope="location", location_id=counter, horizon=7
+    )
+    error = assert_error(await bistro.predict(only_counter["id"]), 422, "INSUFFICIENT_HISTORY")
+    assert "seated guests" in error["message"]
+
+
+async def test_business_projection_adds_up_a_forecast_per_location(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    forecast = await bistro.create(scope="location", horizon=14)
+    served = (await bistro.predict(forecast["id"])).json()
+    assert len(served["series"]) == 2
+    by_day: dict[str, float] = {}
+    for series in served["series"]:
+        for point in series["points"]:
+            by_day[point["timestamp"]] = by_day.get(point["timestamp"], 0.0) + point["value"]
+
+    path = "/api/v1/analytics/revenue-trends"
+    body = (await client.get(path, headers=bistro.owner.headers)).json()
+    assert body["projection_status"] == "available", body
+    projection = body["projection"]["series"]
+    assert len(projection) == 14
+    for point in projection:
+        assert point["revenue"] == pytest.approx(by_day[point["period_start"]], abs=0.05)
+    # One location's projection is that location's series alone.
+    main = bistro.location("Main")
+    one = (
+        await client.get(path, headers=bistro.owner.headers, params={"location_id": main})
+    ).json()
+    (series,) = [s for s in served["series"] if s["location_id"] == main]
+    assert one["projection"]["series"][0]["revenue"] == pytest.approx(
+        series["points"][0]["value"], abs=0.05
+    )

@@ -184,7 +184,8 @@ async def train(
     )
     if loaded.panel.empty:
         raise insufficient_history(
-            "No sales in the history window for this forecast's scope: nothing to learn from"
+            "No sales in the history window for this forecast's scope (for covers: no seated "
+            "guests): nothing to learn from"
         )
     boundary = _boundary(forecast, loaded)
     extra = _catch_up(forecast, loaded, boundary)

@@ -210,6 +210,8 @@ async def load_series(
             categories = await _item_categories(repo, values)
             panel, meta = _daily_panel(values, open_days, spec, by_location, firsts, categories)
         panel = _aggregate(panel, spec.granularity, first, last)
+    if spec.target == ForecastTarget.covers:
+        panel, meta = _seated_only(panel, meta)
     trained_through = _trained_through(spec.granularity, first, last)
     signals = (
         await repo.signals(first, last + timedelta(days=horizon_days), spec.location_id)
@@ -242,6 +244,20 @@ async def load_series(
         exog_columns=exog_columns,
         future_exog=future_exog,
     )
+
+
+def _seated_only(
+    panel: pd.DataFrame, meta: Mapping[str, SeriesMeta]
+) -> tuple[pd.DataFrame, dict[str, SeriesMeta]]:
+    """Covers are forecast where guests are seated: a location that recorded none over the
+    whole window (a shop counter, a delivery kitchen) gets no covers series rather than a
+    series of zeros."""
+    if panel.empty:
+        return panel, dict(meta)
+    guests = panel.groupby("unique_id")["y"].sum()
+    seated = set(guests[guests > 0].index)
+    kept = panel[panel["unique_id"].isin(seated)].reset_index(drop=True)
+    return kept, {key: value for key, value in meta.items() if key in seated}
 
 
 def _spend_features(

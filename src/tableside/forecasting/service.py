@@ -507,7 +507,8 @@ async def project_revenue(
 ) -> list[tuple[date, date, float]] | None:
     """Forecast revenue per period after `after` (first day, last day, revenue), from the
     latest fresh run of an hourly or daily revenue forecast of the business (or of this
-    location): fresh means trained on the data through yesterday (the nightly retraining
+    location; else of a forecast per location of every location, added up for the
+    business): fresh means trained on the data through yesterday (the nightly retraining
     keeps it so), not older. Only the periods the run covers completely are given; None when
     there is no such run or it covers none of them (a range ending before yesterday is
     history, not something to project)."""
@@ -515,12 +516,13 @@ async def project_revenue(
     facts = await data.business()
     yesterday = business_today(facts.timezone, facts.cutoff_hour) - timedelta(days=1)
     run_repository = RunRepository(session, business_id)
-    candidates = await ForecastRepository(session, business_id).revenue_candidates(location_id)
-    if location_id is not None:
-        candidates = [
-            *candidates,
-            *await ForecastRepository(session, business_id).revenue_candidates(None, every=True),
-        ]
+    forecasts = ForecastRepository(session, business_id)
+    # Then the forecasts of every location: one location's series, or for the business all of
+    # them added up (every location that sold in its history is one of its series).
+    candidates = [
+        *await forecasts.revenue_candidates(location_id),
+        *await forecasts.revenue_candidates(None, every=True),
+    ]
     for forecast in candidates:
         if forecast.granularity not in (ForecastGranularity.hour, ForecastGranularity.day):
             continue
