@@ -306,7 +306,6 @@ async def test_history_lands_in_the_ledger_with_exact_rollups(
                     func.sum(line.covers),
                     func.min(line.local_hour),
                     func.max(line.local_hour),
-                    func.max(line.quantity),
                 ).where(line.location_id == commissary)
             )
         ).one()

@@ -18,7 +18,7 @@ Each forecast also gets past runs over the last four weeks, each trained only on
 before its day and one horizon apart (the revenue forecast four weeks ago, the items every
 two weeks, the covers weekly), so the accuracy screen compares real past predictions with
 the sales that followed from the first login instead of waiting weeks. A reset takes about
-40 s in all.
+45 s in all.
 """
 
 from __future__ import annotations

@@ -443,30 +443,41 @@ def generate_lines(
                 customer = None
                 if customer_ids and rng.random() < CUSTOMER_PER_SALE:
                     customer = rng.choices(customer_ids, cum_weights=customer_cum)[0]
-                first = True
-                for item, quantity in basket.items():
-                    item_id, category_id, price, cost = sampler.items[item]
-                    rows.append(
-                        (
-                            restaurant.id,
-                            day,
-                            sold_at,
-                            hour_start,
-                            (minute // 60) % 24,
-                            item_id,
-                            category_id,
-                            quantity,
-                            price * quantity,
-                            None if cost is None else cost * quantity,
-                            party if first else 0,
-                            1 if first else 0,
-                            server,
-                            customer,
-                        )
-                    )
-                    first = False
+                when = (restaurant.id, day, sold_at, hour_start, (minute // 60) % 24)
+                _add_sale(rows, sampler, basket, when, party, server, customer)
                 sales += 1
     return rows, sales
+
+
+def _add_sale(
+    rows: list[Row],
+    sampler: _Sampler,
+    basket: dict[int, int],
+    when: tuple[uuid.UUID, date, datetime, datetime, int],
+    covers: int,
+    server: uuid.UUID | None,
+    customer: uuid.UUID | None,
+) -> None:
+    """Append one sale's lines (`when`: location, business date, sold-at, hour start, local
+    hour); its covers and its transaction count on the first line only."""
+    first = True
+    for item, quantity in basket.items():
+        item_id, category_id, price, cost = sampler.items[item]
+        rows.append(
+            (
+                *when,
+                item_id,
+                category_id,
+                quantity,
+                price * quantity,
+                None if cost is None else cost * quantity,
+                covers if first else 0,
+                1 if first else 0,
+                server,
+                customer,
+            )
+        )
+        first = False
 
 
 def _counter_rows(
@@ -486,6 +497,9 @@ def _counter_rows(
     zone = ZoneInfo(counter.timezone)
     shape = RestaurantPlan(plan.sales_per_day, "dine_in", 0.0)
     open_days = 6 / 7
+    span = plan.closes_minute - plan.opens_minute
+    # Busiest around lunch: a triangle over the opening hours peaking at 12:30.
+    peak = (12 * 60 + 30 - plan.opens_minute) / span
     sales = 0
     for day, expected in zip(days, expected_covers(profile, shape, days, last_day), strict=True):
         if expected <= 0 or day.weekday() == 6:
@@ -501,7 +515,6 @@ def _counter_rows(
         midnight = datetime(day.year, day.month, day.day)
         offset = datetime(day.year, day.month, day.day, 12, tzinfo=zone).utcoffset()
         assert offset is not None
-        span = plan.closes_minute - plan.opens_minute
         orders: list[tuple[int, dict[int, int]]] = []
         for portions in catering:
             basket: dict[int, int] = {}
@@ -518,8 +531,6 @@ def _counter_rows(
             sampler.pick(rng, "retail", 1 + (rng.random() < COUNTER_SECOND_ITEM), basket)
             if rng.random() < COUNTER_DESSERT:
                 sampler.pick(rng, "dessert", 1, basket)
-            # Busiest around lunch: a triangle over the opening hours peaking at 12:30.
-            peak = (12 * 60 + 30 - plan.opens_minute) / span
             orders.append((plan.opens_minute + int(rng.triangular(0, 1, peak) * span), basket))
         for minute, basket in sorted(orders, key=lambda order: order[0]):
             if not basket:
@@ -530,18 +541,8 @@ def _counter_rows(
             )
             hour_start = sold_at - timedelta(minutes=minute % 60, seconds=second)
             server = server_ids[int(rng.random() * len(server_ids))] if server_ids else None
-            first = True
-            for item, quantity in basket.items():
-                item_id, category_id, price, cost = sampler.items[item]
-                rows.append(
-                    (
-                        counter.id, day, sold_at, hour_start, minute // 60, item_id,
-                        category_id, quantity, price * quantity,
-                        None if cost is None else cost * quantity, 0, 1 if first else 0,
-                        server, None,
-                    )
-                )  # fmt: skip
-                first = False
+            when = (counter.id, day, sold_at, hour_start, minute // 60)
+            _add_sale(rows, sampler, basket, when, 0, server, None)
             sales += 1
     return sales
 

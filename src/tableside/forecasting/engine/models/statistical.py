@@ -180,20 +180,20 @@ class SeasonalNaiveMethod(StatsForecastMethod):
 
     def __init__(self, config: ForecastConfig) -> None:
         super().__init__(config)
-        self.short_season = self.season_length
         self.season_length = baseline_season(config)
 
     def _models(self, lengths: pd.Series) -> list[tuple[list[Any], np.ndarray]]:
         weekly = [SeasonalNaive(season_length=self.season_length, alias=_ALIAS)]
-        if self.short_season == self.season_length:
+        day = int(self.config.seasonality)
+        if day == self.season_length:
             return self._all(lengths, weekly)
         # By the hour: a week back where there is a week, else yesterday, else the last value.
         count, ids = lengths.to_numpy(), lengths.index.to_numpy()
-        daily = [SeasonalNaive(season_length=self.short_season, alias=_ALIAS)]
+        daily = [SeasonalNaive(season_length=day, alias=_ALIAS)]
         masks = (
             (weekly, count > self.season_length),
-            (daily, (count > self.short_season) & (count <= self.season_length)),
-            ([Naive(alias=_ALIAS)], count <= self.short_season),
+            (daily, (count > day) & (count <= self.season_length)),
+            ([Naive(alias=_ALIAS)], count <= day),
         )
         return [(models, ids[mask]) for models, mask in masks if mask.any()]
 
