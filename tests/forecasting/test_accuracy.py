@@ -12,7 +12,16 @@ from tableside.db.database import Database, set_tenant
 from tableside.forecasting import runs
 from tableside.forecasting.repository import ForecastRepository
 from tests.factories import assert_error
-from tests.forecasting.conftest import FORECASTS, Bistro, today
+from tests.factories.ledger import bulk, create_shop
+from tests.forecasting.conftest import (
+    DINNER_HOUR,
+    FORECASTS,
+    HISTORY_DAYS,
+    LUNCH_HOUR,
+    Bistro,
+    day_lines,
+    today,
+)
 
 
 async def train_as_of(database: Database, bistro: Bistro, forecast_id: str, days_ago: int) -> int:
@@ -98,3 +107,65 @@ async def test_worse_forecast_shows_in_errors_and_trend(
     assert all(d["percentage_error"] == pytest.approx(-50, abs=5) for d in late)
     assert body["trend"]["direction"] == "worsening"
     assert body["metrics"]["bias"] < 0
+
+
+async def test_hourly_intervals_are_judged_hour_by_hour(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """An exact weekly pattern (no tiramisu now and then), except that in the last week lunch
+    and dinner swapped their sales: every day's total is as usual, but no hour is. The
+    hours' intervals missed, and coverage says so; the day's summed bounds still hold the
+    day's actual."""
+    shop = await create_shop(client, database, timezone="UTC", cutoff=4)
+    last = today() - timedelta(days=1)
+    swapped_from = today() - timedelta(days=7)
+    lines = []
+    for offset in range(HISTORY_DAYS):
+        day = last - timedelta(days=offset)
+        for line in day_lines(shop, day):
+            if line["sku"] == "TIR":
+                continue
+            if day >= swapped_from:
+                lunch, dinner = f"T{LUNCH_HOUR:02d}:", f"T{DINNER_HOUR:02d}:"
+                stamp = line["sold_at"]
+                line["sold_at"] = (
+                    stamp.replace(lunch, dinner) if lunch in stamp else stamp.replace(dinner, lunch)
+                )
+            lines.append(line)
+    assert (await bulk(client, shop.owner, lines)).status_code == 201
+    bistro = Bistro(shop=shop, client=client)
+    forecast = await bistro.create(
+        scope="location", granularity="hour", horizon=7 * 24, levels=[80, 95]
+    )
+    await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    response = await client.get(
+        f"{FORECASTS}/{forecast['id']}/accuracy",
+        headers=shop.owner.headers,
+        params={"days_back": 7},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    metrics = body["metrics"]
+    assert metrics["coverage_granularity"] == "hour"
+    # The day totals are what the weekly pattern predicts...
+    assert metrics["wape"] == pytest.approx(0, abs=0.05)
+    for day in body["daily"]:
+        assert day["lower_bound"] <= day["actual"] <= day["upper_bound"]
+    # ... but each open hour got twice or half what it should have.
+    assert metrics["coverage"]["80"] == pytest.approx(0, abs=0.05)
+    assert metrics["coverage"]["95"] == pytest.approx(0, abs=0.05)
+
+
+async def test_daily_coverage_is_judged_per_day(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    forecast = await bistro.create(scope="location", horizon=14, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    response = await client.get(
+        f"{FORECASTS}/{forecast['id']}/accuracy",
+        headers=bistro.owner.headers,
+        params={"days_back": 7},
+    )
+    metrics = response.json()["metrics"]
+    assert metrics["coverage_granularity"] == "day"
+    assert 0 <= metrics["coverage"]["80"] <= 1
