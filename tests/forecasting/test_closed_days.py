@@ -1,0 +1,62 @@
+"""Closed days of restaurants that close on a weekday, seen through predictions: a weekly
+closing day is not an annual closure, and hourly forecasts reach the end of their horizon
+after a closed day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from tableside.db.database import Database
+from tests.factories.ledger import bulk, create_shop
+from tests.forecasting.conftest import Bistro, today
+
+MONDAY = 0
+
+
+async def closed_on_mondays(
+    client: httpx.AsyncClient, database: Database, *, days: int, hours: tuple[int, ...] = (12,)
+) -> Bistro:
+    """A one-location shop (UTC, cutoff 04:00) open every day but Monday, with `days` days
+    of pizza sales (at `hours`) ending yesterday."""
+    shop = await create_shop(client, database, timezone="UTC", cutoff=4, locations=[("Main", None)])
+    lines: list[dict[str, Any]] = []
+    last = today() - timedelta(days=1)
+    for back in range(days):
+        day = last - timedelta(days=back)
+        if day.weekday() == MONDAY:
+            continue
+        for hour in hours:
+            lines.append(
+                {"sold_at": f"{day.isoformat()}T{hour:02d}:30:00Z", "sku": "PIZ",
+                 "quantity": 5 + day.weekday(), "amount": f"{(5 + day.weekday()) * 12}.00",
+                 "location_id": str(shop.locations["Main"]), "covers": 2,
+                 "transaction_id": uuid.uuid4().hex}
+            )  # fmt: skip
+    response = await bulk(client, shop.owner, lines)
+    assert response.status_code == 201, response.text
+    return Bistro(shop=shop, client=client)
+
+
+async def test_a_weekly_closing_day_a_year_ago_does_not_close_the_date(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # A bit over a year of history: a year ago, some of the next weeks' dates were Mondays.
+    shop = await closed_on_mondays(client, database, days=400)
+    forecast = await shop.create(scope="location", horizon=28)
+    response = await shop.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    for point in series["points"]:
+        day = date.fromisoformat(point["timestamp"])
+        if day.weekday() == MONDAY:
+            assert point["value"] == 0, point
+        else:
+            assert point["value"] > 0, point
+    runs = await client.get(f"/api/v1/forecasts/{forecast['id']}/runs", headers=shop.owner.headers)
+    calendar = runs.json()["items"][0]["parameters"]["calendar"]
+    assert calendar["closed_weekdays"] == [MONDAY]
+    assert calendar["closed_dates"] == []
