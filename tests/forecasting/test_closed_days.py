@@ -17,21 +17,31 @@ from tests.forecasting.conftest import Bistro, today
 MONDAY = 0
 
 
-async def closed_on_mondays(
-    client: httpx.AsyncClient, database: Database, *, days: int, hours: tuple[int, ...] = (12,)
+async def closed_weekly(
+    client: httpx.AsyncClient,
+    database: Database,
+    *,
+    days: int,
+    closed: int = MONDAY,
+    hours: tuple[int, ...] = (12,),
+    cutoff: int = 4,
 ) -> Bistro:
-    """A one-location shop (UTC, cutoff 04:00) open every day but Monday, with `days` days
-    of pizza sales (at `hours`) ending yesterday."""
-    shop = await create_shop(client, database, timezone="UTC", cutoff=4, locations=[("Main", None)])
+    """A one-location UTC shop open every business day but the `closed` weekday, with `days`
+    days of pizza sales (at `hours`; those before the `cutoff` hour are sold after midnight,
+    the next calendar day) ending yesterday."""
+    shop = await create_shop(
+        client, database, timezone="UTC", cutoff=cutoff, locations=[("Main", None)]
+    )
     lines: list[dict[str, Any]] = []
     last = today() - timedelta(days=1)
     for back in range(days):
         day = last - timedelta(days=back)
-        if day.weekday() == MONDAY:
+        if day.weekday() == closed:
             continue
         for hour in hours:
+            sold_on = day + timedelta(days=1) if hour < cutoff else day
             lines.append(
-                {"sold_at": f"{day.isoformat()}T{hour:02d}:30:00Z", "sku": "PIZ",
+                {"sold_at": f"{sold_on.isoformat()}T{hour:02d}:30:00Z", "sku": "PIZ",
                  "quantity": 5 + day.weekday(), "amount": f"{(5 + day.weekday()) * 12}.00",
                  "location_id": str(shop.locations["Main"]), "covers": 2,
                  "transaction_id": uuid.uuid4().hex}
@@ -45,7 +55,7 @@ async def test_a_weekly_closing_day_a_year_ago_does_not_close_the_date(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     # A bit over a year of history: a year ago, some of the next weeks' dates were Mondays.
-    shop = await closed_on_mondays(client, database, days=400)
+    shop = await closed_weekly(client, database, days=400)
     forecast = await shop.create(scope="location", horizon=28)
     response = await shop.predict(forecast["id"])
     assert response.status_code == 200, response.text
@@ -60,3 +70,24 @@ async def test_a_weekly_closing_day_a_year_ago_does_not_close_the_date(
     calendar = runs.json()["items"][0]["parameters"]["calendar"]
     assert calendar["closed_weekdays"] == [MONDAY]
     assert calendar["closed_dates"] == []
+
+
+async def test_hourly_forecast_after_a_closed_day_reaches_its_horizon(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # Closed yesterday (every week on that weekday): the series ends over a day before the
+    # forecast starts, and still every hour of the horizon is forecast.
+    yesterday = today() - timedelta(days=1)
+    shop = await closed_weekly(
+        client, database, days=70, closed=yesterday.weekday(), hours=(12, 13, 19, 20), cutoff=0
+    )
+    forecast = await shop.create(target="covers", scope="location", granularity="hour", horizon=48)
+    response = await shop.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    stamps = [point["timestamp"] for point in series["points"]]
+    assert len(stamps) == 48
+    assert stamps[0] == f"{today().isoformat()}T00:00:00Z"
+    assert stamps[-1] == f"{(today() + timedelta(days=1)).isoformat()}T23:00:00Z"
+    dinner = [p for p in series["points"] if p["timestamp"].endswith("T20:00:00Z")]
+    assert len(dinner) == 2 and all(p["value"] > 0 for p in dinner)

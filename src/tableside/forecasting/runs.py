@@ -67,8 +67,15 @@ PERIOD_DAYS = {
     ForecastGranularity.month: 31,
 }
 # Series ending before the others (a location closed yesterday) are forecast this many extra
-# periods at most, so every series still reaches the end of the horizon.
+# days at most, so every series still reaches the end of the horizon.
 MAX_CATCH_UP = 14
+# The same in periods: by the hour a closed day alone is 24 of them.
+MAX_CATCH_UP_PERIODS = {
+    ForecastGranularity.hour: MAX_CATCH_UP * 24,
+    ForecastGranularity.day: MAX_CATCH_UP,
+    ForecastGranularity.week: MAX_CATCH_UP,
+    ForecastGranularity.month: MAX_CATCH_UP,
+}
 
 
 def spec_of(forecast: Forecast) -> SeriesSpec:
@@ -152,7 +159,7 @@ def _catch_up(forecast: Forecast, loaded: LoadedSeries, boundary: pd.Timestamp) 
         ForecastGranularity.month: pd.Timedelta(days=28),
     }[forecast.granularity]
     gap = int((boundary - last) / step) - 1
-    return max(0, min(gap, MAX_CATCH_UP))
+    return max(0, min(gap, MAX_CATCH_UP_PERIODS[forecast.granularity]))
 
 
 def _fit_predict(
