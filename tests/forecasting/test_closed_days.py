@@ -91,3 +91,21 @@ async def test_hourly_forecast_after_a_closed_day_reaches_its_horizon(
     assert stamps[-1] == f"{(today() + timedelta(days=1)).isoformat()}T23:00:00Z"
     dinner = [p for p in series["points"] if p["timestamp"].endswith("T20:00:00Z")]
     assert len(dinner) == 2 and all(p["value"] > 0 for p in dinner)
+
+
+async def test_hours_past_midnight_before_a_closed_day_are_open(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # Open until 02:00 (cutoff 04:00), closed on the weekday after tomorrow: tomorrow's
+    # business night runs into that weekday's first hours, and those hours are still open.
+    closed = (today() + timedelta(days=2)).weekday()
+    shop = await closed_weekly(client, database, days=70, closed=closed, hours=(19, 20, 0, 1))
+    forecast = await shop.create(target="covers", scope="location", granularity="hour", horizon=96)
+    response = await shop.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    values = {point["timestamp"]: point["value"] for point in series["points"]}
+    closed_day = (today() + timedelta(days=2)).isoformat()
+    assert values[f"{closed_day}T00:00:00Z"] > 0 and values[f"{closed_day}T01:00:00Z"] > 0
+    # The closed business day itself (from its 04:00 on) is zero.
+    assert values[f"{closed_day}T20:00:00Z"] == 0

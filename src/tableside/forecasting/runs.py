@@ -329,7 +329,9 @@ def _series_rows(
         group = group.head(horizon).copy()
         closed = loaded.closed_weekdays.get(str(key))
         if closed:
-            shut = group["ds"].dt.weekday.isin(sorted(closed)).to_numpy()
+            # By the hour, the weekday of the business day the hour belongs to.
+            day_start = pd.Timedelta(hours=loaded.calendar.day_start_hour)
+            shut = (group["ds"] - day_start).dt.weekday.isin(sorted(closed)).to_numpy()
             numeric = [c for c in group.columns if c == "value" or c.startswith(("lo-", "hi-"))]
             group.loc[shut, numeric] = 0.0
         info = output.series.get(str(key))

@@ -712,6 +712,7 @@ def _calendar(
         closed_weekdays=closed_weekdays,
         closed_dates=closed_dates,
         open_hours=hours if spec.granularity == ForecastGranularity.hour else {},
+        day_start_hour=facts.cutoff_hour if spec.granularity == ForecastGranularity.hour else 0,
     )
 
 
