@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,9 +27,15 @@ import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
+from tableside.forecasting.engine.calendar import holiday_dates
 from tableside.forecasting.engine.errors import EngineError
 from tableside.forecasting.engine.forecaster import MAX_HORIZON as ENGINE_MAX_HORIZON
-from tableside.forecasting.engine.types import ForecastConfig, ForecastOutput
+from tableside.forecasting.engine.types import (
+    FREQUENCIES,
+    Calendar,
+    ForecastConfig,
+    ForecastOutput,
+)
 from tableside.forecasting.errors import from_engine, insufficient_history
 from tableside.forecasting.repository import (
     RunRepository,
@@ -121,13 +127,18 @@ class Trained:
     duration_ms: int
 
 
-def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
-    config = forecast.training_config or {}
+def _engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ForecastConfig fields a training_config sets besides the method parameters."""
     extra: dict[str, Any] = {}
     if config.get("backtest_windows"):
         extra["backtest_windows"] = int(config["backtest_windows"])
     if config.get("season_length"):
         extra["season_length"] = int(config["season_length"])
+    return extra
+
+
+def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
+    config = forecast.training_config or {}
     return ForecastConfig(
         method=forecast.method,
         freq=spec_of(forecast).freq,
@@ -137,8 +148,40 @@ def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastC
         exog_columns=loaded.exog_columns,
         params=dict(config.get("params") or {}),
         seed=0,
-        **extra,
+        **_engine_options(config),
     )
+
+
+def check_definition(values: Mapping[str, Any], country: str | None) -> None:
+    """Build the engine's forecaster for a definition's values without any data, so that what
+    the engine refuses (method parameters, a holiday country or subdivision it does not know)
+    is a 422 when the definition is saved rather than a failure of every training. `country`
+    is the holiday country its calendar will use (the configured one, else the business's)."""
+    from tableside.forecasting.engine.forecaster import Forecaster
+
+    config = values.get("training_config") or {}
+    granularity = ForecastGranularity(values["granularity"])
+    engine_config = ForecastConfig(
+        method=values["method"],
+        freq=FREQUENCIES[granularity.value],
+        horizon=int(values["horizon"]),
+        levels=tuple(values.get("levels") or ()),
+        params=dict(config.get("params") or {}),
+        seed=0,
+        **_engine_options(config),
+    )
+    try:
+        Forecaster(engine_config)
+    except EngineError as exc:
+        raise from_engine(exc, "training_config.params") from exc
+    if country and (config.get("country") or config.get("subdivision")):
+        today = utcnow().date()
+        calendar = Calendar(country=country, subdivision=config.get("subdivision"))
+        try:
+            holiday_dates(calendar, today, today)
+        except EngineError as exc:
+            where = "country" if config.get("country") else "subdivision"
+            raise from_engine(exc, f"training_config.{where}") from exc
 
 
 def _boundary(forecast: Forecast, loaded: LoadedSeries) -> pd.Timestamp:

@@ -41,7 +41,7 @@ from tableside.forecasting.schemas import (
     RunDetail,
 )
 from tableside.forecasting.schemas import Forecast as ForecastOut
-from tableside.forecasting.series import business_today
+from tableside.forecasting.series import business_today, country_of
 from tableside.jobs.service import enqueue_job
 from tableside.kit.pagination import ListParams, Page
 from tableside.models import (
@@ -177,6 +177,11 @@ async def _definition_values(
     if values.get("horizon") is None:
         values["horizon"] = DEFAULT_HORIZON[values["granularity"]]
     await _check_definition(session, principal, values)
+    config = values.get("training_config") or {}
+    facts = await SalesDataRepository(session, principal.business_id).business()
+    runs.check_definition(
+        values, config.get("country") or country_of(facts.timezone, facts.settings)
+    )
     return values
 
 
