@@ -1,4 +1,5 @@
-"""Training configurations the engine refuses are refused when the definition is saved."""
+"""Training configurations the engine refuses are refused when the definition is saved, and
+method aliases that choose a variant keep it."""
 
 from __future__ import annotations
 
@@ -64,3 +65,39 @@ async def test_a_configuration_the_engine_refuses_is_refused_on_save(
     assert (await client.get(FORECASTS, headers=headers)).json()["total"] == 2
     jobs = await client.get("/api/v1/jobs", headers=headers)
     assert [job for job in jobs.json()["items"] if job["kind"] == "forecasting.retrain"] == []
+
+
+async def test_an_alias_keeps_the_variant_it_names(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    forecast = await bistro.create(
+        target="item_units", scope="item", item_skus=["TIR"], method="tsb", horizon=7
+    )
+    assert forecast["method"] == "intermittent"
+    assert forecast["training_config"]["params"] == {"variant": "tsb"}
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    runs = await client.get(f"{FORECASTS}/{forecast['id']}/runs", headers=bistro.owner.headers)
+    chosen = runs.json()["items"][0]["parameters"]["engine"]["chosen_variant"]
+    assert chosen and set(chosen.values()) == {"tsb"}
+
+    # Parameters sent with the alias win over the variant it names.
+    explicit = await bistro.create(
+        target="item_units", scope="item", item_skus=["TIR"], method="croston",
+        training_config={"params": {"variant": "adida"}},
+    )  # fmt: skip
+    assert explicit["training_config"]["params"] == {"variant": "adida"}
+
+    # The ad-hoc requests keep it too, and a request with the plain method is another one.
+    for method in ("tsb", "intermittent"):
+        response = await client.post(
+            f"{FORECASTS}/generate",
+            headers=bistro.owner.headers,
+            json={"item_skus": ["TIR"], "method": method, "horizon_days": 7},
+        )
+        assert response.status_code == 202, response.text
+    listed = await client.get(
+        FORECASTS, headers=bistro.owner.headers, params={"is_active": "false"}
+    )
+    params = sorted(str(f["training_config"]["params"]) for f in listed.json()["items"])
+    assert params == ["{'variant': 'tsb'}", "{}"]
