@@ -460,14 +460,18 @@ def series_points(
     cutoff: int,
     first: date,
     last: date,
+    zone: ZoneInfo | None = None,
 ) -> list[Point]:
     """The stored series between business dates `first` and `last`, in `target` periods
     (sums of the stored ones; interval bounds add up too, which assumes the errors of the
-    summed periods move together: wide rather than falsely narrow)."""
+    summed periods move together: wide rather than falsely narrow). Hourly series in `zone`
+    skip the local hour the clocks jump over when summer time starts."""
     selected: dict[datetime, Point] = {}
     for index, ts in enumerate(row.periods):
         day = local_business_date(ts, granularity, cutoff)
         if not first <= day <= last:
+            continue
+        if granularity == ForecastGranularity.hour and zone is not None and _skipped(ts, zone):
             continue
         bounds = {
             level: (float(b["lower"][index]), float(b["upper"][index]))
@@ -488,6 +492,13 @@ def series_points(
                 old_low, old_high = point.bounds.get(level, (0.0, 0.0))
                 point.bounds[level] = (old_low + low, old_high + high)
     return [selected[key] for key in sorted(selected)]
+
+
+def _skipped(local: datetime, zone: ZoneInfo) -> bool:
+    """Whether the naive local time does not exist in `zone` (02:30 on the night the clocks
+    go forward): read as an instant and back, it comes out different."""
+    instant = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return instant.astimezone(zone).replace(tzinfo=None) != local
 
 
 def _timestamp(start: datetime, granularity: ForecastGranularity, zone: ZoneInfo) -> str:
@@ -559,7 +570,9 @@ async def serve(
     levels = sorted(int(level) for level in run.levels or ())
     series = []
     for row in rows:
-        points = series_points(row, run.granularity, granularity, facts.cutoff_hour, start, end)
+        points = series_points(
+            row, run.granularity, granularity, facts.cutoff_hour, start, end, zone
+        )
         item = items.get(row.item_id) if row.item_id else None
         series.append(
             SeriesPrediction(
