@@ -98,3 +98,24 @@ async def test_worse_forecast_shows_in_errors_and_trend(
     assert all(d["percentage_error"] == pytest.approx(-50, abs=5) for d in late)
     assert body["trend"]["direction"] == "worsening"
     assert body["metrics"]["bias"] < 0
+
+
+async def test_the_same_comparisons_score_the_same_however_far_back_asked(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """MASE is scaled by the history just before the days compared, not before the start of
+    the requested window: asking further back than there are predictions changes nothing."""
+    forecast = await bistro.create(scope="location", horizon=7, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    bodies = []
+    for days_back in (7, 30, 60):
+        response = await client.get(
+            f"{FORECASTS}/{forecast['id']}/accuracy",
+            headers=bistro.owner.headers,
+            params={"days_back": days_back},
+        )
+        assert response.status_code == 200, response.text
+        bodies.append(response.json())
+    assert all(body["daily"] == bodies[0]["daily"] for body in bodies)
+    assert bodies[0]["metrics"]["mase"] is not None
+    assert all(body["metrics"] == bodies[0]["metrics"] for body in bodies)

@@ -87,7 +87,6 @@ async def accuracy(
         window=(first - timedelta(days=SCALE_DAYS[compared]), last),
     )
     actual = loaded.panel
-    history = actual[actual["ds"] < pd.Timestamp(first)]
     window = actual[actual["ds"] >= pd.Timestamp(first)]
     frame = _compare(predictions, window, first, last, compared)
     if frame.empty:
@@ -95,6 +94,13 @@ async def accuracy(
             "No stored prediction of this forecast has its actual yet: predict or retrain "
             "it, and come back once the forecast days have passed"
         )
+    # The scale comes from the history just before the first day compared (not before the
+    # window asked for, which may start long before any prediction).
+    compared_from = frame["ds"].min()
+    history = actual[
+        (actual["ds"] < compared_from)
+        & (actual["ds"] >= compared_from - pd.Timedelta(days=SCALE_DAYS[compared]))
+    ]
     levels = sorted(int(level) for level in forecast.levels or ())
     scales = panel_scales(history, SEASONS[compared], spec.freq) if not history.empty else None
     _, overall = evaluate_panel(frame, scales=scales, levels=levels)
