@@ -565,11 +565,14 @@ async def serve(
                 }
             ],
         )
-    zone = ZoneInfo(facts.timezone)
+    # A location keeping its own time zone has its hours in that zone's local time.
+    zones = await data.location_zones()
     items = {ref.id: ref for ref in await data.items(ids={r.item_id for r in rows if r.item_id})}
     levels = sorted(int(level) for level in run.levels or ())
     series = []
     for row in rows:
+        own = zones.get(row.location_id) if row.location_id else None
+        zone = ZoneInfo(own or facts.timezone)
         points = series_points(
             row, run.granularity, granularity, facts.cutoff_hour, start, end, zone
         )

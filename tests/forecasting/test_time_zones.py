@@ -1,4 +1,5 @@
-"""Hourly predictions across a change of the clocks: every local hour that exists, once."""
+"""Hourly predictions in local time: across a change of the clocks every local hour that exists,
+once; a location keeping its own time zone at its own hours."""
 
 from __future__ import annotations
 
@@ -62,3 +63,28 @@ async def test_the_hour_the_clocks_skip_is_not_forecast(
     by_day = await bar.predict(forecast["id"], granularity="day")
     days = [p["timestamp"] for p in by_day.json()["series"][0]["points"]]
     assert days == ["2026-03-07", str(SPRING_FORWARD)]
+
+
+async def test_a_location_in_its_own_time_zone_is_forecast_at_its_hours(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # A UTC business with a location in Tokyo (UTC+9, no summer time) trading at 12:30 and
+    # 19:30 Tokyo time: its busy hours are 03:00 and 10:00 UTC.
+    shop = await create_shop(client, database, timezone="UTC", cutoff=4,
+                             locations=[("Tokyo", "Asia/Tokyo")])  # fmt: skip
+    last = datetime.now(UTC).date() - timedelta(days=2)
+    lines = [
+        {"sold_at": f"{last - timedelta(days=back)}T{hour}:30:00", "sku": "PIZ", "quantity": 3,
+         "amount": "36.00", "covers": 2, "location_id": str(shop.locations["Tokyo"])}
+        for back in range(35)
+        for hour in (12, 19)
+    ]  # fmt: skip
+    response = await bulk(client, shop.owner, lines)
+    assert response.status_code == 201, response.text
+    tokyo = Bistro(shop=shop, client=client)
+    forecast = await tokyo.create(target="covers", scope="location", granularity="hour", horizon=72)
+    response = await tokyo.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    busy = {p["timestamp"][11:] for p in series["points"] if p["value"] > 0}
+    assert busy == {"03:00:00Z", "10:00:00Z"}
