@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.dependencies import Principal
 from tableside.errors import NotFound
-from tableside.forecasting.engine.metrics import evaluate_panel, panel_scales
+from tableside.forecasting.engine.metrics import coverage, evaluate_panel, panel_scales
 from tableside.forecasting.errors import InsufficientData
 from tableside.forecasting.repository import (
     ForecastRepository,
@@ -110,7 +110,7 @@ async def accuracy(
         forecast_id=forecast_id,
         period=Period(date_from=frame["ds"].min().date(), date_to=frame["ds"].max().date()),
         model_versions=versions,
-        metrics=_metrics(overall, levels),
+        metrics=_metrics(overall, levels, frame),
         daily=daily,
         trend=_trend(daily),
     )
@@ -174,18 +174,32 @@ def _compare(
     frame = frame.groupby(["unique_id", "ds"], as_index=False).last()
     merged = frame.merge(actual[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
     merged["y"] = merged["y"].fillna(0.0)
-    return merged.fillna({c: 0.0 for c in merged.columns if c.startswith(("lo-", "hi-"))})
+    # Interval bounds stay missing where the run had no such level (the levels changed).
+    return merged
 
 
-def _metrics(overall: dict[str, Any], levels: list[int]) -> dict[str, Any]:
+def _metrics(overall: dict[str, Any], levels: list[int], frame: pd.DataFrame) -> dict[str, Any]:
     result = {
         key: overall.get(key)
         for key in ("mae", "rmse", "mape", "smape", "mase", "wape", "bias", "rel_bias", "grade")
     }
-    result["coverage"] = {str(level): overall.get(f"coverage_{level}") for level in levels}
+    result["coverage"] = {str(level): _coverage(frame, level) for level in levels}
     result["n"] = overall.get("n")
     result["series"] = overall.get("series")
     return result
+
+
+def _coverage(frame: pd.DataFrame, level: int) -> float | None:
+    """Share of actuals inside the level's interval, over the periods whose run had that
+    level; None when none had it."""
+    low, high = f"lo-{level}", f"hi-{level}"
+    if low not in frame or high not in frame:
+        return None
+    known = frame[low].notna() & frame[high].notna()
+    if not known.any():
+        return None
+    inside = coverage(frame.loc[known, "y"], frame.loc[known, low], frame.loc[known, high])
+    return None if inside is None else round(inside, 6)
 
 
 def _daily(frame: pd.DataFrame, levels: list[int]) -> list[DayAccuracy]:
@@ -194,7 +208,8 @@ def _daily(frame: pd.DataFrame, levels: list[int]) -> list[DayAccuracy]:
     high = f"hi-{levels[0]}" if levels else None
     if low and high and low in frame and high in frame:
         columns += [low, high]
-    totals = frame.groupby("ds")[columns].sum().sort_index()
+    # A day's bounds add up only where they exist (min_count: all missing stays missing).
+    totals = frame.groupby("ds")[columns].sum(min_count=1).sort_index()
     days = []
     for ds, row in totals.iterrows():
         predicted, actual = float(row["value"]), float(row["y"])
@@ -206,11 +221,17 @@ def _daily(frame: pd.DataFrame, levels: list[int]) -> list[DayAccuracy]:
                 actual=round(actual, 4),
                 error=round(error, 4),
                 percentage_error=round(error / actual * 100, 2) if actual else None,
-                lower_bound=round(float(row[low]), 4) if low in row else None,
-                upper_bound=round(float(row[high]), 4) if high in row else None,
+                lower_bound=_bound(row, low),
+                upper_bound=_bound(row, high),
             )
         )
     return days
+
+
+def _bound(row: pd.Series, column: str | None) -> float | None:
+    if column is None or column not in row or pd.isna(row[column]):
+        return None
+    return round(float(row[column]), 4)
 
 
 def _wape(days: list[DayAccuracy]) -> float | None:
