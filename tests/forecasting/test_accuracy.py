@@ -169,3 +169,47 @@ async def test_daily_coverage_is_judged_per_day(
     metrics = response.json()["metrics"]
     assert metrics["coverage_granularity"] == "day"
     assert 0 <= metrics["coverage"]["80"] <= 1
+
+
+async def test_the_same_comparisons_score_the_same_however_far_back_asked(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """MASE is scaled by the history just before the days compared, not before the start of
+    the requested window: asking further back than there are predictions changes nothing."""
+    forecast = await bistro.create(scope="location", horizon=7, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    bodies = []
+    for days_back in (7, 30, 60):
+        response = await client.get(
+            f"{FORECASTS}/{forecast['id']}/accuracy",
+            headers=bistro.owner.headers,
+            params={"days_back": days_back},
+        )
+        assert response.status_code == 200, response.text
+        bodies.append(response.json())
+    assert all(body["daily"] == bodies[0]["daily"] for body in bodies)
+    assert bodies[0]["metrics"]["mase"] is not None
+    assert all(body["metrics"] == bodies[0]["metrics"] for body in bodies)
+
+
+async def test_runs_without_a_level_do_not_count_in_its_coverage(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """The levels changed between two runs: the days predicted by the run without the 95%
+    interval neither count as misses of it nor show bounds of 0."""
+    forecast = await bistro.create(scope="location", horizon=14, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=14)
+    patched = await client.patch(
+        f"{FORECASTS}/{forecast['id']}", headers=bistro.owner.headers, json={"levels": [95]}
+    )
+    assert patched.status_code == 200, patched.text
+    await train_as_of(database, bistro, forecast["id"], days_ago=7)
+    path = f"{FORECASTS}/{forecast['id']}/accuracy"
+    both = (await client.get(path, headers=bistro.owner.headers, params={"days_back": 14})).json()
+    second = (await client.get(path, headers=bistro.owner.headers, params={"days_back": 7})).json()
+    assert both["model_versions"] == [1, 2] and second["model_versions"] == [2]
+    assert second["metrics"]["coverage"]["95"] > 0
+    assert both["metrics"]["coverage"]["95"] == second["metrics"]["coverage"]["95"]
+    first_week, second_week = both["daily"][:7], both["daily"][7:]
+    assert all(d["lower_bound"] is None and d["upper_bound"] is None for d in first_week)
+    assert all(d["upper_bound"] is not None and d["upper_bound"] > 0 for d in second_week)

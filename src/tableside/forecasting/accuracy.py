@@ -94,7 +94,6 @@ async def accuracy(
         window=(first - timedelta(days=SCALE_DAYS[compared]), last),
     )
     actual = loaded.panel
-    history = actual[actual["ds"] < pd.Timestamp(first)]
     window = actual[actual["ds"] >= pd.Timestamp(first)]
     frame = _compare(predictions, window, first, last, compared)
     if frame.empty:
@@ -102,14 +101,20 @@ async def accuracy(
             "No stored prediction of this forecast has its actual yet: predict or retrain "
             "it, and come back once the forecast days have passed"
         )
+    # The scale comes from the history just before the first day compared (not before the
+    # window asked for, which may start long before any prediction).
+    compared_from = frame["ds"].min()
+    history = actual[
+        (actual["ds"] < compared_from)
+        & (actual["ds"] >= compared_from - pd.Timedelta(days=SCALE_DAYS[compared]))
+    ]
     levels = sorted(int(level) for level in forecast.levels or ())
     scales = panel_scales(history, SEASONS[compared], spec.freq) if not history.empty else None
     _, overall = evaluate_panel(frame, scales=scales, levels=levels)
+    coverage_frame = frame
     if forecast.granularity == ForecastGranularity.hour and levels:
-        overall.update(
-            await _hourly_coverage(
-                session, business_id, spec, stored, facts.cutoff_hour, (first, last), levels
-            )
+        coverage_frame = await _hourly_frame(
+            session, business_id, spec, stored, facts.cutoff_hour, (first, last)
         )
     daily = _daily(frame, levels)
     versions = sorted({int(v) for v in frame["model_version"].unique()})
@@ -117,7 +122,9 @@ async def accuracy(
         forecast_id=forecast_id,
         period=Period(date_from=frame["ds"].min().date(), date_to=frame["ds"].max().date()),
         model_versions=versions,
-        metrics=_metrics(overall, levels, ForecastGranularity(forecast.granularity)),
+        metrics=_metrics(
+            overall, levels, coverage_frame, ForecastGranularity(forecast.granularity)
+        ),
         daily=daily,
         trend=_trend(daily),
     )
@@ -184,46 +191,43 @@ def _compare(
     frame = frame.groupby(["unique_id", "ds"], as_index=False).last()
     merged = frame.merge(actual[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
     merged["y"] = merged["y"].fillna(0.0)
-    return merged.fillna({c: 0.0 for c in merged.columns if c.startswith(("lo-", "hi-"))})
+    # Interval bounds stay missing where the run had no such level (the levels changed).
+    return merged
 
 
-async def _hourly_coverage(
+async def _hourly_frame(
     session: AsyncSession,
     business_id: uuid.UUID,
     spec: SeriesSpec,
     stored: list[ForecastRun],
     cutoff: int,
     days: tuple[date, date],
-    levels: list[int],
-) -> dict[str, float | None]:
-    """coverage_L of an hourly forecast's intervals, hour by hour over `days`."""
+) -> pd.DataFrame:
+    """An hourly forecast's predictions against the actuals hour by hour over `days`, without
+    the hours it forecast as closed where nothing was sold."""
     first, last = days
     predictions = await _predictions(session, business_id, stored, ForecastGranularity.hour, cutoff)
     hourly = replace(spec, granularity=ForecastGranularity.hour)
     loaded = await load_series(session, business_id, hourly, horizon_days=0, window=days)
     frame = _compare(predictions, loaded.panel, first, last, ForecastGranularity.hour)
-    result: dict[str, float | None] = {f"coverage_{level}": None for level in levels}
     if frame.empty:
-        return result
-    uppers = [f"hi-{level}" for level in levels if f"hi-{level}" in frame]
-    forecast_open = frame[uppers].max(axis=1) > 0 if uppers else True
-    frame = frame[forecast_open | (frame["y"] > 0)]
-    for level in levels:
-        low, high = f"lo-{level}", f"hi-{level}"
-        if low in frame and high in frame:
-            share = coverage(frame["y"], frame[low], frame[high])
-            result[f"coverage_{level}"] = None if share is None else round(share, 6)
-    return result
+        return frame
+    uppers = [column for column in frame.columns if column.startswith("hi-")]
+    forecast_open = frame[uppers].max(axis=1) > 0 if uppers else False
+    return frame[forecast_open | (frame["y"] > 0)]
 
 
 def _metrics(
-    overall: dict[str, Any], levels: list[int], granularity: ForecastGranularity
+    overall: dict[str, Any],
+    levels: list[int],
+    coverage_frame: pd.DataFrame,
+    granularity: ForecastGranularity,
 ) -> dict[str, Any]:
     result = {
         key: overall.get(key)
         for key in ("mae", "rmse", "mape", "smape", "mase", "wape", "bias", "rel_bias", "grade")
     }
-    result["coverage"] = {str(level): overall.get(f"coverage_{level}") for level in levels}
+    result["coverage"] = {str(level): _coverage(coverage_frame, level) for level in levels}
     # The periods the coverage was judged on: the forecast's own (an hourly forecast's hours,
     # while its errors are judged per day).
     result["coverage_granularity"] = granularity.value
@@ -232,13 +236,27 @@ def _metrics(
     return result
 
 
+def _coverage(frame: pd.DataFrame, level: int) -> float | None:
+    """Share of actuals inside the level's interval, over the periods whose run had that
+    level; None when none had it."""
+    low, high = f"lo-{level}", f"hi-{level}"
+    if low not in frame or high not in frame:
+        return None
+    known = frame[low].notna() & frame[high].notna()
+    if not known.any():
+        return None
+    inside = coverage(frame.loc[known, "y"], frame.loc[known, low], frame.loc[known, high])
+    return None if inside is None else round(inside, 6)
+
+
 def _daily(frame: pd.DataFrame, levels: list[int]) -> list[DayAccuracy]:
     columns = ["value", "y"]
     low = f"lo-{levels[0]}" if levels else None
     high = f"hi-{levels[0]}" if levels else None
     if low and high and low in frame and high in frame:
         columns += [low, high]
-    totals = frame.groupby("ds")[columns].sum().sort_index()
+    # A day's bounds add up only where they exist (min_count: all missing stays missing).
+    totals = frame.groupby("ds")[columns].sum(min_count=1).sort_index()
     days = []
     for ds, row in totals.iterrows():
         predicted, actual = float(row["value"]), float(row["y"])
@@ -250,11 +268,17 @@ def _daily(frame: pd.DataFrame, levels: list[int]) -> list[DayAccuracy]:
                 actual=round(actual, 4),
                 error=round(error, 4),
                 percentage_error=round(error / actual * 100, 2) if actual else None,
-                lower_bound=round(float(row[low]), 4) if low in row else None,
-                upper_bound=round(float(row[high]), 4) if high in row else None,
+                lower_bound=_bound(row, low),
+                upper_bound=_bound(row, high),
             )
         )
     return days
+
+
+def _bound(row: pd.Series, column: str | None) -> float | None:
+    if column is None or column not in row or pd.isna(row[column]):
+        return None
+    return round(float(row[column]), 4)
 
 
 def _wape(days: list[DayAccuracy]) -> float | None:

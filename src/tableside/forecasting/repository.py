@@ -265,6 +265,13 @@ class SalesDataRepository:
         stmt = select(Location.id).where(Location.business_id == self.business_id)
         return set((await self.session.execute(stmt)).scalars())
 
+    async def location_zones(self) -> dict[uuid.UUID, str]:
+        """The locations keeping a time zone of their own (the others keep the business's)."""
+        stmt = select(Location.id, Location.timezone).where(
+            Location.business_id == self.business_id, Location.timezone.is_not(None)
+        )
+        return {row[0]: row[1] for row in await self.session.execute(stmt) if row[1]}
+
     async def category_exists(self, category_id: uuid.UUID) -> bool:
         stmt = select(MenuCategory.id).where(
             MenuCategory.business_id == self.business_id, MenuCategory.id == category_id

@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,9 +27,15 @@ import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
+from tableside.forecasting.engine.calendar import holiday_dates
 from tableside.forecasting.engine.errors import EngineError
 from tableside.forecasting.engine.forecaster import MAX_HORIZON as ENGINE_MAX_HORIZON
-from tableside.forecasting.engine.types import ForecastConfig, ForecastOutput
+from tableside.forecasting.engine.types import (
+    FREQUENCIES,
+    Calendar,
+    ForecastConfig,
+    ForecastOutput,
+)
 from tableside.forecasting.errors import from_engine, insufficient_history
 from tableside.forecasting.repository import (
     RunRepository,
@@ -67,8 +73,15 @@ PERIOD_DAYS = {
     ForecastGranularity.month: 31,
 }
 # Series ending before the others (a location closed yesterday) are forecast this many extra
-# periods at most, so every series still reaches the end of the horizon.
+# days at most, so every series still reaches the end of the horizon.
 MAX_CATCH_UP = 14
+# The same in periods: by the hour a closed day alone is 24 of them.
+MAX_CATCH_UP_PERIODS = {
+    ForecastGranularity.hour: MAX_CATCH_UP * 24,
+    ForecastGranularity.day: MAX_CATCH_UP,
+    ForecastGranularity.week: MAX_CATCH_UP,
+    ForecastGranularity.month: MAX_CATCH_UP,
+}
 
 
 def spec_of(forecast: Forecast) -> SeriesSpec:
@@ -114,13 +127,18 @@ class Trained:
     duration_ms: int
 
 
-def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
-    config = forecast.training_config or {}
+def _engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ForecastConfig fields a training_config sets besides the method parameters."""
     extra: dict[str, Any] = {}
     if config.get("backtest_windows"):
         extra["backtest_windows"] = int(config["backtest_windows"])
     if config.get("season_length"):
         extra["season_length"] = int(config["season_length"])
+    return extra
+
+
+def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
+    config = forecast.training_config or {}
     return ForecastConfig(
         method=forecast.method,
         freq=spec_of(forecast).freq,
@@ -130,8 +148,40 @@ def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastC
         exog_columns=loaded.exog_columns,
         params=dict(config.get("params") or {}),
         seed=0,
-        **extra,
+        **_engine_options(config),
     )
+
+
+def check_definition(values: Mapping[str, Any], country: str | None) -> None:
+    """Build the engine's forecaster for a definition's values without any data, so that what
+    the engine refuses (method parameters, a holiday country or subdivision it does not know)
+    is a 422 when the definition is saved rather than a failure of every training. `country`
+    is the holiday country its calendar will use (the configured one, else the business's)."""
+    from tableside.forecasting.engine.forecaster import Forecaster
+
+    config = values.get("training_config") or {}
+    granularity = ForecastGranularity(values["granularity"])
+    engine_config = ForecastConfig(
+        method=values["method"],
+        freq=FREQUENCIES[granularity.value],
+        horizon=int(values["horizon"]),
+        levels=tuple(values.get("levels") or ()),
+        params=dict(config.get("params") or {}),
+        seed=0,
+        **_engine_options(config),
+    )
+    try:
+        Forecaster(engine_config)
+    except EngineError as exc:
+        raise from_engine(exc, "training_config.params") from exc
+    if country and (config.get("country") or config.get("subdivision")):
+        today = utcnow().date()
+        calendar = Calendar(country=country, subdivision=config.get("subdivision"))
+        try:
+            holiday_dates(calendar, today, today)
+        except EngineError as exc:
+            where = "country" if config.get("country") else "subdivision"
+            raise from_engine(exc, f"training_config.{where}") from exc
 
 
 def _boundary(forecast: Forecast, loaded: LoadedSeries) -> pd.Timestamp:
@@ -152,7 +202,7 @@ def _catch_up(forecast: Forecast, loaded: LoadedSeries, boundary: pd.Timestamp) 
         ForecastGranularity.month: pd.Timedelta(days=28),
     }[forecast.granularity]
     gap = int((boundary - last) / step) - 1
-    return max(0, min(gap, MAX_CATCH_UP))
+    return max(0, min(gap, MAX_CATCH_UP_PERIODS[forecast.granularity]))
 
 
 def _fit_predict(
@@ -322,7 +372,9 @@ def _series_rows(
         group = group.head(horizon).copy()
         closed = loaded.closed_weekdays.get(str(key))
         if closed:
-            shut = group["ds"].dt.weekday.isin(sorted(closed)).to_numpy()
+            # By the hour, the weekday of the business day the hour belongs to.
+            day_start = pd.Timedelta(hours=loaded.calendar.day_start_hour)
+            shut = (group["ds"] - day_start).dt.weekday.isin(sorted(closed)).to_numpy()
             numeric = [c for c in group.columns if c == "value" or c.startswith(("lo-", "hi-"))]
             group.loc[shut, numeric] = 0.0
         info = output.series.get(str(key))
@@ -408,14 +460,18 @@ def series_points(
     cutoff: int,
     first: date,
     last: date,
+    zone: ZoneInfo | None = None,
 ) -> list[Point]:
     """The stored series between business dates `first` and `last`, in `target` periods
     (sums of the stored ones; interval bounds add up too, which assumes the errors of the
-    summed periods move together: wide rather than falsely narrow)."""
+    summed periods move together: wide rather than falsely narrow). Hourly series in `zone`
+    skip the local hour the clocks jump over when summer time starts."""
     selected: dict[datetime, Point] = {}
     for index, ts in enumerate(row.periods):
         day = local_business_date(ts, granularity, cutoff)
         if not first <= day <= last:
+            continue
+        if granularity == ForecastGranularity.hour and zone is not None and _skipped(ts, zone):
             continue
         bounds = {
             level: (float(b["lower"][index]), float(b["upper"][index]))
@@ -436,6 +492,13 @@ def series_points(
                 old_low, old_high = point.bounds.get(level, (0.0, 0.0))
                 point.bounds[level] = (old_low + low, old_high + high)
     return [selected[key] for key in sorted(selected)]
+
+
+def _skipped(local: datetime, zone: ZoneInfo) -> bool:
+    """Whether the naive local time does not exist in `zone` (02:30 on the night the clocks
+    go forward): read as an instant and back, it comes out different."""
+    instant = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return instant.astimezone(zone).replace(tzinfo=None) != local
 
 
 def _timestamp(start: datetime, granularity: ForecastGranularity, zone: ZoneInfo) -> str:
@@ -502,12 +565,17 @@ async def serve(
                 }
             ],
         )
-    zone = ZoneInfo(facts.timezone)
+    # A location keeping its own time zone has its hours in that zone's local time.
+    zones = await data.location_zones()
     items = {ref.id: ref for ref in await data.items(ids={r.item_id for r in rows if r.item_id})}
     levels = sorted(int(level) for level in run.levels or ())
     series = []
     for row in rows:
-        points = series_points(row, run.granularity, granularity, facts.cutoff_hour, start, end)
+        own = zones.get(row.location_id) if row.location_id else None
+        zone = ZoneInfo(own or facts.timezone)
+        points = series_points(
+            row, run.granularity, granularity, facts.cutoff_hour, start, end, zone
+        )
         item = items.get(row.item_id) if row.item_id else None
         series.append(
             SeriesPrediction(

@@ -663,6 +663,11 @@ def _closed_dates(days: set[date], first: date, last: date, horizon_days: int) -
             around = [before + timedelta(days=d) for d in (-3, -2, -1, 1, 2, 3)]
             if not any(day in days for day in around):
                 continue
+            # A date that fell on a weekday the business did not trade then (closed on
+            # Mondays) says nothing about the date itself.
+            same_weekday = [before + timedelta(weeks=w) for w in (-3, -2, -1, 1, 2, 3)]
+            if not any(day in days for day in same_weekday):
+                continue
             seen += 1
             shut += before not in days
         if seen and shut == seen:
@@ -707,6 +712,7 @@ def _calendar(
         closed_weekdays=closed_weekdays,
         closed_dates=closed_dates,
         open_hours=hours if spec.granularity == ForecastGranularity.hour else {},
+        day_start_hour=facts.cutoff_hour if spec.granularity == ForecastGranularity.hour else 0,
     )
 
 

@@ -41,7 +41,7 @@ from tableside.forecasting.schemas import (
     RunDetail,
 )
 from tableside.forecasting.schemas import Forecast as ForecastOut
-from tableside.forecasting.series import business_today
+from tableside.forecasting.series import business_today, country_of
 from tableside.jobs.service import enqueue_job
 from tableside.kit.pagination import ListParams, Page
 from tableside.models import (
@@ -166,6 +166,13 @@ async def _definition_values(
         values["method"] = canonical_method(changes["method"])
     if "training_config" in changes:
         values["training_config"] = data.training_config.model_dump(mode="json", exclude_none=True)
+    implied = registry.alias_params(changes["method"]) if "method" in changes else {}
+    if implied:
+        # An alias naming a variant (tsb, croston) keeps it as a parameter of its method;
+        # parameters sent with it win.
+        config = dict(values.get("training_config") or {})
+        config["params"] = {**implied, **(config.get("params") or {})}
+        values["training_config"] = config
     if "item_ids" in changes or "item_skus" in changes:
         resolved = await _resolve_items(
             SalesDataRepository(session, principal.business_id),
@@ -177,6 +184,11 @@ async def _definition_values(
     if values.get("horizon") is None:
         values["horizon"] = DEFAULT_HORIZON[values["granularity"]]
     await _check_definition(session, principal, values)
+    config = values.get("training_config") or {}
+    facts = await SalesDataRepository(session, principal.business_id).business()
+    runs.check_definition(
+        values, config.get("country") or country_of(facts.timezone, facts.settings)
+    )
     return values
 
 
@@ -349,13 +361,14 @@ async def generate(session: AsyncSession, principal: Principal, body: GenerateRe
     )
     items = sorted(str(i) for i in resolved or [])
     level = min(99, max(1, round(body.confidence_level * 100)))
+    params = {**registry.alias_params(body.method), **body.parameters}
     payload = {
         "items": items,
         "location_id": str(body.location_id),
         "method": method,
         "horizon": body.horizon_days,
         "level": level,
-        "params": body.parameters,
+        "params": params,
     }
     definition = ForecastCreate(
         name=_adhoc_name("Item demand", payload),
@@ -368,7 +381,7 @@ async def generate(session: AsyncSession, principal: Principal, body: GenerateRe
         method=method,
         horizon=body.horizon_days,
         levels=[level],
-        training_config={"params": body.parameters},
+        training_config={"params": params},
         is_active=False,
     )
     forecast = await _adhoc(session, principal, definition, "generate")
@@ -383,7 +396,10 @@ async def quick_forecast(
     """The SFS forecast: the business's daily revenue for `horizon` days."""
     method = canonical_method(body.model)
     levels = [95] if body.include_ci else []
+    params = registry.alias_params(body.model)
     payload = {"method": method, "horizon": body.horizon, "levels": levels}
+    if params:
+        payload["params"] = params
     definition = ForecastCreate(
         name=_adhoc_name("Revenue", payload),
         description="Made by POST /forecast",
@@ -393,6 +409,7 @@ async def quick_forecast(
         method=method,
         horizon=body.horizon,
         levels=levels,
+        training_config={"params": params},
         is_active=False,
     )
     forecast = await _adhoc(session, principal, definition, "quick")

@@ -70,6 +70,21 @@ def test_closed_weekdays_dates_and_hours() -> None:
     assert not closed_flags(thursday, calendar, "h").any()
 
 
+def test_hours_before_the_day_start_belong_to_the_previous_business_day() -> None:
+    # Closed on Mondays and on 2024-12-25, business days from 04:00: Sunday night's hours
+    # after midnight are open, Monday's hours from 04:00 to Tuesday 03:00 closed.
+    calendar = Calendar(
+        closed_weekdays=frozenset({0}), closed_dates=frozenset({date(2024, 12, 25)}),
+        day_start_hour=4,
+    )  # fmt: skip
+    monday = pd.date_range("2024-12-23 00:00", periods=24, freq="h")
+    assert np.flatnonzero(~closed_flags(monday, calendar, "h")).tolist() == [0, 1, 2, 3]
+    tuesday = pd.date_range("2024-12-24 00:00", periods=24, freq="h")
+    assert np.flatnonzero(closed_flags(tuesday, calendar, "h")).tolist() == [0, 1, 2, 3]
+    christmas = pd.date_range("2024-12-25 00:00", periods=28, freq="h")
+    assert np.flatnonzero(closed_flags(christmas, calendar, "h")).tolist() == list(range(4, 28))
+
+
 def test_a_week_is_closed_only_when_every_day_is() -> None:
     every_day = Calendar(closed_weekdays=frozenset(range(7)))
     some_days = Calendar(closed_weekdays=frozenset({0, 1}))

@@ -133,17 +133,18 @@ def _closed_hours(index: pd.DatetimeIndex, calendar: Calendar) -> np.ndarray:
 def closed_flags(
     ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp], calendar: Calendar, freq: str
 ) -> np.ndarray:
-    """True where the period has no trading: a closed weekday or date, or for hourly data an
-    hour outside ``open_hours``. A week or month is closed only when every day in it is."""
+    """True where the period has no trading: a closed weekday or date (for hourly data, of the
+    business day the hour belongs to), or for hourly data an hour outside ``open_hours``. A
+    week or month is closed only when every day in it is."""
     freq = check_freq(freq)
     index = _as_index(ds)
     if len(index) == 0:
         return np.zeros(0, dtype=bool)
-    if freq in ("h", "D"):
-        closed = _closed_days(_day_numbers(index), calendar)
-        if freq == "h":
-            closed |= _closed_hours(index, calendar)
-        return closed
+    if freq == "D":
+        return _closed_days(_day_numbers(index), calendar)
+    if freq == "h":
+        business_days = _day_numbers(index - pd.Timedelta(hours=calendar.day_start_hour))
+        return _closed_days(business_days, calendar) | _closed_hours(index, calendar)
     first, n_days = _period_days(index, freq)
     if not calendar.closed_weekdays and not calendar.closed_dates:
         return np.zeros(len(index), dtype=bool)

@@ -164,6 +164,13 @@ def resolve(name: str) -> str:
         ) from None
 
 
+def alias_params(name: str) -> dict[str, object]:
+    """The method parameters an alias stands for (``tsb`` → ``{"variant": "tsb"}``); {} for
+    canonical names and plain aliases."""
+    key = name.strip().lower() if isinstance(name, str) else name
+    return dict(_ALIAS_PARAMS.get(key, {}))
+
+
 def _prophet_installed() -> bool:
     return importlib.util.find_spec("prophet") is not None
 
@@ -208,9 +215,9 @@ def create(name: str, config: ForecastConfig) -> BaseModel:
     optional dependency is missing, InvalidConfig (from the method) for bad parameters.
     """
     canonical = resolve(name)
-    alias_params = _ALIAS_PARAMS.get(name.strip().lower())
-    if alias_params:
-        config = replace(config, params={**alias_params, **dict(config.params)})
+    implied = alias_params(name)
+    if implied:
+        config = replace(config, params={**implied, **dict(config.params)})
     if canonical in _COMBINATIONS:
         if not _selection_available():
             raise UnknownMethod(f"Method {canonical!r} is not available in this build")

@@ -39,7 +39,10 @@ class Calendar:
     package; ``extra_holidays`` adds the business's own. ``closed_weekdays`` (0 = Monday) and
     ``closed_dates`` are periods with no trading: not learned from, forecast as zero.
     ``open_hours`` maps a weekday to the local hours [open, close) traded, for hourly series
-    (missing weekday = all 24 hours).
+    (missing weekday = all 24 hours). ``day_start_hour`` is the local hour a business day
+    starts (the day cutoff): an hour before it belongs to the previous day's weekday and date
+    when closed days apply to hourly series (open until 02:00 on Sunday night, closed on
+    Mondays: Monday 01:00 is open).
     """
 
     country: str | None = None
@@ -48,6 +51,7 @@ class Calendar:
     closed_weekdays: frozenset[int] = frozenset()
     closed_dates: frozenset[date] = frozenset()
     open_hours: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    day_start_hour: int = 0
 
 
 @dataclass(frozen=True)
