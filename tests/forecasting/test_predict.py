@@ -70,6 +70,27 @@ async def test_daily_revenue_per_location(bistro: Bistro, client: httpx.AsyncCli
     assert sum(p["value"] for p in week_points[bistro.location("Main")]) == pytest.approx(
         daily_sum, abs=0.01
     )
+    # Points say which period they hold and whether all of it: a range starting after a
+    # Monday cuts its first week (and ending before a Sunday, its last).
+    for point in main["points"]:
+        assert point["period_end"] == point["timestamp"] and point["complete"] is True
+    for point in week_points[bistro.location("Main")]:
+        monday = date.fromisoformat(point["timestamp"])
+        assert monday.weekday() == 0
+        assert point["period_end"] == (monday + timedelta(days=6)).isoformat()
+        assert point["complete"] is (first.weekday() == 0)
+    whole_weeks = await bistro.predict(forecast["id"], granularity="week")
+    completes = [p["complete"] for p in whole_weeks.json()["series"][0]["points"]]
+    # 14 days from today: whole weeks in the middle, cut ones at the ends unless on Monday.
+    assert completes[0] is (first.weekday() == 0) and completes[-1] is False
+    assert all(completes[1:-1])
+    # A range starting in the past is answered from the first day the forecast covers.
+    earlier = await bistro.predict(
+        forecast["id"], start_date=(first - timedelta(days=10)).isoformat()
+    )
+    assert earlier.status_code == 200, earlier.text
+    assert earlier.json()["start_date"] == first.isoformat()
+    assert earlier.json()["not_forecast"] == []
     assert_error(await bistro.predict(forecast["id"], granularity="hour"), 422, "VALIDATION_ERROR")
     beyond = await bistro.predict(
         forecast["id"], start_date=(first + timedelta(days=30)).isoformat()
@@ -310,3 +331,38 @@ async def test_business_projection_adds_up_a_forecast_per_location(
     assert one["projection"]["series"][0]["revenue"] == pytest.approx(
         series["points"][0]["value"], abs=0.05
     )
+
+
+async def test_items_without_a_forecast_are_listed_with_why(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Asked for three items: one sells every day, one first sold the day before yesterday
+    (two days of history), one never sold."""
+    items = [("PIZ", "Pizza", "4.00"), ("PAS", "Pasta", "3.00"), ("TIR", "Tiramisu", None)]
+    items += [("RARE", "Truffle risotto", None), ("NEW", "Newcomer", None)]
+    shop = await create_shop(client, database, items=items)
+    last = today() - timedelta(days=1)
+    await write_history(client, shop, last - timedelta(days=41), last)
+    main = str(shop.locations["Main"])
+    rare = [
+        {"sold_at": f"{(last - timedelta(days=d)).isoformat()}T19:00:00Z", "sku": "RARE",
+         "quantity": 1, "amount": "24.00", "location_id": main}
+        for d in (0, 1)
+    ]  # fmt: skip
+    assert (await bulk(client, shop.owner, rare)).status_code == 201
+    bistro = Bistro(shop=shop, client=client)
+    wanted = [bistro.item("PIZ"), bistro.item("RARE"), bistro.item("NEW")]
+    forecast = await bistro.create(
+        target="item_units", scope="item", item_ids=wanted, location_id=main, horizon=7
+    )
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [s["item_id"] for s in body["series"]] == [bistro.item("PIZ")]
+    missing = {entry["item_id"]: entry for entry in body["not_forecast"]}
+    assert set(missing) == {bistro.item("RARE"), bistro.item("NEW")}
+    rare_entry = missing[bistro.item("RARE")]
+    assert rare_entry["series_key"] == f"loc:{main}|item:{bistro.item('RARE')}"
+    assert rare_entry["location_id"] == main and "open periods" in rare_entry["reason"]
+    new_entry = missing[bistro.item("NEW")]
+    assert new_entry["series_key"] is None and new_entry["reason"] == "no sales in the history"

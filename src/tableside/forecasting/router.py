@@ -165,13 +165,17 @@ Served from the latest stored run when it is fresh (under an hour old, trained w
 current definition, and no sales have changed the data since: `cached: true`); otherwise the
 forecast trains now and the new run (next `model_version`) is stored and served.
 
-`start_date`/`end_date` are business dates (default: the whole horizon). `granularity` may be
-the forecast's own or coarser (a daily forecast summed into weeks; interval bounds add up,
-which errs wide). Each series gives `method_used` and `fallback` (how a short history was
-forecast). Each point: `value`, `lower_bound`/`upper_bound` at the first level and
-`intervals` per level. Hourly points are every local hour of the range (the `timestamp` is the
-UTC instant the hour starts); hours outside the opening hours learned from the sales (or set
-in `training_config.open_hours`) and closed days are **0** with 0 bounds, not omitted.
+`start_date`/`end_date` are business dates (default: the whole horizon; the answer's are the
+part of the range the forecast covers). `granularity` may be the forecast's own or coarser (a
+daily forecast summed into weeks; interval bounds add up, which errs wide); a week or month the
+range cuts has `complete: false` and holds only the days inside (`period_end` is the period's
+last date). `not_forecast` lists the series asked for that have no prediction (too little
+history, or an item of the definition that never sold) with the reason. Each series gives
+`method_used` and `fallback` (how a short history was forecast). Each point: `value`,
+`lower_bound`/`upper_bound` at the first level and `intervals` per level. Hourly points are
+every local hour of the range (the `timestamp` is the UTC instant the hour starts); hours
+outside the opening hours learned from the sales (or set in `training_config.open_hours`) and
+closed days are **0** with 0 bounds, not omitted.
 """
     + _ENGINE_ERRORS,
 )

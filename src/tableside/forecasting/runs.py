@@ -30,6 +30,7 @@ from tableside.errors import ValidationFailed
 from tableside.forecasting.engine.calendar import holiday_dates
 from tableside.forecasting.engine.errors import EngineError
 from tableside.forecasting.engine.forecaster import MAX_HORIZON as ENGINE_MAX_HORIZON
+from tableside.forecasting.engine.forecaster import MIN_OBSERVATIONS
 from tableside.forecasting.engine.types import (
     FREQUENCIES,
     Calendar,
@@ -47,9 +48,16 @@ from tableside.forecasting.schemas import (
     Prediction,
     PredictionPoint,
     PredictRequest,
+    SeriesNotForecast,
     SeriesPrediction,
 )
-from tableside.forecasting.series import LoadedSeries, SeriesSpec, data_fingerprint, load_series
+from tableside.forecasting.series import (
+    LoadedSeries,
+    SeriesSpec,
+    data_fingerprint,
+    load_series,
+    series_key_ids,
+)
 from tableside.kit.schemas import utcnow
 from tableside.models import (
     Forecast,
@@ -444,13 +452,29 @@ def period_start(day: date, granularity: ForecastGranularity) -> date:
     return day
 
 
+def period_end(start: date, granularity: ForecastGranularity) -> date:
+    """The last business date of the period starting on `start`."""
+    if granularity == ForecastGranularity.week:
+        return start + timedelta(days=6)
+    if granularity == ForecastGranularity.month:
+        return _next_month_start(start) - timedelta(days=1)
+    return start
+
+
+def _next_month_start(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 @dataclass
 class Point:
-    """A period of one series: its start (naive local, or a business date) and values."""
+    """A period of one series: its start (naive local, or a business date), its values and
+    the business dates the stored periods summed into it cover."""
 
     start: datetime
     value: float
     bounds: dict[str, tuple[float, float]]
+    first_day: date
+    last_day: date
 
 
 def series_points(
@@ -483,10 +507,13 @@ def series_points(
         else:
             start = period_start(day, target)
             key = datetime(start.year, start.month, start.day)
+        stored_end = period_end(day, granularity)
         point = selected.get(key)
         if point is None:
-            selected[key] = Point(key, value, bounds)
+            selected[key] = Point(key, value, bounds, day, stored_end)
         else:
+            point.first_day = min(point.first_day, day)
+            point.last_day = max(point.last_day, stored_end)
             point.value += value
             for level, (low, high) in bounds.items():
                 old_low, old_high = point.bounds.get(level, (0.0, 0.0))
@@ -515,12 +542,7 @@ def coverage_end(run: ForecastRun, rows: Sequence[ForecastSeries], cutoff: int) 
     ]
     if not ends:
         return None
-    end = max(ends)
-    if run.granularity == ForecastGranularity.week:
-        return end + timedelta(days=6)
-    if run.granularity == ForecastGranularity.month:
-        return date(end.year + end.month // 12, end.month % 12 + 1, 1) - timedelta(days=1)
-    return end
+    return period_end(max(ends), ForecastGranularity(run.granularity))
 
 
 async def serve(
@@ -565,6 +587,8 @@ async def serve(
                 }
             ],
         )
+    # The range answered is the part of the one asked for that the forecast covers.
+    start, end = max(start, first_covered), min(end, last_covered)
     # A location keeping its own time zone has its hours in that zone's local time.
     zones = await data.location_zones()
     items = {ref.id: ref for ref in await data.items(ids={r.item_id for r in rows if r.item_id})}
@@ -601,7 +625,39 @@ async def serve(
         start_date=start,
         end_date=end,
         series=series,
+        not_forecast=_not_forecast(forecast, run, rows),
     )
+
+
+def _not_forecast(
+    forecast: Forecast, run: ForecastRun, rows: Sequence[ForecastSeries]
+) -> list[SeriesNotForecast]:
+    """The series the engine skipped for too short a history, and the definition's items
+    that have no series at all (nothing sold in the history read)."""
+    engine = (run.parameters or {}).get("engine") or {}
+    missing = []
+    for key in engine.get("skipped_series") or ():
+        location_id, item_id = series_key_ids(key)
+        missing.append(
+            SeriesNotForecast(
+                series_key=key,
+                item_id=item_id,
+                location_id=location_id,
+                reason=f"fewer than {MIN_OBSERVATIONS} open periods with sales in the history",
+            )
+        )
+    covered = {row.item_id for row in rows} | {entry.item_id for entry in missing}
+    for item_id in forecast.item_ids or ():
+        if item_id not in covered:
+            missing.append(
+                SeriesNotForecast(
+                    series_key=None,
+                    item_id=item_id,
+                    location_id=forecast.location_id,
+                    reason="no sales in the history",
+                )
+            )
+    return missing
 
 
 def _point(
@@ -614,8 +670,13 @@ def _point(
         for low, high in [bounds]
     }
     first = intervals.get(str(levels[0])) if levels else None
+    start = point.start.date()
+    end = period_end(start, granularity)
     return PredictionPoint(
         timestamp=_timestamp(point.start, granularity, zone),
+        period_end=None if granularity == ForecastGranularity.hour else end,
+        complete=granularity == ForecastGranularity.hour
+        or (point.first_day <= start and point.last_day >= end),
         value=round(point.value, 4),
         lower_bound=first.lower if first else None,
         upper_bound=first.upper if first else None,

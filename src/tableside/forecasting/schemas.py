@@ -202,6 +202,13 @@ class PredictionPoint(ResponseSchema):
         description="Hourly: the UTC instant the local hour starts (…Z); otherwise the "
         "period's first business date (YYYY-MM-DD)"
     )
+    period_end: date | None = Field(
+        description="The period's last business date (the same date for days; null for hours)"
+    )
+    complete: bool = Field(
+        description="False for a week or month that the requested range or the forecast's "
+        "horizon cuts: its value and bounds add up only the days inside"
+    )
     value: float
     lower_bound: float | None = Field(description="At the first (lowest) level")
     upper_bound: float | None
@@ -219,6 +226,15 @@ class SeriesPrediction(ResponseSchema):
     points: list[PredictionPoint]
 
 
+class SeriesNotForecast(ResponseSchema):
+    """A series the forecast asked for that has no prediction."""
+
+    series_key: str | None = Field(description="Null for an item that never sold")
+    item_id: uuid.UUID | None
+    location_id: uuid.UUID | None
+    reason: str
+
+
 class Prediction(ResponseSchema):
     forecast_id: uuid.UUID
     run_id: uuid.UUID
@@ -231,6 +247,10 @@ class Prediction(ResponseSchema):
     start_date: date
     end_date: date
     series: list[SeriesPrediction]
+    not_forecast: list[SeriesNotForecast] = Field(
+        description="Series asked for without a prediction (too little history, or an item "
+        "of the definition that never sold), and why"
+    )
 
 
 # Ad-hoc requests (Sentia's generate and the SFS quick forecast) -----------------------------

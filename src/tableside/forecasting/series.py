@@ -139,6 +139,16 @@ def series_key(
     return "business"
 
 
+def series_key_ids(key: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The (location, item) a series key names, None for what it does not."""
+    parts = dict(part.split(":", 1) for part in key.split("|") if ":" in part)
+    location, item = parts.get("loc"), parts.get("item")
+    return (
+        _key_location(uuid.UUID(location)) if location else None,
+        uuid.UUID(item) if item else None,
+    )
+
+
 def _key_location(value: uuid.UUID) -> uuid.UUID | None:
     return None if value == NO_KEY else value
 
