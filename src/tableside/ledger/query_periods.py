@@ -7,6 +7,7 @@ import calendar
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -95,15 +96,35 @@ def date_periods(date_from: date, date_to: date, granularity: Granularity) -> li
 
 def hour_periods(date_from: date, date_to: date, timezone: str, cutoff_hour: int) -> list[datetime]:
     """The UTC start of every local hour of every business day in the range: 23 on a
-    spring-forward day, 25 on a fall-back day (the repeated hour is two periods)."""
+    spring-forward day, 25 on a fall-back day (the repeated hour is two periods).
+
+    Each start is what the ledger stamps as a line's hour start (the instant minus its local
+    minutes). Where a clock change is not a whole hour (Lord Howe Island moves by 30
+    minutes) the hours after it begin half an hour off the hours before it, so on such a day
+    every hour is found from the one before; other days simply step by an hour."""
+    zone = ZoneInfo(timezone)
     hours: list[datetime] = []
     for day in days(date_from, date_to):
         start, end = business_day_bounds(day, timezone, cutoff_hour)
-        current = start
+        if start.astimezone(zone).utcoffset() == end.astimezone(zone).utcoffset():
+            current = start
+            while current < end:
+                hours.append(current)
+                current += HOUR
+            continue
+        current = local_hour_start(start, zone)
         while current < end:
             hours.append(current)
-            current += HOUR
+            current = local_hour_start(current + HOUR, zone)
     return hours
+
+
+def local_hour_start(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant minus its local minutes and seconds: the hour start the ledger stamps."""
+    local = instant.astimezone(zone)
+    return instant - timedelta(
+        minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+    )
 
 
 def utc_instants(values: Sequence[datetime]) -> np.ndarray[Any, np.dtype[np.datetime64]]:
