@@ -395,6 +395,12 @@ async def test_other_business_is_invisible(client: httpx.AsyncClient, database: 
         ({"granularity": "day", "group_by": "day_of_week"}, "group_by"),
         ({"location_id": "6b0c4d4e-0000-4000-8000-000000000000"}, "location_id"),
         ({"location_id": "not-a-uuid"}, "location_id"),
+        # Dates at the ends of the calendar: 422, not an overflow (500).
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, "date_from"),
+        ({"date_from": "9999-12-31"}, "date_from"),
+        ({"date_to": "0001-01-01"}, "date_to"),
+        ({"date_from": "0001-01-01", "date_to": "0001-01-02", "granularity": "hour"}, "date_from"),
+        ({"date_from": "9999-12-30", "date_to": "9999-12-31", "granularity": "month"}, "date_from"),
     ],
 )
 async def test_bad_parameters(

@@ -16,6 +16,9 @@ from tableside.ledger.schemas import Granularity
 
 DEFAULT_DAYS = 30
 MAX_YEARS = 3
+# The dates a query may name (as the analytics endpoints allow).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9999, 1, 1)
 HOUR = timedelta(hours=1)
 DAY_NAMES = tuple(calendar.day_name)  # Monday first, as ISO numbers them
 
@@ -32,6 +35,7 @@ class RangeError(ValueError):
 def resolve_range(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
     """The inclusive business-date range to report: by default the 30 days ending today; with
     only `date_from`, from it to today; with only `date_to`, the 30 days ending then."""
+    check_bounds(date_from=date_from, date_to=date_to)
     too_long = f"the range may span at most {MAX_YEARS} years (date_to before date_from + 3 years)"
     if date_to is None:
         date_to = today if date_from is None else max(today, date_from)
@@ -44,6 +48,15 @@ def resolve_range(date_from: date | None, date_to: date | None, today: date) -> 
     if date_to >= years_later(date_from, MAX_YEARS):
         raise RangeError("date_to", too_long)
     return date_from, date_to
+
+
+def check_bounds(**dates: date | None) -> None:
+    """Refuse a date outside EARLIEST..LATEST (named by its parameter): the calendar
+    arithmetic around a range (a day's end, the margins, three years on) must stay inside
+    the dates Python can hold."""
+    for field, value in dates.items():
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise RangeError(field, f"must be between {EARLIEST} and {LATEST}")
 
 
 def years_later(day: date, years: int) -> date:
