@@ -38,6 +38,12 @@ TIMESTAMPS = {
     " 2026-11-02T10:00:00Z": False,
     "2026-11-02T10:00:00 PM": False,
     "2026/11/02 10:00": False,
+    # Instants whose business date no query can name (or that fall outside Python's dates).
+    "0001-01-01T00:00:00+14:00": False,
+    "9999-12-31T23:59:59-12:00": False,
+    "1900-06-01T10:00:00Z": False,
+    "1901-01-01T00:00:00Z": True,
+    "9998-12-31T23:59:59Z": True,
 }
 AMOUNTS = {
     "10": True,
@@ -72,6 +78,11 @@ DATES = {
     "31/01/2026": False,
     "20260131": False,
     "today": False,
+    "0001-01-01": False,
+    "1900-12-31": False,
+    "9999-12-31": False,
+    "1901-01-01": True,
+    "9998-12-31": True,
 }
 HOLIDAYS = {"1": True, "0": True, "yes": True, "No": True, "t": True, "FALSE": True,
             " on ": True, "of": True, "maybe": False, "2": False, "o": False}  # fmt: skip

@@ -94,6 +94,7 @@ def _add_item_sums(alias: str) -> str:
 
 TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
 DATE_MESSAGE = "is not a date (YYYY-MM-DD)"
+YEARS_MESSAGE = "must be in the years 1901 to 9998"
 
 
 def literal(value: object) -> str:
@@ -774,6 +775,18 @@ def _checks(plan: TypedPlan) -> list[str]:
         checks.append(
             "WHEN e.r_day IS NOT NULL AND (NOT e.day_ok OR e.day_value IS NULL)"
             f" THEN {literal('day|' + DATE_MESSAGE)}"
+        )
+    # Business dates a query can name (1900-01-01 to 9999-01-01) and Python can read back:
+    # an instant in 1901-9998 lands on one in any zone, whatever the cutoff.
+    if has("ts"):
+        checks.append(
+            "WHEN e.ts_value < '1901-01-01T00:00:00Z' OR e.ts_value >= '9999-01-01T00:00:00Z'"
+            f" THEN 'ts|{YEARS_MESSAGE}'"
+        )
+    if has("day"):
+        checks.append(
+            "WHEN e.day_value < '1901-01-01' OR e.day_value > '9998-12-31'"
+            f" THEN 'day|{YEARS_MESSAGE}'"
         )
     if lines:
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
