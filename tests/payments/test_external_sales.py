@@ -193,6 +193,14 @@ async def test_sold_at_in_the_future_is_refused(
         422,
         "VALIDATION_ERROR",
     )
+    # Nor from before 1901: an instant at the very start of the calendar was a 500.
+    for ancient in ("0001-01-01T00:00:00+14:00", "1900-12-31T23:59:59Z"):
+        error = assert_error(
+            await external_sale(client, owner.headers, [(item, 1, "5.00")], sold_at=ancient),
+            422,
+            "VALIDATION_ERROR",
+        )
+        assert [d["field"] for d in error["details"]] == ["sold_at"], ancient
     assert len(await _sales(client, owner)) == 1
 
 
