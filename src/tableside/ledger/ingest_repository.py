@@ -32,6 +32,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
+from tableside.kit.money import minor_unit
 from tableside.ledger.csv_format import Shape
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -128,6 +129,17 @@ class TypedPlan:
     cutoff_hour: int
     default_location_id: uuid.UUID | None
     present: frozenset[str]  # staging columns the input has
+    currency: str = "USD"  # the business's: amounts finer than its minor unit are refused
+
+    @property
+    def money_decimals(self) -> int:
+        """Decimals an amount may have: the currency's (0 for JPY), at most the ledger's 2."""
+        return min(2, -int(minor_unit(self.currency).as_tuple().exponent))
+
+    def money_decimals_message(self) -> str:
+        if self.money_decimals < 2:
+            return f"has more decimals than {self.currency} allows"
+        return "has more than 2 decimals"
 
 
 @dataclass
@@ -726,20 +738,29 @@ def _local_to_utc(local: str, zone: str) -> str:
     )
 
 
-def _number_checks(column: str, decimals: int, bound: Decimal, *, negative: bool) -> list[str]:
-    """CASE branches for a numeric column already converted to `e.<column>`.
+def _number_checks(
+    column: str,
+    decimals: int,
+    bound: Decimal,
+    *,
+    negative: bool,
+    too_precise: str | None = None,
+) -> list[str]:
+    """CASE branches for a numeric column already converted to `e.<column>`; `too_precise`
+    is the message for a value with more than `decimals` decimals.
 
     Written for speed on valid rows, which pass every branch: `scale` (a header read) before
     the rounding test, plain comparisons instead of abs(); NaN and infinity only fail the
     bound, and are told apart once they do."""
     value = f"e.{column}"
+    precision_error = literal(f"{column}|{too_precise or f'has more than {decimals} decimals'}")
     branches = [
         f"WHEN e.r_{column} IS NOT NULL AND {value} IS NULL THEN '{column}|is not a number'",
         f"WHEN {value} >= {bound} OR {value} <= -{bound} THEN CASE"
         f" WHEN {value} = 'NaN' OR {value} = 'Infinity' OR {value} = '-Infinity'"
         f" THEN '{column}|is not a number' ELSE '{column}|is too large' END",
         f"WHEN scale({value}) > {decimals} AND {value} <> round({value}, {decimals})"
-        f" THEN '{column}|has more than {decimals} decimals'",
+        f" THEN {precision_error}",
     ]
     if not negative:
         branches.append(f"WHEN {value} < 0 THEN '{column}|must not be negative'")
@@ -792,7 +813,8 @@ def _checks(plan: TypedPlan) -> list[str]:
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
         checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
     checks.append("WHEN e.r_amount IS NULL THEN 'amount|is required'")
-    checks += _number_checks("amount", 2, MAX_AMOUNT, negative=lines)
+    money = {"too_precise": plan.money_decimals_message()}
+    checks += _number_checks("amount", plan.money_decimals, MAX_AMOUNT, negative=lines, **money)
     if lines:
         checks += [
             "WHEN (e.quantity < 0 AND e.amount > 0) OR (e.quantity > 0 AND e.amount < 0)"
@@ -810,7 +832,9 @@ def _checks(plan: TypedPlan) -> list[str]:
                 f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
             ]
     if has("marketing_spend"):
-        checks += _number_checks("marketing_spend", 2, MAX_AMOUNT, negative=False)
+        checks += _number_checks(
+            "marketing_spend", plan.money_decimals, MAX_AMOUNT, negative=False, **money
+        )
     if has("is_holiday"):
         checks.append(
             "WHEN e.r_is_holiday IS NOT NULL AND e.is_holiday IS NULL"
