@@ -410,6 +410,23 @@ async def test_bad_parameters(
     assert field in [detail["field"] for detail in error["details"]], error
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "9998-12-01", "date_to": "9999-01-01", "granularity": "month"},
+        {"date_from": "9999-01-01"},
+        {"date_from": "1900-01-01", "date_to": "1900-01-01", "granularity": "hour"},
+    ],
+)
+async def test_ranges_at_the_ends_of_the_calendar(
+    client: httpx.AsyncClient, owner: Account, params: dict[str, str]
+) -> None:
+    """The first and last dates a query may name work (three years on from them is past
+    what Python's dates hold: that was a 500)."""
+    body = await get_ok(client, owner, "aggregate", **params)
+    assert money(body["total_revenue"]) == 0 and body["time_series"]
+
+
 async def test_three_years_is_the_longest_range(client: httpx.AsyncClient, owner: Account) -> None:
     body = await get_ok(
         client,

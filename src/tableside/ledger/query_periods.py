@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,10 @@ def check_bounds(**dates: date | None) -> None:
 
 
 def years_later(day: date, years: int) -> date:
-    """The same date `years` later (29 February becomes 1 March)."""
+    """The same date `years` later (29 February becomes 1 March); the last date Python
+    holds when that is past year 9999 (every date of a range comes before it)."""
+    if day.year + years > MAXYEAR:
+        return date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:
