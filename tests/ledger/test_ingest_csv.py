@@ -283,6 +283,9 @@ async def test_file_level_problems(client: httpx.AsyncClient, database: Database
     assert_error(await upload(client, owner, b"\xef\xbb\xbf \n\n"), 400, "BAD_REQUEST")
     header_only = await upload(client, owner, b"timestamp,sku,quantity,amount\n\n")
     assert "no data rows" in assert_error(header_only, 400, "BAD_REQUEST")["message"]
+    # Lines ended by a carriage return alone are rows, not one long header: say why.
+    old_mac = await upload(client, owner, b"date,daily_sales\r2026-01-01,10\r2026-01-02,12\r")
+    assert "carriage return" in assert_error(old_mac, 400, "BAD_REQUEST")["message"]
     latin1 = "date,daily_sales,product_category\n2026-01-01,10,Caf\xe9\n".encode("latin-1")
     assert (
         "UTF-8" in assert_error(await upload(client, owner, latin1), 400, "BAD_REQUEST")["message"]

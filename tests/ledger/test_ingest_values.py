@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from tableside.db.database import Database
-from tests.factories.ledger import Shop, create_shop, csv_bytes, upload
+from tests.factories import assert_error
+from tests.factories.ledger import Shop, bulk, create_shop, csv_bytes, upload
+from tests.factories.sales import set_business
 
 TIMESTAMPS = {
     "2026-11-02T10:00:00Z": True,
@@ -38,6 +40,12 @@ TIMESTAMPS = {
     " 2026-11-02T10:00:00Z": False,
     "2026-11-02T10:00:00 PM": False,
     "2026/11/02 10:00": False,
+    # Instants whose business date no query can name (or that fall outside Python's dates).
+    "0001-01-01T00:00:00+14:00": False,
+    "9999-12-31T23:59:59-12:00": False,
+    "1900-06-01T10:00:00Z": False,
+    "1901-01-01T00:00:00Z": True,
+    "9998-12-31T23:59:59Z": True,
 }
 AMOUNTS = {
     "10": True,
@@ -72,6 +80,11 @@ DATES = {
     "31/01/2026": False,
     "20260131": False,
     "today": False,
+    "0001-01-01": False,
+    "1900-12-31": False,
+    "9999-12-31": False,
+    "1901-01-01": True,
+    "9998-12-31": True,
 }
 HOLIDAYS = {"1": True, "0": True, "yes": True, "No": True, "t": True, "FALSE": True,
             " on ": True, "of": True, "maybe": False, "2": False, "o": False}  # fmt: skip
@@ -123,3 +136,25 @@ async def test_daily_values(
         plain = await _accepted(client, shop, header, row, None)
         guarded = await _accepted(client, shop, header, row, broken)
         assert (value, plain, guarded) == (value, expected, expected)
+
+
+async def test_amounts_finer_than_the_currency_are_refused(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A yen has no cents: 10.50 in a JPY business is refused by the bulk and CSV imports,
+    as by POST /sales, instead of being written and then rounded differently by the
+    aggregate (10.5) and the analytics (11)."""
+    shop = await create_shop(client, database)
+    await set_business(client, shop.owner, currency="JPY")
+    line = {"sold_at": "2026-11-02T10:00:00Z", "sku": "PIZ", "quantity": 1, "amount": "10.50"}
+    error = assert_error(await bulk(client, shop.owner, [line]), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"index": 0, "field": "lines.0.amount", "message": "has more decimals than JPY allows"}
+    ]
+    daily = csv_bytes(["date", "daily_sales", "marketing_spend"], [["2026-11-02", "1000", "5.5"]])
+    error = assert_error(await upload(client, shop.owner, daily), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"line": 2, "field": "marketing_spend", "message": "has more decimals than JPY allows"}
+    ]
+    whole = await bulk(client, shop.owner, [{**line, "amount": "1050"}, {**line, "amount": "10.0"}])
+    assert whole.status_code == 201, whole.text

@@ -141,6 +141,55 @@ async def test_hours_on_daylight_saving_days(client: httpx.AsyncClient, database
     assert len(ordinary["time_series"]) == 24 + 23
 
 
+async def test_hours_when_the_clock_moves_half_an_hour(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Lord Howe Island moves its clock by 30 minutes (UTC+11 in summer, +10:30 in winter):
+    after the change its hours begin half an hour off the hours before it, and the series
+    lists those hours, once each, not the hours of the old offset."""
+    zone = "Australia/Lord_Howe"
+    owner = await ledger_business(client, timezone=zone, cutoff_hour=0)
+    await record(
+        database,
+        owner,
+        [
+            # 5 April 2026: 02:00 +11 becomes 01:30 +10:30.
+            sale(datetime(2026, 4, 4, 14, 15, tzinfo=UTC), "1.00"),  # 01:15 +11
+            sale(datetime(2026, 4, 4, 15, 15, tzinfo=UTC), "2.00"),  # 01:45 +10:30 (again)
+            sale(datetime(2026, 4, 4, 18, 40, tzinfo=UTC), "4.00"),  # 05:10 +10:30
+            # 4 October 2026: 02:00 +10:30 becomes 02:30 +11.
+            sale(datetime(2026, 10, 3, 16, 10, tzinfo=UTC), "8.00"),  # 03:10 +11
+        ],
+    )
+    autumn = await get_ok(
+        client, owner, "aggregate", date_from="2026-04-05", date_to="2026-04-05", granularity="hour"
+    )
+    starts = [p["period_start"] for p in autumn["time_series"]]
+    # 24.5 hours: local hour 1 twice (its second pass only half an hour long).
+    assert len(starts) == 25 == len(set(starts))
+    assert starts[:4] == [
+        "2026-04-04T13:00:00Z",
+        "2026-04-04T14:00:00Z",
+        "2026-04-04T14:30:00Z",
+        "2026-04-04T15:30:00Z",
+    ]
+    assert starts[-1] == "2026-04-05T12:30:00Z"
+    revenue = {p["period_start"]: money(p["revenue"]) for p in autumn["time_series"]}
+    assert revenue["2026-04-04T14:00:00Z"] == D("1.00")
+    assert revenue["2026-04-04T14:30:00Z"] == D("2.00")
+    assert revenue["2026-04-04T18:30:00Z"] == D("4.00")
+
+    spring = await get_ok(
+        client, owner, "aggregate", date_from="2026-10-04", date_to="2026-10-04", granularity="hour"
+    )
+    starts = [p["period_start"] for p in spring["time_series"]]
+    # 23.5 hours: local hour 2 only from 02:30.
+    assert len(starts) == 24 == len(set(starts))
+    assert starts[0] == "2026-10-03T13:30:00Z" and starts[-1] == "2026-10-04T12:00:00Z"
+    revenue = {p["period_start"]: money(p["revenue"]) for p in spring["time_series"]}
+    assert revenue["2026-10-03T16:00:00Z"] == D("8.00")
+
+
 def by_group(body: dict[str, Any]) -> dict[Any, list[tuple[str, Decimal, int, Decimal, Any]]]:
     grouped: dict[Any, list[tuple[str, Decimal, int, Decimal, Any]]] = {}
     for p in body["time_series"]:
@@ -346,6 +395,12 @@ async def test_other_business_is_invisible(client: httpx.AsyncClient, database: 
         ({"granularity": "day", "group_by": "day_of_week"}, "group_by"),
         ({"location_id": "6b0c4d4e-0000-4000-8000-000000000000"}, "location_id"),
         ({"location_id": "not-a-uuid"}, "location_id"),
+        # Dates at the ends of the calendar: 422, not an overflow (500).
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, "date_from"),
+        ({"date_from": "9999-12-31"}, "date_from"),
+        ({"date_to": "0001-01-01"}, "date_to"),
+        ({"date_from": "0001-01-01", "date_to": "0001-01-02", "granularity": "hour"}, "date_from"),
+        ({"date_from": "9999-12-30", "date_to": "9999-12-31", "granularity": "month"}, "date_from"),
     ],
 )
 async def test_bad_parameters(
@@ -353,6 +408,23 @@ async def test_bad_parameters(
 ) -> None:
     error = assert_error(await get(client, owner, "aggregate", **params), 422, "VALIDATION_ERROR")
     assert field in [detail["field"] for detail in error["details"]], error
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "9998-12-01", "date_to": "9999-01-01", "granularity": "month"},
+        {"date_from": "9999-01-01"},
+        {"date_from": "1900-01-01", "date_to": "1900-01-01", "granularity": "hour"},
+    ],
+)
+async def test_ranges_at_the_ends_of_the_calendar(
+    client: httpx.AsyncClient, owner: Account, params: dict[str, str]
+) -> None:
+    """The first and last dates a query may name work (three years on from them is past
+    what Python's dates hold: that was a 500)."""
+    body = await get_ok(client, owner, "aggregate", **params)
+    assert money(body["total_revenue"]) == 0 and body["time_series"]
 
 
 async def test_three_years_is_the_longest_range(client: httpx.AsyncClient, owner: Account) -> None:

@@ -124,6 +124,7 @@ async def test_bad_parameters(client: httpx.AsyncClient, database: Database) -> 
         ({"page": "0"}, "page"),
         ({"date_from": "2026-06-02", "date_to": "2026-06-01"}, "date_to"),
         ({"date_from": "2020-01-01", "date_to": "2024-06-01"}, "date_to"),
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, "date_from"),
     ]
     for params, field in cases:
         response = await get(client, owner, "historical", **params)

@@ -129,6 +129,8 @@ async def test_bad_parameters_and_isolation(client: httpx.AsyncClient, database:
         ({"source": "fax"}, "source"),
         ({"date_from": "2026-06-02", "date_to": "2026-06-01"}, "date_to"),
         ({"location_id": s.downtown}, "location_id"),
+        ({"date_from": "0001-01-01"}, "date_from"),
+        ({"date_to": "9999-12-31"}, "date_to"),
     ]:
         error = assert_error(await get(client, other, "ledger", **params), 422, "VALIDATION_ERROR")
         assert field in [detail["field"] for detail in error["details"]], (params, error)

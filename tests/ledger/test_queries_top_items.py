@@ -119,6 +119,7 @@ async def test_share_is_null_when_revenue_nets_to_zero(
         ({"order_by": "cost"}, "order_by"),
         ({"date_from": "2026-06-02", "date_to": "2026-06-01"}, "date_to"),
         ({"location_id": "6b0c4d4e-0000-4000-8000-000000000000"}, "location_id"),
+        ({"date_from": "9999-12-31"}, "date_from"),
     ],
 )
 async def test_bad_parameters(

@@ -15,6 +15,7 @@ import pytest
 from tableside.db.database import Database
 from tableside.models import OrderStatus
 from tests.factories import Account, add_user, assert_error, money, register
+from tests.factories.ledger import bulk
 from tests.factories.sales import (
     SALES,
     api_key_headers,
@@ -193,7 +194,38 @@ async def test_sold_at_in_the_future_is_refused(
         422,
         "VALIDATION_ERROR",
     )
+    # Nor from before 1901: an instant at the very start of the calendar was a 500.
+    for ancient in ("0001-01-01T00:00:00+14:00", "1900-12-31T23:59:59Z"):
+        error = assert_error(
+            await external_sale(client, owner.headers, [(item, 1, "5.00")], sold_at=ancient),
+            422,
+            "VALIDATION_ERROR",
+        )
+        assert [d["field"] for d in error["details"]] == ["sold_at"], ancient
     assert len(await _sales(client, owner)) == 1
+
+
+async def test_a_sale_past_the_days_total_the_ledger_holds_is_refused(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """An import already took the day to the ledger's bound: a sale on that day would push
+    the rollup's sum past its column. 422, nothing written (it was a 500)."""
+    item = await create_item(database, owner, price="5.00")
+    day_full = [{"sold_at": "2024-01-20T12:00:00Z", "menu_item_id": item.id, "quantity": 1,
+                 "amount": "999999999999.99"}]  # fmt: skip
+    imported = await bulk(client, owner, day_full)
+    assert imported.status_code == 201, imported.text
+    response = await external_sale(
+        client,
+        owner.headers,
+        [(item, 1, "5.00")],
+        sold_at="2024-01-20T13:00:00Z",
+        status="completed",
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert [d["field"] for d in error["details"]] == ["items"]
+    assert await _sales(client, owner) == []
+    assert len((await read_ledger(database, owner)).lines) == 1
 
 
 async def test_who_may_record_a_sale_of_another_system(

@@ -90,13 +90,17 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 def resolve_period(today: date, date_from: date | None, date_to: date | None) -> tuple[date, date]:
     """The business days to report: the given range; by default the 30 days ending today
     (or ending on `date_to`, or from `date_from` to today)."""
+    # The given dates first: the defaults are computed from them, and 30 days before
+    # 0001-01-01 is no date at all.
+    for field, value in (("date_from", date_from), ("date_to", date_to)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise _invalid(field, f"must be between {EARLIEST} and {LATEST}")
     if date_to is None:
         date_to = today if date_from is None else max(today, date_from)
     if date_from is None:
         date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
-    for field, value in (("date_from", date_from), ("date_to", date_to)):
-        if not EARLIEST <= value <= LATEST:
-            raise _invalid(field, f"must be between {EARLIEST} and {LATEST}")
+    if date_from < EARLIEST:
+        raise _invalid("date_to", f"the default 30 days would start before {EARLIEST}")
     if date_from > date_to:
         raise _invalid("date_from", "must not be after date_to")
     if (date_to - date_from).days + 1 > MAX_DAYS:

@@ -197,6 +197,13 @@ async def inspect(source: ByteSource) -> FileFacts:
     if content_end == 0:
         raise BadRequest("The file is empty")
     if header_found is None:
+        if b"\r" in bytes(head).strip(_WHITESPACE):
+            # Old Mac spreadsheets end lines with a carriage return alone: the whole file
+            # would read as one header line with no rows after it.
+            raise BadRequest(
+                "The file's lines end with a carriage return only (the old Mac CSV format);"
+                " save it as CSV UTF-8"
+            )
         header_found = _find_header(bytes(head) + b"\n")
     if header_found is None:  # nothing but a byte-order mark
         raise BadRequest("The file is empty")

@@ -126,6 +126,7 @@ async def import_bulk(
         has_txn=any(record[BULK_COLUMNS.index("txn") + 1] is not None for record in records),
         business_timezone=calendar.timezone,
         cutoff_hour=calendar.cutoff_hour,
+        currency=await ledger.currency(),
         default_location_id=None,
         present=frozenset(BULK_COLUMNS),
     )
@@ -228,6 +229,7 @@ async def import_inspected(
         has_txn=header.has("transaction_id"),
         business_timezone=calendar.timezone,
         cutoff_hour=calendar.cutoff_hour,
+        currency=await ledger.currency(),
         default_location_id=await _default_location(repo, options.default_location),
         present=frozenset(header.staging_columns),
     )

@@ -32,6 +32,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
+from tableside.kit.money import minor_unit
 from tableside.ledger.csv_format import Shape
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -94,6 +95,7 @@ def _add_item_sums(alias: str) -> str:
 
 TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
 DATE_MESSAGE = "is not a date (YYYY-MM-DD)"
+YEARS_MESSAGE = "must be in the years 1901 to 9998"
 
 
 def literal(value: object) -> str:
@@ -127,6 +129,17 @@ class TypedPlan:
     cutoff_hour: int
     default_location_id: uuid.UUID | None
     present: frozenset[str]  # staging columns the input has
+    currency: str = "USD"  # the business's: amounts finer than its minor unit are refused
+
+    @property
+    def money_decimals(self) -> int:
+        """Decimals an amount may have: the currency's (0 for JPY), at most the ledger's 2."""
+        return min(2, -int(minor_unit(self.currency).as_tuple().exponent))
+
+    def money_decimals_message(self) -> str:
+        if self.money_decimals < 2:
+            return f"has more decimals than {self.currency} allows"
+        return "has more than 2 decimals"
 
 
 @dataclass
@@ -725,20 +738,29 @@ def _local_to_utc(local: str, zone: str) -> str:
     )
 
 
-def _number_checks(column: str, decimals: int, bound: Decimal, *, negative: bool) -> list[str]:
-    """CASE branches for a numeric column already converted to `e.<column>`.
+def _number_checks(
+    column: str,
+    decimals: int,
+    bound: Decimal,
+    *,
+    negative: bool,
+    too_precise: str | None = None,
+) -> list[str]:
+    """CASE branches for a numeric column already converted to `e.<column>`; `too_precise`
+    is the message for a value with more than `decimals` decimals.
 
     Written for speed on valid rows, which pass every branch: `scale` (a header read) before
     the rounding test, plain comparisons instead of abs(); NaN and infinity only fail the
     bound, and are told apart once they do."""
     value = f"e.{column}"
+    precision_error = literal(f"{column}|{too_precise or f'has more than {decimals} decimals'}")
     branches = [
         f"WHEN e.r_{column} IS NOT NULL AND {value} IS NULL THEN '{column}|is not a number'",
         f"WHEN {value} >= {bound} OR {value} <= -{bound} THEN CASE"
         f" WHEN {value} = 'NaN' OR {value} = 'Infinity' OR {value} = '-Infinity'"
         f" THEN '{column}|is not a number' ELSE '{column}|is too large' END",
         f"WHEN scale({value}) > {decimals} AND {value} <> round({value}, {decimals})"
-        f" THEN '{column}|has more than {decimals} decimals'",
+        f" THEN {precision_error}",
     ]
     if not negative:
         branches.append(f"WHEN {value} < 0 THEN '{column}|must not be negative'")
@@ -775,11 +797,24 @@ def _checks(plan: TypedPlan) -> list[str]:
             "WHEN e.r_day IS NOT NULL AND (NOT e.day_ok OR e.day_value IS NULL)"
             f" THEN {literal('day|' + DATE_MESSAGE)}"
         )
+    # Business dates a query can name (1900-01-01 to 9999-01-01) and Python can read back:
+    # an instant in 1901-9998 lands on one in any zone, whatever the cutoff.
+    if has("ts"):
+        checks.append(
+            "WHEN e.ts_value < '1901-01-01T00:00:00Z' OR e.ts_value >= '9999-01-01T00:00:00Z'"
+            f" THEN 'ts|{YEARS_MESSAGE}'"
+        )
+    if has("day"):
+        checks.append(
+            "WHEN e.day_value < '1901-01-01' OR e.day_value > '9998-12-31'"
+            f" THEN 'day|{YEARS_MESSAGE}'"
+        )
     if lines:
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
         checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
     checks.append("WHEN e.r_amount IS NULL THEN 'amount|is required'")
-    checks += _number_checks("amount", 2, MAX_AMOUNT, negative=lines)
+    money = {"too_precise": plan.money_decimals_message()}
+    checks += _number_checks("amount", plan.money_decimals, MAX_AMOUNT, negative=lines, **money)
     if lines:
         checks += [
             "WHEN (e.quantity < 0 AND e.amount > 0) OR (e.quantity > 0 AND e.amount < 0)"
@@ -797,7 +832,9 @@ def _checks(plan: TypedPlan) -> list[str]:
                 f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
             ]
     if has("marketing_spend"):
-        checks += _number_checks("marketing_spend", 2, MAX_AMOUNT, negative=False)
+        checks += _number_checks(
+            "marketing_spend", plan.money_decimals, MAX_AMOUNT, negative=False, **money
+        )
     if has("is_holiday"):
         checks.append(
             "WHEN e.r_is_holiday IS NOT NULL AND e.is_holiday IS NULL"

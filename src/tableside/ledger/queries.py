@@ -240,6 +240,10 @@ async def ledger_lines(
 ) -> LedgerCursorPage:
     """Ledger lines newest first by (sold_at, id), `limit` at a time after `cursor`."""
     after = decode_cursor(secret, principal.business_id, cursor) if cursor else None
+    try:
+        periods.check_bounds(date_from=date_from, date_to=date_to)
+    except periods.RangeError as exc:
+        raise invalid(exc.field, exc.message) from exc
     if date_from is not None and date_to is not None and date_to < date_from:
         raise invalid("date_to", "must not be before date_from")
     repository = LedgerQueryRepository(session, principal.business_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from tableside.ledger.schemas import Granularity
 
 DEFAULT_DAYS = 30
 MAX_YEARS = 3
+# The dates a query may name (as the analytics endpoints allow).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9999, 1, 1)
 HOUR = timedelta(hours=1)
 DAY_NAMES = tuple(calendar.day_name)  # Monday first, as ISO numbers them
 
@@ -31,6 +35,7 @@ class RangeError(ValueError):
 def resolve_range(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
     """The inclusive business-date range to report: by default the 30 days ending today; with
     only `date_from`, from it to today; with only `date_to`, the 30 days ending then."""
+    check_bounds(date_from=date_from, date_to=date_to)
     too_long = f"the range may span at most {MAX_YEARS} years (date_to before date_from + 3 years)"
     if date_to is None:
         date_to = today if date_from is None else max(today, date_from)
@@ -45,8 +50,20 @@ def resolve_range(date_from: date | None, date_to: date | None, today: date) -> 
     return date_from, date_to
 
 
+def check_bounds(**dates: date | None) -> None:
+    """Refuse a date outside EARLIEST..LATEST (named by its parameter): the calendar
+    arithmetic around a range (a day's end, the margins, three years on) must stay inside
+    the dates Python can hold."""
+    for field, value in dates.items():
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise RangeError(field, f"must be between {EARLIEST} and {LATEST}")
+
+
 def years_later(day: date, years: int) -> date:
-    """The same date `years` later (29 February becomes 1 March)."""
+    """The same date `years` later (29 February becomes 1 March); the last date Python
+    holds when that is past year 9999 (every date of a range comes before it)."""
+    if day.year + years > MAXYEAR:
+        return date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:
@@ -95,15 +112,35 @@ def date_periods(date_from: date, date_to: date, granularity: Granularity) -> li
 
 def hour_periods(date_from: date, date_to: date, timezone: str, cutoff_hour: int) -> list[datetime]:
     """The UTC start of every local hour of every business day in the range: 23 on a
-    spring-forward day, 25 on a fall-back day (the repeated hour is two periods)."""
+    spring-forward day, 25 on a fall-back day (the repeated hour is two periods).
+
+    Each start is what the ledger stamps as a line's hour start (the instant minus its local
+    minutes). Where a clock change is not a whole hour (Lord Howe Island moves by 30
+    minutes) the hours after it begin half an hour off the hours before it, so on such a day
+    every hour is found from the one before; other days simply step by an hour."""
+    zone = ZoneInfo(timezone)
     hours: list[datetime] = []
     for day in days(date_from, date_to):
         start, end = business_day_bounds(day, timezone, cutoff_hour)
-        current = start
+        if start.astimezone(zone).utcoffset() == end.astimezone(zone).utcoffset():
+            current = start
+            while current < end:
+                hours.append(current)
+                current += HOUR
+            continue
+        current = local_hour_start(start, zone)
         while current < end:
             hours.append(current)
-            current += HOUR
+            current = local_hour_start(current + HOUR, zone)
     return hours
+
+
+def local_hour_start(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant minus its local minutes and seconds: the hour start the ledger stamps."""
+    local = instant.astimezone(zone)
+    return instant - timedelta(
+        minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+    )
 
 
 def utc_instants(values: Sequence[datetime]) -> np.ndarray[Any, np.dtype[np.datetime64]]:

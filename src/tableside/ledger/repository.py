@@ -46,6 +46,11 @@ class LedgerRepository:
         ).all()
         return Calendar(business.timezone, business.day_cutoff_hour, {i: z for i, z in zones if z})
 
+    async def currency(self) -> str:
+        """The business's currency (imports refuse amounts finer than its minor unit)."""
+        stmt = select(Business.currency).where(Business.id == self.business_id)
+        return str((await self.session.execute(stmt)).scalar_one())
+
     async def insert_lines(
         self,
         lines: Sequence[StampedLine],

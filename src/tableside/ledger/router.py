@@ -49,7 +49,7 @@ Dates are **business dates**: a business day runs from the day-cutoff hour to th
 the next day in the business's time zone (a location's own zone when `location_id` names one
 that keeps it), so a sale at 01:30 with a 04:00 cutoff counts on the previous date. The range
 is inclusive and shorter than 3 years (`date_to` before `date_from` plus 3 years), by
-default the 30 days ending today.
+default the 30 days ending today; dates lie between 1900-01-01 and 9999-01-01.
 """
 
 AGGREGATE_DESCRIPTION = (

@@ -6,11 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tableside.errors import ValidationFailed
 from tableside.ledger.lines import LineIn, rollup_deltas, stamp
 from tableside.ledger.repository import LedgerRepository
 from tableside.models import SaleSource
+
+NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
 
 
 async def record_lines(
@@ -28,6 +32,16 @@ async def record_lines(
     repository = LedgerRepository(session, business_id)
     calendar = await repository.calendar()
     stamped = [stamp(line, calendar) for line in lines]
-    await repository.insert_lines(stamped, source=source, batch_id=batch_id)
-    await repository.apply_rollups(rollup_deltas(stamped))
+    try:
+        await repository.insert_lines(stamped, source=source, batch_id=batch_id)
+        await repository.apply_rollups(rollup_deltas(stamped))
+    except DBAPIError as exc:
+        driver_error = getattr(exc.orig, "__cause__", None) or exc.orig
+        if getattr(driver_error, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+            raise
+        # Every line fits its columns; only a rollup's sum can overflow (as in the imports).
+        raise ValidationFailed(
+            "This sale would take a day's total past what the ledger holds (999,999,999,999.99)",
+            details=[{"field": "items", "message": "a day's total is too large"}],
+        ) from exc
     return len(stamped)

@@ -7,8 +7,9 @@ A sale from another system happened elsewhere, so its money is that system's:
   point-of-sale sales only;
 - it sends `items` (never an `order_id`), each with the `unit_price` it was sold at, and may
   send the `tax_amount` charged (else the business's tax rate applies);
-- `sold_at` may be in the past (a future instant is refused, with 5 minutes of leeway for
-  clocks that disagree); its business day follows from it in the business calendar;
+- `sold_at` may be in the past, from 1901 on (a future instant is refused, with 5 minutes of
+  leeway for clocks that disagree); its business day follows from it in the business
+  calendar;
 - `status: completed` records it as paid: with the payments it sends, or one `other` payment
   for the total; those payments must settle the total;
 - an `external_id` makes it idempotent: the same source and id again returns the sale already
@@ -22,7 +23,7 @@ At the point of sale, prices come from the menu (`unit_price`, `tax_amount`, `so
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,9 @@ from tableside.payments.repository import MenuRow, SaleRepository
 
 # How far ahead of our clock another system's `sold_at` may be.
 CLOCK_LEEWAY = timedelta(minutes=5)
+# The earliest `sold_at`: its business date is one the ledger's queries can name, in any zone
+# (the sales imports refuse the same instants).
+EARLIEST_SOLD_AT = datetime(1901, 1, 1, tzinfo=UTC)
 
 
 def is_external(data: schemas.SaleCreate) -> bool:
@@ -72,6 +76,8 @@ def check_source(principal: Principal, data: schemas.SaleCreate, now: datetime) 
         raise ValidationFailed("Prices missing", details=problems)
     if data.sold_at is not None and data.sold_at > now + CLOCK_LEEWAY:
         raise invalid("sold_at", "must not be in the future", "The sale cannot be in the future")
+    if data.sold_at is not None and data.sold_at < EARLIEST_SOLD_AT:
+        raise invalid("sold_at", "must not be before 1901", "The sale is too old")
 
 
 def check_amounts(data: schemas.SaleCreate, currency: str) -> None:
