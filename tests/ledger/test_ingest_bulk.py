@@ -43,7 +43,7 @@ async def test_bulk_writes_lines_sales_and_refunds(
             {"sold_at": "2026-11-24T18:05:00+01:00", "sku": "TIR", "quantity": 1,
              "amount": "6.00", "location_id": main, "covers": 1},
             # A refund: negative quantity and amount, no sale counted.
-            {"sold_at": "2026-11-25T15:00:00Z", "sku": "PIZ", "quantity": -1,
+            {"sold_at": "2026-11-24T15:00:00Z", "sku": "PIZ", "quantity": -1,
              "amount": "-12.25", "location_id": main},
             # A line booked on a business date.
             {"date": "2026-11-20", "sku": "PAS", "quantity": 3, "amount": "30.00"},
@@ -57,7 +57,7 @@ async def test_bulk_writes_lines_sales_and_refunds(
     assert report["lines_written"] == 5 and report["lines_skipped"] == 0
     assert report["errors"] == []
     assert money(report["net_amount"]) == D("58.24")
-    assert report["first_date"] == "2026-11-20" and report["last_date"] == "2026-11-25"
+    assert report["first_date"] == "2026-11-20" and report["last_date"] == "2026-11-24"
 
     lines = {
         (row["net_amount"], row["quantity"]): row
@@ -103,12 +103,21 @@ async def test_repeated_batch_id_adds_nothing(
     lines = [{"sold_at": "2026-11-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": 10}]
     first = await bulk(client, shop.owner, lines, batch_id="b-1")
     assert first.status_code == 201, first.text
-    again = await bulk(client, shop.owner, [*lines, *lines], batch_id="b-1")
+    # The same lines again (a retry), however the JSON is laid out: a duplicate.
+    reordered = [dict(reversed(list(line.items()))) for line in lines]
+    again = await bulk(client, shop.owner, reordered, batch_id="b-1")
     assert again.status_code == 200, again.text
     body = again.json()
     assert body["duplicate"] is True and body["lines_written"] == 1
     assert money(body["net_amount"]) == D("10")
+    # Other lines under the same batch id would be dropped by a "duplicate": a conflict.
+    other = await bulk(client, shop.owner, [*lines, *lines], batch_id="b-1")
+    error = assert_error(other, 409, "IDEMPOTENCY_CONFLICT")
+    assert "b-1" in error["message"] and error["details"][0]["field"] == "batch_id"
     assert len(await ledger_lines(database, shop.business_id)) == 1
+    # Under a new batch id they are imported.
+    assert (await bulk(client, shop.owner, [*lines, *lines], batch_id="b-2")).status_code == 201
+    assert len(await ledger_lines(database, shop.business_id)) == 3
 
 
 async def test_concurrent_identical_batches_write_once(

@@ -84,11 +84,14 @@ async def test_errors_exit_with_status_one(
     assert "lines skipped" in skipped.output
     assert len(await ledger_lines(database, shop.business_id)) == 2
 
-    # Another file under the same batch id adds nothing.
+    # The same file under the same batch id adds nothing; another file is refused, since
+    # answering "already imported" would drop its lines.
+    repeat = await invoke(str(path), "--business-slug", slug, "--batch-id", "jan")
+    assert repeat.exit_code == 0 and "Already imported" in repeat.output
     other = tmp_path / "other.csv"
     other.write_bytes(csv_bytes(["date", "daily_sales"], [["2026-02-01", "5"]]))
-    repeat = await invoke(str(other), "--business-slug", slug, "--batch-id", "jan")
-    assert repeat.exit_code == 0 and "Already imported" in repeat.output
+    reused = await invoke(str(other), "--business-slug", slug, "--batch-id", "jan")
+    assert reused.exit_code == 1 and "already imported with other lines" in reused.output
     assert len(await ledger_lines(database, shop.business_id)) == 2
 
     unknown = await invoke(str(other), "--business-slug", "no-such-business")

@@ -4,10 +4,14 @@ guarded), so one row never decides another's fate."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
 from tableside.db.database import Database
+from tableside.kit.business_time import business_date
+from tableside.kit.schemas import utcnow
 from tests.factories import assert_error
 from tests.factories.ledger import Shop, bulk, create_shop, csv_bytes, upload
 from tests.factories.sales import set_business
@@ -45,7 +49,9 @@ TIMESTAMPS = {
     "9999-12-31T23:59:59-12:00": False,
     "1900-06-01T10:00:00Z": False,
     "1901-01-01T00:00:00Z": True,
-    "9998-12-31T23:59:59Z": True,
+    # A sale line cannot lie ahead (the forecasts would read it as demand).
+    "9998-12-31T23:59:59Z": False,
+    "2099-06-01T12:00:00Z": False,
 }
 AMOUNTS = {
     "10": True,
@@ -158,3 +164,27 @@ async def test_amounts_finer_than_the_currency_are_refused(
     ]
     whole = await bulk(client, shop.owner, [{**line, "amount": "1050"}, {**line, "amount": "10.0"}])
     assert whole.status_code == 201, whole.text
+
+
+async def test_sale_lines_cannot_lie_ahead(client: httpx.AsyncClient, database: Database) -> None:
+    """Lines dated after today (a day of slack for a location in a zone ahead) are row
+    errors; a daily file may hold future days (planned marketing spend, holidays)."""
+    shop = await create_shop(client, database)
+    today = business_date(utcnow(), "UTC", 4)
+    header = ["date", "sku", "quantity", "amount"]
+    rows = [[(today + timedelta(days=offset)).isoformat(), "PIZ", "1", "10"] for offset in (1, 2)]
+    response = await upload(client, shop.owner, csv_bytes(header, rows))
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["message"]) for d in error["details"]] == [(3, "must not be after today")]
+    stamp = (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bulk_response = await bulk(
+        client, shop.owner, [{"sold_at": stamp, "sku": "PIZ", "quantity": 1, "amount": 10}]
+    )
+    error = assert_error(bulk_response, 422, "VALIDATION_ERROR")
+    assert error["details"][0]["message"] == "must not be in the future"
+    daily = csv_bytes(
+        ["date", "daily_sales", "marketing_spend"],
+        [[(today - timedelta(days=1)).isoformat(), "100", "5"],
+         [(today + timedelta(days=7)).isoformat(), "0", "50"]],
+    )  # fmt: skip
+    assert (await upload(client, shop.owner, daily)).status_code == 201

@@ -45,7 +45,9 @@ async def bulk_sales(
     quantity and amount make a refund), optional `location_id`, `covers` and
     `transaction_id` (lines sharing it are one sale). Any invalid line refuses the batch
     (422, the first 1,000 listed with their index) unless `skip_invalid=true`. Sending the
-    same `batch_id` again adds nothing and answers 200 with `duplicate: true`."""
+    same `batch_id` again with the same lines adds nothing and answers 200 with `duplicate:
+    true`; with other lines it is 409 `IDEMPOTENCY_CONFLICT` (nothing written: send them
+    under a new `batch_id`). A line may not lie in the future (5 minutes of clock skew)."""
     outcome = await ingest.import_bulk(session, principal, body, skip_invalid=skip_invalid)
     if outcome.report.duplicate:
         response.status_code = status.HTTP_200_OK
@@ -82,7 +84,8 @@ async def import_sales(
       holiday and category are kept per date as forecasting signals;
     - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
       (SKU, else exact name) and/or `sku`, `quantity`, `amount` [`,location,transaction_id,
-      covers`].
+      covers`]; a line may not lie in the future (a date at most one day ahead of the
+      business's own, for a location in a zone ahead of it).
 
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,

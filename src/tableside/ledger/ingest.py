@@ -17,18 +17,21 @@ stored and imported by the `ledger.import_sales` job instead (`tasks.py`).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
-from tableside.errors import BadRequest, ValidationFailed
+from tableside.errors import BadRequest, IdempotencyConflict, ValidationFailed
 from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository
 from tableside.jobs.service import enqueue_job
 from tableside.ledger.csv_format import (
@@ -87,6 +90,8 @@ class ImportOptions:
     default_location: str | None = None
     external_id: str | None = None
     created_by: uuid.UUID | None = None
+    # sha256 of what is imported (a bulk request's lines, a file's bytes)
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -112,7 +117,8 @@ async def import_bulk(
     business_id = principal.business_id
     ledger = LedgerRepository(session, business_id)
     repo = IngestRepository(session, business_id)
-    existing = await repo.find_batch(external_id=body.batch_id)
+    fingerprint = bulk_fingerprint(body)
+    existing = await _existing_batch(repo, body.batch_id, None, fingerprint)
     if existing is not None:
         return IngestOutcome(_duplicate_report(existing, "bulk"))
     records, errors = bulk_records(body.lines)
@@ -136,7 +142,10 @@ async def import_bulk(
         errors = sorted([*errors, *refused], key=lambda e: e.index or 0)
         await repo.copy_records(records, BULK_COLUMNS)
     options = ImportOptions(
-        skip_invalid=skip_invalid, external_id=body.batch_id, created_by=principal.user_id
+        skip_invalid=skip_invalid,
+        external_id=body.batch_id,
+        created_by=principal.user_id,
+        fingerprint=fingerprint,
     )
     return await _validate_and_write(
         repo,
@@ -216,7 +225,8 @@ async def import_inspected(
     kind = "csv_daily" if header.shape is Shape.daily else "csv_lines"
     ledger = LedgerRepository(session, business_id)
     repo = IngestRepository(session, business_id)
-    existing = await _existing_batch(repo, options.external_id, facts.sha256)
+    options = dataclasses.replace(options, fingerprint=facts.sha256)
+    existing = await _existing_batch(repo, options.external_id, facts.sha256, facts.sha256)
     if existing is not None:
         return IngestOutcome(_duplicate_report(existing, kind))
     calendar = await ledger.calendar()
@@ -317,12 +327,15 @@ async def _validate_and_write(
         kind=kind,
         external_id=options.external_id,
         content_hash=content_hash,
+        request_hash=options.fingerprint,
         filename=filename[:300] if filename else None,
         created_by=options.created_by,
     )
     if not await ledger.claim_batch(batch):
         # A twin of this request committed while this one was validating.
-        existing = await _existing_batch(repo, options.external_id, content_hash)
+        existing = await _existing_batch(
+            repo, options.external_id, content_hash, options.fingerprint
+        )
         if existing is None:
             raise RuntimeError("the batch was claimed but cannot be found")
         return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
@@ -389,12 +402,30 @@ def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
     )
 
 
+def bulk_fingerprint(body: BulkSalesRequest) -> str:
+    """sha256 of a bulk request's lines as parsed (the same lines however the JSON was
+    spaced or its keys ordered)."""
+    return hashlib.sha256(orjson.dumps(body.lines, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 async def _existing_batch(
-    repo: IngestRepository, external_id: str | None, content_hash: str | None
+    repo: IngestRepository,
+    external_id: str | None,
+    content_hash: str | None,
+    fingerprint: str | None,
 ) -> LedgerBatch | None:
+    """The batch already imported under this batch id or with this file content. A batch id
+    that held something else is a conflict: answering "duplicate" would drop what was sent."""
     if external_id is not None:
         found = await repo.find_batch(external_id=external_id)
         if found is not None:
+            held = found.request_hash or found.content_hash
+            if held is not None and fingerprint is not None and held != fingerprint:
+                raise IdempotencyConflict(
+                    f"batch_id {external_id!r} was already imported with other lines; "
+                    "nothing was written (send new lines under a new batch_id)",
+                    details=[{"field": "batch_id", "message": "already used for other lines"}],
+                )
             return found
     if content_hash is not None:
         return await repo.find_batch(content_hash=content_hash)

@@ -810,6 +810,18 @@ def _checks(plan: TypedPlan) -> list[str]:
             f" THEN 'day|{YEARS_MESSAGE}'"
         )
     if lines:
+        # Sale lines happened: a future one would be read as demand by the forecasts. (Daily
+        # rows may lie ahead: they carry planned marketing spend and holidays.) The same 5
+        # minutes of clock skew as a single sale; a date may be a day ahead of the business's
+        # own, for a location in a zone ahead of it.
+        if has("ts"):
+            checks.append(
+                "WHEN e.ts_value > now() + interval '5 minutes' THEN 'ts|must not be in the future'"
+            )
+        if has("day"):
+            zone, cutoff = literal(plan.business_timezone), int(plan.cutoff_hour)
+            today = f"((now() AT TIME ZONE {zone}) - interval '{cutoff} hours')::date"
+            checks.append(f"WHEN e.day_value > {today} + 1 THEN 'day|must not be after today'")
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
         checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
     checks.append("WHEN e.r_amount IS NULL THEN 'amount|is required'")

@@ -176,6 +176,7 @@ class LedgerRepository:
             "kind": batch.kind,
             "external_id": batch.external_id,
             "content_hash": batch.content_hash,
+            "request_hash": batch.request_hash,
             "filename": batch.filename,
             "created_by": batch.created_by,
             "line_count": 0,

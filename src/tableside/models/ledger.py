@@ -60,6 +60,9 @@ class LedgerBatch(TenantModel):
     kind: Mapped[str] = mapped_column(String(40))  # bulk, csv_daily, csv_lines, cli
     external_id: Mapped[str | None] = mapped_column(String(200))  # the client's batch_id
     content_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of an uploaded file
+    # sha256 of what the batch held (a bulk request's lines, a file's bytes): the same batch id
+    # sent again with anything else is a conflict, not a duplicate.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     filename: Mapped[str | None] = mapped_column(String(300))
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
