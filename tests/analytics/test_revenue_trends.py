@@ -125,7 +125,21 @@ async def test_monthly_series_is_clipped_to_the_range(
     # The previous 28 days (01-19..02-15) sold nothing: no growth figure, not 0 or infinity.
     assert money(body["totals"]["previous_revenue"]) == 0
     assert body["totals"]["growth_percent"] is None
-    assert money(body["trend"]["slope"]) == 130
+    # Half a February against half a March is no trend: both months are cut by the range.
+    assert [p["whole"] for p in body["series"]] == [False, False]
+    assert body["trend"] == {"slope": None, "slope_percent": None, "direction": "flat"}
+    # Whole months are: January (nothing sold) to March (230 with the 999 of 03-16).
+    whole = await ok(
+        client,
+        owner,
+        "revenue-trends",
+        date_from="2026-01-01",
+        date_to="2026-03-31",
+        granularity="month",
+    )
+    assert [p["whole"] for p in whole["series"]] == [True, True, True]
+    assert [money(p["revenue"]) for p in whole["series"]] == [0, 50, 1179]
+    assert money(whole["trend"]["slope"]) == money("589.50")
 
 
 async def test_empty_range_and_defaults(client: httpx.AsyncClient, owner: Account) -> None:

@@ -108,6 +108,10 @@ class TrendPoint(ResponseSchema):
         description="False for a period that reaches today or later: its sales are still "
         "coming in, so it is left out of the trend"
     )
+    whole: bool = Field(
+        description="False for a week or month the range cuts (its first or last may start "
+        "or end inside one): it holds only the days inside, so it is left out of the trend"
+    )
     revenue: DecimalNumber
     transactions: int
     average_ticket: DecimalNumber | None

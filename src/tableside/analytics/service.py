@@ -325,6 +325,12 @@ def periods_of(
     return spans
 
 
+def _is_whole(start: date, end: date, granularity: schemas.Granularity) -> bool:
+    """Whether `start`..`end` is a whole calendar period, not one clipped by the range."""
+    period = _period_start(start, granularity)
+    return start == period and end == _next_start(period, granularity) - timedelta(days=1)
+
+
 def least_squares_trend(revenues: Sequence[Decimal], currency: str) -> schemas.Trend:
     """The slope of the least-squares line through the revenues at periods 0, 1, 2...: the
     fitted change per period. `flat` when fewer than two periods, or when the change is
@@ -425,6 +431,7 @@ async def revenue_trends(
                 period_start=start,
                 period_end=end,
                 complete=end < scope.today,
+                whole=_is_whole(start, end, granularity),
                 revenue=scope.money(revenue),
                 transactions=transactions,
                 average_ticket=scope.per(revenue, transactions),
@@ -432,8 +439,13 @@ async def revenue_trends(
             )
         )
         revenues.append(revenue)
-    # A week that began on Monday would read as a collapse: the trend is of finished periods.
-    finished = [value for point, value in zip(series, revenues, strict=True) if point.complete]
+    # A week that began on Monday, or one the range starts on its Sunday, would read as a
+    # collapse: the trend is of finished, whole periods.
+    finished = [
+        value
+        for point, value in zip(series, revenues, strict=True)
+        if point.complete and point.whole
+    ]
     revenue = sum(revenues, ZERO)
     transactions = sum(point.transactions for point in series)
     projection = await project_revenue(
