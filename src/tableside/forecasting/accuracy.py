@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -46,7 +47,7 @@ from tableside.forecasting.schemas import (
     Period,
 )
 from tableside.forecasting.series import SeriesSpec, business_today, load_series
-from tableside.models import ForecastGranularity, ForecastRun, ForecastRunStatus
+from tableside.models import ForecastGranularity, ForecastRun, ForecastRunStatus, ForecastSeries
 
 SEASONS = {
     ForecastGranularity.hour: 7,
@@ -61,6 +62,8 @@ SCALE_DAYS = {
     ForecastGranularity.week: 2 * 365,
     ForecastGranularity.month: 3 * 365,
 }
+# The runs compared (by id) and the series they stored.
+StoredSeries = tuple[dict[uuid.UUID, ForecastRun], Sequence[ForecastSeries]]
 # The second half's WAPE within ±10% of the first's is "stable".
 TREND_BAND = 0.10
 
@@ -77,14 +80,16 @@ async def accuracy(
     today = business_today(facts.timezone, facts.cutoff_hour)
     first, last = today - timedelta(days=days_back), today - timedelta(days=1)
     compared = ForecastGranularity.day if forecast.granularity == "hour" else forecast.granularity
-    stored = [
-        run
+    runs = {
+        run.id: run
         for run in await RunRepository(session, business_id).succeeded_between(
             forecast_id, trained_before=last
         )
         if run.granularity == forecast.granularity and run.status == ForecastRunStatus.succeeded
-    ]
-    predictions = await _predictions(session, business_id, stored, compared, facts.cutoff_hour)
+    }
+    # Read once: an hourly forecast's rows serve both its daily errors and its hourly coverage.
+    stored: StoredSeries = (runs, await SeriesRepository(session, business_id).of_runs(runs))
+    predictions = _predictions(stored, compared, facts.cutoff_hour)
     spec = replace(spec_of(forecast), granularity=compared)
     loaded = await load_series(
         session,
@@ -130,22 +135,16 @@ async def accuracy(
     )
 
 
-async def _predictions(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    stored: list[ForecastRun],
-    compared: ForecastGranularity,
-    cutoff: int,
-) -> pd.DataFrame:
+def _predictions(stored: StoredSeries, compared: ForecastGranularity, cutoff: int) -> pd.DataFrame:
     """(unique_id, ds, day, model_version, trained_through, value, lo-L, hi-L) of every
     stored run, in compared periods (a run's hours add up to business days unless hours are
     compared); `day` is the business date the period starts on."""
-    if not stored:
+    runs, rows = stored
+    if not rows:
         return pd.DataFrame()
-    by_id = {run.id: run for run in stored}
     records: dict[tuple[str, pd.Timestamp, uuid.UUID], dict[str, Any]] = {}
-    for row in await SeriesRepository(session, business_id).of_runs(by_id):
-        run = by_id[row.run_id]
+    for row in rows:
+        run = runs[row.run_id]
         for index, ts in enumerate(row.periods):
             day = period_start(local_business_date(ts, run.granularity, cutoff), compared)
             start = pd.Timestamp(ts if compared == ForecastGranularity.hour else day)
@@ -199,14 +198,14 @@ async def _hourly_frame(
     session: AsyncSession,
     business_id: uuid.UUID,
     spec: SeriesSpec,
-    stored: list[ForecastRun],
+    stored: StoredSeries,
     cutoff: int,
     days: tuple[date, date],
 ) -> pd.DataFrame:
     """An hourly forecast's predictions against the actuals hour by hour over `days`, without
     the hours it forecast as closed where nothing was sold."""
     first, last = days
-    predictions = await _predictions(session, business_id, stored, ForecastGranularity.hour, cutoff)
+    predictions = _predictions(stored, ForecastGranularity.hour, cutoff)
     hourly = replace(spec, granularity=ForecastGranularity.hour)
     loaded = await load_series(session, business_id, hourly, horizon_days=0, window=days)
     frame = _compare(predictions, loaded.panel, first, last, ForecastGranularity.hour)

@@ -56,6 +56,7 @@ from tableside.forecasting.series import (
     SeriesSpec,
     data_fingerprint,
     load_series,
+    next_month_start,
     series_key_ids,
 )
 from tableside.kit.schemas import utcnow
@@ -457,12 +458,8 @@ def period_end(start: date, granularity: ForecastGranularity) -> date:
     if granularity == ForecastGranularity.week:
         return start + timedelta(days=6)
     if granularity == ForecastGranularity.month:
-        return _next_month_start(start) - timedelta(days=1)
+        return next_month_start(start) - timedelta(days=1)
     return start
-
-
-def _next_month_start(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 @dataclass

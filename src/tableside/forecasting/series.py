@@ -487,14 +487,15 @@ def _complete_bounds(
         if end + timedelta(days=6) > last:
             end -= timedelta(days=7)
         return start, end
-    start = first if first.day == 1 else _next_month(first)
+    start = first if first.day == 1 else next_month_start(first)
     end = last.replace(day=1)
-    if _next_month(end) - timedelta(days=1) > last:
+    if next_month_start(end) - timedelta(days=1) > last:
         end = _previous_month(end)
     return start, end
 
 
-def _next_month(day: date) -> date:
+def next_month_start(day: date) -> date:
+    """The first day of the month after `day`'s."""
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
@@ -509,7 +510,7 @@ def _trained_through(granularity: ForecastGranularity, first: date, last: date) 
     _, end = _complete_bounds(granularity, first, last)
     if granularity == ForecastGranularity.week:
         return end + timedelta(days=6)
-    return _next_month(end) - timedelta(days=1)
+    return next_month_start(end) - timedelta(days=1)
 
 
 # Hourly panels -------------------------------------------------------------------------------
