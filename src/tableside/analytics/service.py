@@ -27,11 +27,10 @@ from tableside.kit.business_time import business_date
 from tableside.kit.money import round_money
 from tableside.kit.pagination import ListParams, SortOrder
 from tableside.kit.schemas import utcnow
+from tableside.ledger.query_periods import EARLIEST, RangeError, check_bounds
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660  # ten years of days in one request
-EARLIEST = date(1900, 1, 1)
-LATEST = date(9999, 1, 1)
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 HUNDREDTH = Decimal("0.01")
@@ -92,9 +91,10 @@ def resolve_period(today: date, date_from: date | None, date_to: date | None) ->
     (or ending on `date_to`, or from `date_from` to today)."""
     # The given dates first: the defaults are computed from them, and 30 days before
     # 0001-01-01 is no date at all.
-    for field, value in (("date_from", date_from), ("date_to", date_to)):
-        if value is not None and not EARLIEST <= value <= LATEST:
-            raise _invalid(field, f"must be between {EARLIEST} and {LATEST}")
+    try:
+        check_bounds(date_from=date_from, date_to=date_to)
+    except RangeError as exc:
+        raise _invalid(exc.field, exc.message) from exc
     if date_to is None:
         date_to = today if date_from is None else max(today, date_from)
     if date_from is None:

@@ -16,7 +16,7 @@ from tableside.ledger.schemas import Granularity
 
 DEFAULT_DAYS = 30
 MAX_YEARS = 3
-# The dates a query may name (as the analytics endpoints allow).
+# The dates a ledger or analytics query may name.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(9999, 1, 1)
 HOUR = timedelta(hours=1)

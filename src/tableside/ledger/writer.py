@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,8 +14,6 @@ from tableside.errors import ValidationFailed
 from tableside.ledger.lines import LineIn, rollup_deltas, stamp
 from tableside.ledger.repository import LedgerRepository
 from tableside.models import SaleSource
-
-NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
 
 
 async def record_lines(
@@ -37,7 +36,7 @@ async def record_lines(
         await repository.apply_rollups(rollup_deltas(stamped))
     except DBAPIError as exc:
         driver_error = getattr(exc.orig, "__cause__", None) or exc.orig
-        if getattr(driver_error, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+        if not isinstance(driver_error, asyncpg.NumericValueOutOfRangeError):
             raise
         # Every line fits its columns; only a rollup's sum can overflow (as in the imports).
         raise ValidationFailed(
