@@ -359,6 +359,31 @@ async def test_reupload_adds_nothing(client: httpx.AsyncClient, database: Databa
     assert len(await ledger_lines(database, shop.business_id)) == 2
 
 
+async def test_reupload_reports_the_lines_the_first_upload_skipped(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "PIZ", 1, "10"],
+            ["2026-11-02T11:00:00Z", "NOPE", 1, "10"],
+            ["2026-11-02T12:00:00Z", "NOPE", 2, "20"],
+        ],
+    )
+    first = await upload(client, shop.owner, content, skip_invalid=True)
+    assert first.status_code == 201, first.text
+    assert (first.json()["lines_written"], first.json()["lines_skipped"]) == (1, 2)
+    # The same file again adds nothing, and says what the first upload left out: the two
+    # rows are not in the ledger and this file will never bring them in.
+    again = await upload(client, shop.owner, content, skip_invalid=True)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["duplicate"] is True
+    assert (body["lines_written"], body["lines_skipped"], body["error_count"]) == (1, 2, 2)
+    assert len(await ledger_lines(database, shop.business_id)) == 1
+
+
 async def test_concurrent_identical_uploads_write_once(
     client: httpx.AsyncClient, database: Database
 ) -> None:

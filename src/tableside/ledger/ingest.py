@@ -341,7 +341,7 @@ async def _validate_and_write(
         return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
     written = await repo.write(plan, batch.id)
     signals = await repo.upsert_signals() if plan.shape is Shape.daily else 0
-    await repo.finish_batch(batch.id, written)
+    await repo.finish_batch(batch.id, written, invalid)
     report = _report(batch, kind, written, invalid, errors, signals, options, filename)
     await audit.record(
         repo.session,
@@ -390,11 +390,15 @@ def _report(
 
 
 def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
+    """The first ingestion's counts. Its skipped lines are reported too: the same batch or
+    file will never bring them in (their rows are not kept, so they are not listed)."""
     return SalesImportReport(
         batch_id=batch.external_id or str(batch.id),
         kind=batch.kind or kind,
         duplicate=True,
         lines_written=batch.line_count,
+        lines_skipped=batch.lines_skipped,
+        error_count=batch.lines_skipped,
         net_amount=batch.net_amount,
         first_date=batch.first_date,
         last_date=batch.last_date,

@@ -620,12 +620,14 @@ class IngestRepository:
 
     # -- batches, locations, uploads -----------------------------------------------------------
 
-    async def finish_batch(self, batch_id: uuid.UUID, written: Written) -> None:
+    async def finish_batch(self, batch_id: uuid.UUID, written: Written, skipped: int) -> None:
+        """Record what the batch wrote and how many invalid lines it left out."""
         await self.session.execute(
             update(LedgerBatch)
             .where(LedgerBatch.business_id == self.business_id, LedgerBatch.id == batch_id)
             .values(
                 line_count=written.lines,
+                lines_skipped=skipped,
                 net_amount=written.net_amount,
                 first_date=written.first_date,
                 last_date=written.last_date,
