@@ -384,6 +384,42 @@ async def test_reupload_reports_the_lines_the_first_upload_skipped(
     assert len(await ledger_lines(database, shop.business_id)) == 1
 
 
+async def test_a_file_of_skipped_rows_only_can_be_sent_again(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "item", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "Lasagne", 1, "12"],
+            ["2026-11-02T11:00:00Z", "Lasagne", 2, "24"],
+        ],
+    )
+    first = await upload(client, shop.owner, content, skip_invalid=True)
+    assert first.status_code == 201, first.text
+    assert (first.json()["lines_written"], first.json()["lines_skipped"]) == (0, 2)
+    # Nothing was written, so nothing was recorded: once the item is on the menu the same
+    # file brings its rows in (it was answered "already imported, 0 lines" before).
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        session.add(
+            MenuItem(
+                business_id=shop.business_id,
+                name="Lasagne",
+                price=D("12"),
+                sku="LAS",
+                barcode=f"BC-LAS-{shop.business_id.hex[:6]}",
+            )
+        )
+    again = await upload(client, shop.owner, content, skip_invalid=True)
+    assert again.status_code == 201, again.text
+    assert again.json()["duplicate"] is False and again.json()["lines_written"] == 2
+    assert len(await ledger_lines(database, shop.business_id)) == 2
+    # Imported now: a third time is a duplicate.
+    third = await upload(client, shop.owner, content)
+    assert third.status_code == 200 and third.json()["duplicate"] is True
+
+
 async def test_concurrent_identical_uploads_write_once(
     client: httpx.AsyncClient, database: Database
 ) -> None:

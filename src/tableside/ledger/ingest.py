@@ -318,8 +318,6 @@ async def _validate_and_write(
                 + (f" (the first {MAX_ERRORS} are listed)" if invalid > MAX_ERRORS else ""),
                 details=[e.model_dump(exclude_none=True) for e in errors],
             )
-    # One writer per business from here: imports and tills never deadlock on rollup rows.
-    await ledger.lock_business_ledger()
     batch = LedgerBatch(
         id=uuid.uuid4(),
         business_id=repo.business_id,
@@ -331,6 +329,16 @@ async def _validate_and_write(
         filename=filename[:300] if filename else None,
         created_by=options.created_by,
     )
+    if valid == 0:
+        # Every line was skipped: nothing is written, so nothing is recorded either. The same
+        # file or batch id can then be sent again once its lines can be read (the missing
+        # item added to the menu) instead of being answered "already imported, 0 lines".
+        return IngestOutcome(
+            _report(batch, kind, Written(), invalid, errors, 0, options, filename),
+            repo.timings.phases,
+        )
+    # One writer per business from here: imports and tills never deadlock on rollup rows.
+    await ledger.lock_business_ledger()
     if not await ledger.claim_batch(batch):
         # A twin of this request committed while this one was validating.
         existing = await _existing_batch(
