@@ -155,6 +155,48 @@ async def test_bom_semicolons_crlf_and_names(client: httpx.AsyncClient, database
     assert response.json()["lines_written"] == 2
 
 
+async def test_semicolon_files_may_write_decimal_commas(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Spreadsheets in decimal-comma locales (most of Europe) save CSV with semicolons, and
+    their numbers with a comma: 12,50 is twelve and a half there."""
+    shop = await create_shop(client, database)
+    lines = (
+        b"timestamp;sku;quantity;amount\n"
+        b"2026-11-02T10:00:00Z;PIZ;1;12,50\n"
+        b"2026-11-02T11:00:00Z;PAS;0,5;4,75\n"
+        b"2026-11-02T12:00:00Z;PAS;-1;-9,5\n"
+        b"2026-11-02T13:00:00Z;PAS;1;1.234,50\n"  # thousands separators are not guessed at
+    )
+    refused = await upload(client, shop.owner, lines)
+    error = assert_error(refused, 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["field"], d["message"]) for d in error["details"]] == [
+        (5, "amount", "is not a number")
+    ]
+    # The same with a row only the careful conversion reads (a 30 February).
+    careful = lines + b"2026-02-30T10:00:00Z;PAS;1;2,50\n"
+    error = assert_error(await upload(client, shop.owner, careful), 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["field"]) for d in error["details"]] == [(5, "amount"), (6, "timestamp")]
+    written = await upload(client, shop.owner, lines, skip_invalid=True)
+    assert written.status_code == 201, written.text
+    assert written.json()["lines_written"] == 3
+    found = sorted(
+        (r["quantity"], r["net_amount"]) for r in await ledger_lines(database, shop.business_id)
+    )
+    assert found == [(D("-1"), D("-9.50")), (D("0.5"), D("4.75")), (D("1"), D("12.50"))]
+    daily = b"date;daily_sales;marketing_spend\n2026-11-03;1234,56;20,5\n"
+    response = await upload(client, shop.owner, daily)
+    assert response.status_code == 201, response.text
+    assert money(response.json()["net_amount"]) == D("1234.56")
+    signals = await fetch(
+        database, shop.business_id, "SELECT marketing_spend FROM sales_daily_signals"
+    )
+    assert signals == [{"marketing_spend": D("20.50")}]
+    # In a comma-separated file a comma inside a number is still refused.
+    quoted = b'date,daily_sales\n2026-11-04,"12,50"\n'
+    assert_error(await upload(client, shop.owner, quoted), 422, "VALIDATION_ERROR")
+
+
 async def test_item_names_and_ambiguity(client: httpx.AsyncClient, database: Database) -> None:
     shop = await create_shop(client, database)
     async with database.session() as session:

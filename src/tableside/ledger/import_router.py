@@ -89,6 +89,10 @@ async def import_sales(
       covers`]; a line may not lie in the future (a date at most one day ahead of the
       business's own, for a location in a zone ahead of it).
 
+    Cells are separated by commas, semicolons or tabs (as the header is); in a file separated
+    by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
+    decimal comma (`12,50`; without thousands separators).
+
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,
     `duplicate: true`, with the first upload's counts), unless none of its rows was valid:

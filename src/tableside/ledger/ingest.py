@@ -242,6 +242,7 @@ async def import_inspected(
         currency=await ledger.currency(),
         default_location_id=await _default_location(repo, options.default_location),
         present=frozenset(header.staging_columns),
+        decimal_comma=header.delimiter == ";",
     )
     await repo.create_staging(facts.first_data_line)
     counter = _LineCounter()
