@@ -155,6 +155,48 @@ async def test_bom_semicolons_crlf_and_names(client: httpx.AsyncClient, database
     assert response.json()["lines_written"] == 2
 
 
+async def test_semicolon_files_may_write_decimal_commas(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Spreadsheets in decimal-comma locales (most of Europe) save CSV with semicolons, and
+    their numbers with a comma: 12,50 is twelve and a half there."""
+    shop = await create_shop(client, database)
+    lines = (
+        b"timestamp;sku;quantity;amount\n"
+        b"2026-11-02T10:00:00Z;PIZ;1;12,50\n"
+        b"2026-11-02T11:00:00Z;PAS;0,5;4,75\n"
+        b"2026-11-02T12:00:00Z;PAS;-1;-9,5\n"
+        b"2026-11-02T13:00:00Z;PAS;1;1.234,50\n"  # thousands separators are not guessed at
+    )
+    refused = await upload(client, shop.owner, lines)
+    error = assert_error(refused, 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["field"], d["message"]) for d in error["details"]] == [
+        (5, "amount", "is not a number")
+    ]
+    # The same with a row only the careful conversion reads (a 30 February).
+    careful = lines + b"2026-02-30T10:00:00Z;PAS;1;2,50\n"
+    error = assert_error(await upload(client, shop.owner, careful), 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["field"]) for d in error["details"]] == [(5, "amount"), (6, "timestamp")]
+    written = await upload(client, shop.owner, lines, skip_invalid=True)
+    assert written.status_code == 201, written.text
+    assert written.json()["lines_written"] == 3
+    found = sorted(
+        (r["quantity"], r["net_amount"]) for r in await ledger_lines(database, shop.business_id)
+    )
+    assert found == [(D("-1"), D("-9.50")), (D("0.5"), D("4.75")), (D("1"), D("12.50"))]
+    daily = b"date;daily_sales;marketing_spend\n2026-11-03;1234,56;20,5\n"
+    response = await upload(client, shop.owner, daily)
+    assert response.status_code == 201, response.text
+    assert money(response.json()["net_amount"]) == D("1234.56")
+    signals = await fetch(
+        database, shop.business_id, "SELECT marketing_spend FROM sales_daily_signals"
+    )
+    assert signals == [{"marketing_spend": D("20.50")}]
+    # In a comma-separated file a comma inside a number is still refused.
+    quoted = b'date,daily_sales\n2026-11-04,"12,50"\n'
+    assert_error(await upload(client, shop.owner, quoted), 422, "VALIDATION_ERROR")
+
+
 async def test_item_names_and_ambiguity(client: httpx.AsyncClient, database: Database) -> None:
     shop = await create_shop(client, database)
     async with database.session() as session:
@@ -357,6 +399,67 @@ async def test_reupload_adds_nothing(client: httpx.AsyncClient, database: Databa
     other = await upload(client, shop.owner, content + b"\n")
     assert other.status_code == 201
     assert len(await ledger_lines(database, shop.business_id)) == 2
+
+
+async def test_reupload_reports_the_lines_the_first_upload_skipped(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "PIZ", 1, "10"],
+            ["2026-11-02T11:00:00Z", "NOPE", 1, "10"],
+            ["2026-11-02T12:00:00Z", "NOPE", 2, "20"],
+        ],
+    )
+    first = await upload(client, shop.owner, content, skip_invalid=True)
+    assert first.status_code == 201, first.text
+    assert (first.json()["lines_written"], first.json()["lines_skipped"]) == (1, 2)
+    # The same file again adds nothing, and says what the first upload left out: the two
+    # rows are not in the ledger and this file will never bring them in.
+    again = await upload(client, shop.owner, content, skip_invalid=True)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["duplicate"] is True
+    assert (body["lines_written"], body["lines_skipped"], body["error_count"]) == (1, 2, 2)
+    assert len(await ledger_lines(database, shop.business_id)) == 1
+
+
+async def test_a_file_of_skipped_rows_only_can_be_sent_again(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "item", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "Lasagne", 1, "12"],
+            ["2026-11-02T11:00:00Z", "Lasagne", 2, "24"],
+        ],
+    )
+    first = await upload(client, shop.owner, content, skip_invalid=True)
+    assert first.status_code == 201, first.text
+    assert (first.json()["lines_written"], first.json()["lines_skipped"]) == (0, 2)
+    # Nothing was written, so nothing was recorded: once the item is on the menu the same
+    # file brings its rows in (it was answered "already imported, 0 lines" before).
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        session.add(
+            MenuItem(
+                business_id=shop.business_id,
+                name="Lasagne",
+                price=D("12"),
+                sku="LAS",
+                barcode=f"BC-LAS-{shop.business_id.hex[:6]}",
+            )
+        )
+    again = await upload(client, shop.owner, content, skip_invalid=True)
+    assert again.status_code == 201, again.text
+    assert again.json()["duplicate"] is False and again.json()["lines_written"] == 2
+    assert len(await ledger_lines(database, shop.business_id)) == 2
+    # Imported now: a third time is a duplicate.
+    third = await upload(client, shop.owner, content)
+    assert third.status_code == 200 and third.json()["duplicate"] is True
 
 
 async def test_concurrent_identical_uploads_write_once(

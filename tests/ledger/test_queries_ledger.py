@@ -54,6 +54,21 @@ async def test_pages_newest_first_until_the_end(
     assert exact["next_cursor"] is None
 
 
+async def test_page_size_as_api_md_names_it(client: httpx.AsyncClient, database: Database) -> None:
+    """API.md names a list's page length `page_size`: the ledger takes it as well as `limit`
+    (it was ignored: 100 lines came back whatever it said)."""
+    s = await shop(client, database)
+    first = await get_ok(client, s.owner, "ledger", page_size=4)
+    assert amounts(first) == [D("-3.00"), D("5.00"), D("24.00"), D("3.00")]
+    second = await get_ok(client, s.owner, "ledger", page_size=4, cursor=first["next_cursor"])
+    assert amounts(second) == [D("12.00"), D("6.00")] and second["next_cursor"] is None
+    assert len((await get_ok(client, s.owner, "ledger", page_size=1))["items"]) == 1
+    for bad in (0, 1001):
+        assert_error(await get(client, s.owner, "ledger", page_size=bad), 422, "VALIDATION_ERROR")
+    conflict = await get(client, s.owner, "ledger", page_size=2, limit=3)
+    assert assert_error(conflict, 422, "VALIDATION_ERROR")["details"][0]["field"] == "page_size"
+
+
 async def test_filters(client: httpx.AsyncClient, database: Database) -> None:
     s = await shop(client, database)
     await record(database, s.owner, [sale(local("UTC", 2026, 6, 4, 9), "50.00")],

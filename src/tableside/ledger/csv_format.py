@@ -239,7 +239,8 @@ def _find_header(head: bytes) -> tuple[bytes, int, int] | None:
 
 def _delimiter(line: str) -> str:
     """Comma, unless the header uses semicolons or tabs instead (spreadsheets in locales with
-    a decimal comma export with semicolons)."""
+    a decimal comma export with semicolons, and the numbers of such a file may then have a
+    decimal comma: see `TypedPlan.decimal_comma`)."""
     if "," not in line:
         for candidate in (";", "\t"):
             if candidate in line:

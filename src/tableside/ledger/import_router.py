@@ -47,7 +47,9 @@ async def bulk_sales(
     (422, the first 1,000 listed with their index) unless `skip_invalid=true`. Sending the
     same `batch_id` again with the same lines adds nothing and answers 200 with `duplicate:
     true`; with other lines it is 409 `IDEMPOTENCY_CONFLICT` (nothing written: send them
-    under a new `batch_id`). A line may not lie in the future (5 minutes of clock skew)."""
+    under a new `batch_id`). A batch none of whose lines was valid (`skip_invalid`) writes
+    nothing and is not recorded: its `batch_id` may be sent again. A line may not lie in the
+    future (5 minutes of clock skew)."""
     outcome = await ingest.import_bulk(session, principal, body, skip_invalid=skip_invalid)
     if outcome.report.duplicate:
         response.status_code = status.HTTP_200_OK
@@ -87,11 +89,16 @@ async def import_sales(
       covers`]; a line may not lie in the future (a date at most one day ahead of the
       business's own, for a location in a zone ahead of it).
 
+    Cells are separated by commas, semicolons or tabs (as the header is); in a file separated
+    by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
+    decimal comma (`12,50`; without thousands separators).
+
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,
-    `duplicate: true`). Files over the background threshold (5 MB by default) or sent with
-    `background=true` are imported by a job: 202 with the job's status URL, whose result is
-    this same report."""
+    `duplicate: true`, with the first upload's counts), unless none of its rows was valid:
+    such a file wrote nothing and can be sent again once fixed (an item added). Files over
+    the background threshold (5 MB by default) or sent with `background=true` are imported
+    by a job: 202 with the job's status URL, whose result is this same report."""
     outcome = await ingest.receive_upload(
         session,
         principal,

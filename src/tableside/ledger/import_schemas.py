@@ -73,7 +73,8 @@ class LineError(ResponseSchema):
 
 class SalesImportReport(ResponseSchema):
     """What an ingestion wrote. A repeated batch id or file answers `duplicate: true` with the
-    first ingestion's counts and writes nothing."""
+    first ingestion's counts (lines written and skipped; the skipped lines are not listed
+    again) and writes nothing."""
 
     batch_id: str = Field(description="The sender's batch id (bulk) or the batch's id (files)")
     kind: str = Field(description="bulk, csv_lines or csv_daily")

@@ -242,6 +242,7 @@ async def import_inspected(
         currency=await ledger.currency(),
         default_location_id=await _default_location(repo, options.default_location),
         present=frozenset(header.staging_columns),
+        decimal_comma=header.delimiter == ";",
     )
     await repo.create_staging(facts.first_data_line)
     counter = _LineCounter()
@@ -318,8 +319,6 @@ async def _validate_and_write(
                 + (f" (the first {MAX_ERRORS} are listed)" if invalid > MAX_ERRORS else ""),
                 details=[e.model_dump(exclude_none=True) for e in errors],
             )
-    # One writer per business from here: imports and tills never deadlock on rollup rows.
-    await ledger.lock_business_ledger()
     batch = LedgerBatch(
         id=uuid.uuid4(),
         business_id=repo.business_id,
@@ -331,6 +330,16 @@ async def _validate_and_write(
         filename=filename[:300] if filename else None,
         created_by=options.created_by,
     )
+    if valid == 0:
+        # Every line was skipped: nothing is written, so nothing is recorded either. The same
+        # file or batch id can then be sent again once its lines can be read (the missing
+        # item added to the menu) instead of being answered "already imported, 0 lines".
+        return IngestOutcome(
+            _report(batch, kind, Written(), invalid, errors, 0, options, filename),
+            repo.timings.phases,
+        )
+    # One writer per business from here: imports and tills never deadlock on rollup rows.
+    await ledger.lock_business_ledger()
     if not await ledger.claim_batch(batch):
         # A twin of this request committed while this one was validating.
         existing = await _existing_batch(
@@ -341,7 +350,7 @@ async def _validate_and_write(
         return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
     written = await repo.write(plan, batch.id)
     signals = await repo.upsert_signals() if plan.shape is Shape.daily else 0
-    await repo.finish_batch(batch.id, written)
+    await repo.finish_batch(batch.id, written, invalid)
     report = _report(batch, kind, written, invalid, errors, signals, options, filename)
     await audit.record(
         repo.session,
@@ -390,11 +399,15 @@ def _report(
 
 
 def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
+    """The first ingestion's counts. Its skipped lines are reported too: the same batch or
+    file will never bring them in (their rows are not kept, so they are not listed)."""
     return SalesImportReport(
         batch_id=batch.external_id or str(batch.id),
         kind=batch.kind or kind,
         duplicate=True,
         lines_written=batch.line_count,
+        lines_skipped=batch.lines_skipped,
+        error_count=batch.lines_skipped,
         net_amount=batch.net_amount,
         first_date=batch.first_date,
         last_date=batch.last_date,

@@ -71,6 +71,9 @@ _TS_RE = (
     r"^\d{4}-\d\d-\d\d[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d*)?)?"
     r"\s*(Z|[+-](\d|0\d|1[0-5])(:?[0-5]\d(:?[0-5]\d)?)?)?$"
 )
+# A number whose decimal separator is a comma, without thousands separators (1.234,50 is not
+# guessed at): what a decimal-comma spreadsheet writes for a plain number.
+_DECIMAL_COMMA_RE = r"^\s*[+-]?\d+,\d+\s*$"
 _BOOL_RE = r"^\s*(t|tr|tru|true|f|fa|fal|fals|false|y|ye|yes|n|no|on|of|off|1|0)\s*$"
 _UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$"
 
@@ -130,6 +133,9 @@ class TypedPlan:
     default_location_id: uuid.UUID | None
     present: frozenset[str]  # staging columns the input has
     currency: str = "USD"  # the business's: amounts finer than its minor unit are refused
+    # A semicolon-separated file: its numbers may have a decimal comma (12,50), as the
+    # spreadsheets of decimal-comma locales, which save CSV with semicolons, write them.
+    decimal_comma: bool = False
 
     @property
     def money_decimals(self) -> int:
@@ -620,12 +626,14 @@ class IngestRepository:
 
     # -- batches, locations, uploads -----------------------------------------------------------
 
-    async def finish_batch(self, batch_id: uuid.UUID, written: Written) -> None:
+    async def finish_batch(self, batch_id: uuid.UUID, written: Written, skipped: int) -> None:
+        """Record what the batch wrote and how many invalid lines it left out."""
         await self.session.execute(
             update(LedgerBatch)
             .where(LedgerBatch.business_id == self.business_id, LedgerBatch.id == batch_id)
             .values(
                 line_count=written.lines,
+                lines_skipped=skipped,
                 net_amount=written.net_amount,
                 first_date=written.first_date,
                 last_date=written.last_date,
@@ -699,15 +707,21 @@ class IngestRepository:
 # -- the conversion statement ------------------------------------------------------------------
 
 
-def _num(column: str, careful: bool) -> str:
+def _num(column: str, careful: bool, decimal_comma: bool = False) -> str:
+    cell = f"r.{column}"
+    if decimal_comma:
+        cell = (
+            f"(CASE WHEN {cell} ~ {literal(_DECIMAL_COMMA_RE)}"
+            f" THEN replace({cell}, ',', '.') ELSE {cell} END)"
+        )
     if careful:
         return (
-            f"CASE WHEN length(r.{column}) <= 40 AND r.{column} ~ {literal(_NUM_RE)}"
-            f" THEN r.{column}::numeric END"
+            f"CASE WHEN length({cell}) <= 40 AND {cell} ~ {literal(_NUM_RE)}"
+            f" THEN {cell}::numeric END"
         )
     # The character gate keeps the fast path as strict as `_NUM_RE` on servers whose casts
     # accept more (PostgreSQL 16+ reads '0x10', '0o7' and '1_000' as numbers).
-    return f"CASE WHEN r.{column} !~ {literal(_NUM_CHARS)} THEN NULLIF(r.{column}, '')::numeric END"
+    return f"CASE WHEN {cell} !~ {literal(_NUM_CHARS)} THEN NULLIF({cell}, '')::numeric END"
 
 
 def _int(column: str, careful: bool) -> str:
@@ -897,14 +911,19 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
         )
         day_ok = "(r.day LIKE '____-__-__' AND length(r.day) = 10)"
         holiday = "NULLIF(r.is_holiday, '')::boolean"
+    comma = plan.decimal_comma
     typed = {
         "ts": (ts_ok, "ts_ok", "false"),
         "day": (day_ok, "day_ok", "false"),
-        "quantity": (_num("quantity", careful), "quantity", "NULL::numeric"),
-        "amount": (_num("amount", careful), "amount", "NULL::numeric"),
+        "quantity": (_num("quantity", careful, comma), "quantity", "NULL::numeric"),
+        "amount": (_num("amount", careful, comma), "amount", "NULL::numeric"),
         "covers": (_int("covers", careful), "covers", "NULL::int"),
         "transactions": (_int("transactions", careful), "transactions", "NULL::int"),
-        "marketing_spend": (_num("marketing_spend", careful), "marketing_spend", "NULL::numeric"),
+        "marketing_spend": (
+            _num("marketing_spend", careful, comma),
+            "marketing_spend",
+            "NULL::numeric",
+        ),
         "is_holiday": (holiday, "is_holiday", "NULL::boolean"),
     }
     for column, (expression, name, absent) in typed.items():

@@ -40,6 +40,7 @@ from tableside.models import SaleSource
 ZERO = Decimal(0)
 FOUR_PLACES = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
+LEDGER_PAGE_SIZE = 100  # lines per page of the raw ledger when none is asked for
 # Zones are at most 26 hours apart: lines of a business date (in the business's or any
 # location's zone) were sold within this margin of the date's bounds in the business zone.
 ZONE_MARGIN = timedelta(hours=27)
@@ -231,14 +232,19 @@ async def ledger_lines(
     *,
     secret: str,
     cursor: str | None,
-    limit: int,
+    limit: int | None,
+    page_size: int | None,
     date_from: date | None,
     date_to: date | None,
     location_id: uuid.UUID | None,
     menu_item_id: uuid.UUID | None,
     source: SaleSource | None,
 ) -> LedgerCursorPage:
-    """Ledger lines newest first by (sold_at, id), `limit` at a time after `cursor`."""
+    """Ledger lines newest first by (sold_at, id), a page after `cursor`. The page length is
+    `page_size` (API.md's name for it) or `limit` (the sources'), 100 by default."""
+    if limit is not None and page_size is not None and limit != page_size:
+        raise invalid("page_size", "give page_size or limit, not two different lengths")
+    limit = page_size or limit or LEDGER_PAGE_SIZE
     after = decode_cursor(secret, principal.business_id, cursor) if cursor else None
     try:
         periods.check_bounds(date_from=date_from, date_to=date_to)

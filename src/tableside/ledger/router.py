@@ -179,7 +179,8 @@ async def get_historical(
     summary="The raw sales ledger lines, newest first",
     description="""
 Every line of the sales ledger (point-of-sale sales and refunds, imports, webhooks), newest
-first by `sold_at` then `id`, `limit` at a time. Pass the `next_cursor` of a page back as
+first by `sold_at` then `id`, `page_size` (or `limit`) at a time, 100 by default and at most
+1000. Pass the `next_cursor` of a page back as
 `cursor` for the next one (null on the last page); a cursor that was altered is 422.
 `date_from`/`date_to` filter on business dates. (This is the ledger list; `GET /api/v1/sales`
 lists the point of sale's sales.)
@@ -190,7 +191,10 @@ async def get_ledger(
     principal: LedgerReader,
     session: SessionDep,
     cursor: Annotated[str | None, Query(max_length=500, description="From next_cursor")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Lines per page")] = 100,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Lines per page")] = None,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=1000, description="Lines per page (the same as limit)")
+    ] = None,
     date_from: Annotated[date | None, Query(description="First business date")] = None,
     date_to: Annotated[date | None, Query(description="Last business date")] = None,
     location_id: LocationFilter = None,
@@ -204,6 +208,7 @@ async def get_ledger(
         secret=settings.resolved_secret_key(),
         cursor=cursor,
         limit=limit,
+        page_size=page_size,
         date_from=date_from,
         date_to=date_to,
         location_id=location_id,

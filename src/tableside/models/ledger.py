@@ -65,6 +65,9 @@ class LedgerBatch(TenantModel):
     request_hash: Mapped[str | None] = mapped_column(String(64))
     filename: Mapped[str | None] = mapped_column(String(300))
     line_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Invalid lines left out (skip_invalid): a repeat of the batch reports them too, since
+    # this batch id or file will never bring them in.
+    lines_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
     first_date: Mapped[date | None] = mapped_column(Date)
     last_date: Mapped[date | None] = mapped_column(Date)
