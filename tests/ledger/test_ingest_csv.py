@@ -231,6 +231,34 @@ async def test_item_names_and_ambiguity(client: httpx.AsyncClient, database: Dat
     assert shop.items["PIZ"] in items and len(items) == 2
 
 
+async def test_an_item_cell_naming_another_item_than_the_sku_is_a_row_error(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """The bulk API refuses a sku that names another item than menu_item_id; a file whose
+    item and sku cells disagree was booked to the SKU's item without a word."""
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "item", "sku", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "pizza", "PIZ", 1, "10"],  # the same item
+            ["2026-11-02T10:00:00Z", "Pasta", "PIZ", 1, "10"],  # another item by name
+            ["2026-11-02T10:00:00Z", "TIR", "PIZ", 1, "10"],  # another item by SKU
+            ["2026-11-02T10:00:00Z", "Pizza Marg. (till)", "PIZ", 1, "10"],  # the till's name
+        ],
+    )
+    response = await upload(client, shop.owner, content)
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"line": 3, "field": "item", "message": "names another menu item than the sku"},
+        {"line": 4, "field": "item", "message": "names another menu item than the sku"},
+    ]
+    assert await ledger_lines(database, shop.business_id) == []
+    written = await upload(client, shop.owner, content, skip_invalid=True)
+    assert written.status_code == 201, written.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [r["menu_item_id"] for r in rows] == [shop.items["PIZ"]] * 2
+
+
 async def test_row_errors_name_their_lines(client: httpx.AsyncClient, database: Database) -> None:
     shop = await create_shop(client, database)
     content = csv_bytes(

@@ -85,8 +85,9 @@ async def import_sales(
       day_of_week,location`]: one line per row on that business date; marketing spend,
       holiday and category are kept per date as forecasting signals;
     - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
-      (SKU, else exact name) and/or `sku`, `quantity`, `amount` [`,location,transaction_id,
-      covers`]; a line may not lie in the future (a date at most one day ahead of the
+      (SKU, else exact name) and/or `sku` (with both, `sku` decides, and an `item` that
+      names another menu item is a row error), `quantity`, `amount` [`,location,
+      transaction_id,covers`]; a line may not lie in the future (a date at most one day ahead of the
       business's own, for a location in a zone ahead of it).
 
     Cells are separated by commas, semicolons or tabs (as the header is); in a file separated

@@ -311,13 +311,13 @@ class IngestRepository:
                      THEN btrim({k_id})::uuid END AS wanted_id
             FROM keys k
         ), matched AS (
-            SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match,
+            SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match, by_sku.name AS sku_name,
                 item_sku.id AS item_sku_match, by_name.id AS name_match,
                 coalesce(by_name.active, 0) AS name_active, coalesce(by_name.total, 0) AS name_total
             FROM parsed p
             LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
                 WHERE m.business_id = {business} AND m.id = p.wanted_id) by_id ON true
-            LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
+            LEFT JOIN LATERAL (SELECT m.id, m.name FROM menu_items m
                 WHERE m.business_id = {business} AND p.t_sku <> '' AND m.sku = p.t_sku) by_sku
                 ON true
             LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
@@ -337,7 +337,11 @@ class IngestRepository:
                 WHEN x.item_sku_match IS NOT NULL THEN x.item_sku_match
                 WHEN x.name_active = 1 OR (x.name_active = 0 AND x.name_total = 1)
                     THEN x.name_match
-                END AS item_id_chosen
+                END AS item_id_chosen,
+                -- what the item cell would name on its own: checked against the SKU's item
+                coalesce(x.item_sku_match, CASE WHEN x.name_active = 1
+                    OR (x.name_active = 0 AND x.name_total = 1) THEN x.name_match END)
+                    AS item_alone
             FROM matched x
         )
         SELECT {", ".join(f"c.k_{col}" for col in plan.item_columns)},
@@ -347,6 +351,9 @@ class IngestRepository:
                 WHEN c.t_id <> '' AND c.id_match IS NULL THEN 'item_id|unknown menu item'
                 WHEN c.t_id <> '' AND c.t_sku <> '' AND c.sku_match IS DISTINCT FROM c.id_match
                     THEN 'sku|does not name the same item as menu_item_id'
+                WHEN c.t_id = '' AND c.sku_match IS NOT NULL AND c.item_alone IS NOT NULL
+                    AND c.item_alone <> c.sku_match AND lower(c.sku_name) <> lower(c.t_item)
+                    THEN 'item|names another menu item than the sku'
                 WHEN c.t_id = '' AND c.t_sku = '' AND c.t_item = '' THEN {required}
                 WHEN c.item_id_chosen IS NULL AND c.name_total > 1
                     THEN 'item|matches ' || c.name_total || ' menu items by name; use the SKU'
