@@ -211,14 +211,14 @@ def check_targets(name: str, results: dict[str, dict[str, Any]]) -> dict[str, An
         ratio = best["mase"] / singles["seasonal_naive"]
         checks["best_vs_seasonal_naive"] = {"ratio": round(ratio, 3), "ok": ratio <= 0.70}
     variants = {m: r["mase"] for m, r in results.items() if m in VARIANTS and r.get("mase")}
-    for name, scores in (
+    for check, scores in (
         ("best_vs_strongest_single", singles),
         ("best_vs_seasonal_median", variants),
     ):
         if scores:
             strongest = min(scores, key=lambda m: scores[m])
             ratio = best["mase"] / scores[strongest]
-            checks[name] = {"strongest": strongest, "ratio": round(ratio, 3), "ok": ratio <= 0.98}
+            checks[check] = {"strongest": strongest, "ratio": round(ratio, 3), "ok": ratio <= 0.98}
     coverage = best.get("coverage_80")
     checks["best_coverage_80"] = {
         "value": coverage,
