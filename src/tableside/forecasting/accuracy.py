@@ -38,7 +38,7 @@ from tableside.forecasting.repository import (
     SalesDataRepository,
     SeriesRepository,
 )
-from tableside.forecasting.runs import local_business_date, period_start, spec_of
+from tableside.forecasting.runs import local_business_date, period_start, series_digest, spec_of
 from tableside.forecasting.schemas import (
     Accuracy,
     AccuracyTrend,
@@ -80,15 +80,25 @@ async def accuracy(
     today = business_today(facts.timezone, facts.cutoff_hour)
     first, last = today - timedelta(days=days_back), today - timedelta(days=1)
     compared = ForecastGranularity.day if forecast.granularity == "hour" else forecast.granularity
+    measured = series_digest(forecast)
     runs = {
         run.id: run
         for run in await RunRepository(session, business_id).succeeded_between(
             forecast_id, trained_before=last
         )
-        if run.granularity == forecast.granularity and run.status == ForecastRunStatus.succeeded
+        if run.granularity == forecast.granularity
+        and run.status == ForecastRunStatus.succeeded
+        # Runs of another target or scope (the definition changed since) predicted something
+        # else; runs stored before the digest existed cannot tell and are kept.
+        and (run.parameters or {}).get("series_digest", measured) == measured
     }
     # Read once: an hourly forecast's rows serve both its daily errors and its hourly coverage.
-    stored: StoredSeries = (runs, await SeriesRepository(session, business_id).of_runs(runs))
+    rows = await SeriesRepository(session, business_id).of_runs(runs)
+    if forecast.item_ids:
+        # Items dropped from the definition have no actuals read any more: not judged.
+        items = set(forecast.item_ids)
+        rows = [row for row in rows if row.item_id in items]
+    stored: StoredSeries = (runs, rows)
     predictions = _predictions(stored, compared, facts.cutoff_hour)
     spec = replace(spec_of(forecast), granularity=compared)
     loaded = await load_series(

@@ -122,6 +122,20 @@ def definition_digest(forecast: Forecast) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def series_digest(forecast: Forecast) -> str:
+    """What a run's series measure: the target, the scope and its location and category, and
+    the granularity. Runs made under another (before a PATCH changed one of them) predicted
+    another quantity or other series, so they are not judged against today's actuals."""
+    payload = {
+        "target": str(forecast.target),
+        "scope": str(forecast.scope),
+        "location_id": str(forecast.location_id),
+        "category_id": str(forecast.category_id),
+        "granularity": str(forecast.granularity),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def horizon_days(forecast: Forecast) -> int:
     return int(np.ceil(forecast.horizon * PERIOD_DAYS[forecast.granularity])) + MAX_CATCH_UP
 
@@ -311,7 +325,10 @@ async def record_failure(
         granularity=forecast.granularity,
         horizon=forecast.horizon,
         levels=list(forecast.levels or ()),
-        parameters={"definition_digest": definition_digest(forecast)},
+        parameters={
+            "definition_digest": definition_digest(forecast),
+            "series_digest": series_digest(forecast),
+        },
         generated_at=utcnow(),
         job_id=job_id,
         error=error,
@@ -326,6 +343,7 @@ def _parameters(
     return _jsonable(
         {
             "definition_digest": definition_digest(forecast),
+            "series_digest": series_digest(forecast),
             "engine": output.parameters,
             "config": {
                 "freq": config.freq,
