@@ -166,6 +166,18 @@ async def _definition_values(
         values["method"] = canonical_method(changes["method"])
     if "training_config" in changes:
         values["training_config"] = data.training_config.model_dump(mode="json", exclude_none=True)
+    if "method" in changes and "training_config" not in changes and base:
+        # The variant an earlier alias chose (`tsb`) is not the owner's: a new method name
+        # replaces it, as if the definition had been created with that name.
+        config = dict(values.get("training_config") or {})
+        params = dict(config.get("params") or {})
+        kept = {
+            key: value
+            for key, value in params.items()
+            if not registry.is_alias_choice(base["method"], key, value)
+        }
+        if kept != params:
+            values["training_config"] = {**config, "params": kept}
     implied = registry.alias_params(changes["method"]) if "method" in changes else {}
     if implied:
         # An alias naming a variant (tsb, croston) keeps it as a parameter of its method;

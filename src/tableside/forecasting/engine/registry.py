@@ -171,6 +171,15 @@ def alias_params(name: str) -> dict[str, object]:
     return dict(_ALIAS_PARAMS.get(key, {}))
 
 
+def is_alias_choice(method: str, key: str, value: object) -> bool:
+    """Whether the parameter ``key: value`` of the canonical ``method`` is what one of its
+    aliases stands for (``variant: "tsb"`` of ``intermittent``)."""
+    return any(
+        _ALIASES[alias] == method and params.get(key) == value
+        for alias, params in _ALIAS_PARAMS.items()
+    )
+
+
 def _prophet_installed() -> bool:
     return importlib.util.find_spec("prophet") is not None
 
