@@ -366,3 +366,35 @@ async def test_items_without_a_forecast_are_listed_with_why(
     assert rare_entry["location_id"] == main and "open periods" in rare_entry["reason"]
     new_entry = missing[bistro.item("NEW")]
     assert new_entry["series_key"] is None and new_entry["reason"] == "no sales in the history"
+
+
+async def test_revenue_projection_ignores_a_run_of_another_definition(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """A covers forecast changed to revenue (or a location forecast moved to another
+    location) keeps its old run until it trains again: that run's covers (or the other
+    location's revenue) are not projected as this revenue."""
+    path = "/api/v1/analytics/revenue-trends"
+    covers = await bistro.create(target="covers", scope="business", horizon=14)
+    assert (await bistro.predict(covers["id"])).status_code == 200
+    patched = await client.patch(
+        f"{FORECASTS}/{covers['id']}", headers=bistro.owner.headers, json={"target": "revenue"}
+    )
+    assert patched.status_code == 200, patched.text
+    body = (await client.get(path, headers=bistro.owner.headers)).json()
+    assert body["projection_status"] == "unavailable", body
+
+    main, harbour = bistro.location("Main"), bistro.location("Harbour")
+    moved = await bistro.create(scope="location", location_id=main, horizon=14)
+    assert (await bistro.predict(moved["id"])).status_code == 200
+    patched = await client.patch(
+        f"{FORECASTS}/{moved['id']}", headers=bistro.owner.headers, json={"location_id": harbour}
+    )
+    assert patched.status_code == 200, patched.text
+    at_harbour = await client.get(path, headers=bistro.owner.headers,
+                                  params={"location_id": harbour})  # fmt: skip
+    assert at_harbour.json()["projection_status"] == "unavailable", at_harbour.json()
+    # Trained again under the new definition, it projects.
+    assert (await bistro.predict(covers["id"])).json()["cached"] is False
+    body = (await client.get(path, headers=bistro.owner.headers)).json()
+    assert body["projection_status"] == "available", body

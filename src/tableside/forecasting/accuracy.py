@@ -38,7 +38,12 @@ from tableside.forecasting.repository import (
     SalesDataRepository,
     SeriesRepository,
 )
-from tableside.forecasting.runs import local_business_date, period_start, series_digest, spec_of
+from tableside.forecasting.runs import (
+    local_business_date,
+    measures_the_same,
+    period_start,
+    spec_of,
+)
 from tableside.forecasting.schemas import (
     Accuracy,
     AccuracyTrend,
@@ -80,7 +85,6 @@ async def accuracy(
     today = business_today(facts.timezone, facts.cutoff_hour)
     first, last = today - timedelta(days=days_back), today - timedelta(days=1)
     compared = ForecastGranularity.day if forecast.granularity == "hour" else forecast.granularity
-    measured = series_digest(forecast)
     runs = {
         run.id: run
         for run in await RunRepository(session, business_id).succeeded_between(
@@ -89,8 +93,8 @@ async def accuracy(
         if run.granularity == forecast.granularity
         and run.status == ForecastRunStatus.succeeded
         # Runs of another target or scope (the definition changed since) predicted something
-        # else; runs stored before the digest existed cannot tell and are kept.
-        and (run.parameters or {}).get("series_digest", measured) == measured
+        # else.
+        and measures_the_same(run, forecast)
     }
     # Read once: an hourly forecast's rows serve both its daily errors and its hourly coverage.
     rows = await SeriesRepository(session, business_id).of_runs(runs)

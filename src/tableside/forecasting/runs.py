@@ -136,6 +136,13 @@ def series_digest(forecast: Forecast) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def measures_the_same(run: ForecastRun, forecast: Forecast) -> bool:
+    """Whether the run's series are those the forecast's current definition measures (see
+    `series_digest`); runs stored before the digest existed cannot tell and count as such."""
+    digest = (run.parameters or {}).get("series_digest")
+    return digest is None or digest == series_digest(forecast)
+
+
 def horizon_days(forecast: Forecast) -> int:
     return int(np.ceil(forecast.horizon * PERIOD_DAYS[forecast.granularity])) + MAX_CATCH_UP
 

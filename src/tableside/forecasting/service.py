@@ -538,9 +538,9 @@ async def project_revenue(
     latest fresh run of an hourly or daily revenue forecast of the business (or of this
     location; else of a forecast per location of every location, added up for the
     business): fresh means trained on the data through yesterday (the nightly retraining
-    keeps it so), not older. Only the periods the run covers completely are given; None when
-    there is no such run or it covers none of them (a range ending before yesterday is
-    history, not something to project)."""
+    keeps it so), not older, and under the forecast's current target and scope. Only the
+    periods the run covers completely are given; None when there is no such run or it covers
+    none of them (a range ending before yesterday is history, not something to project)."""
     data = SalesDataRepository(session, business_id)
     facts = await data.business()
     yesterday = business_today(facts.timezone, facts.cutoff_hour) - timedelta(days=1)
@@ -557,6 +557,10 @@ async def project_revenue(
             continue
         run = await run_repository.latest(forecast.id)
         if run is None or run.trained_through != yesterday or run.trained_through > after:
+            continue
+        if not runs.measures_the_same(run, forecast):
+            # Trained before a change of target or location: covers, or another place's
+            # revenue, until the forecast trains again.
             continue
         rows = await SeriesRepository(session, business_id).of_runs([run.id])
         if location_id is not None and forecast.location_id is None:
