@@ -132,6 +132,17 @@ async def _check_definition(
             raise _invalid("scope", f"a {scope} forecast takes no category_id or items")
         if scope == ForecastScope.business and location_id is not None:
             raise _invalid("location_id", "a business forecast covers every location")
+    if scope == ForecastScope.item and category_id is not None and item_ids:
+        # The category narrows the sales read: an item of another one would never have a
+        # series (and be reported as never sold).
+        outside = [ref for ref in await data.items(ids=item_ids) if ref.category_id != category_id]
+        if outside:
+            raise ValidationFailed(
+                details=[
+                    {"field": "item_ids", "message": f"{ref.sku!r} is not in category_id"}
+                    for ref in sorted(outside, key=lambda ref: ref.sku)
+                ]
+            )
     if scope == ForecastScope.category:
         if category_id is None:
             raise _invalid("category_id", "is required for a category forecast")
