@@ -398,3 +398,34 @@ async def test_revenue_projection_ignores_a_run_of_another_definition(
     assert (await bistro.predict(covers["id"])).json()["cached"] is False
     body = (await client.get(path, headers=bistro.owner.headers)).json()
     assert body["projection_status"] == "available", body
+
+
+async def test_a_weekly_forecast_read_by_the_month_shares_weeks_between_months(
+    bistro: Bistro,
+) -> None:
+    """Weeks do not nest in months: a week from the 29th to the 4th holds four days of one
+    month and three of the next. Read by the month, each week counts in each month for the
+    days of it inside (a seventh per day), not wholly in the month it starts in."""
+    weekly = await bistro.create(scope="business", granularity="week", horizon=12)
+    weeks = (await bistro.predict(weekly["id"])).json()
+    (series,) = weeks["series"]
+    expected: dict[date, float] = {}
+    for point in series["points"]:
+        start = date.fromisoformat(point["timestamp"])
+        for offset in range(7):
+            day = start + timedelta(days=offset)
+            month = day.replace(day=1)
+            expected[month] = expected.get(month, 0.0) + point["value"] / 7
+    response = await bistro.predict(weekly["id"], granularity="month")
+    assert response.status_code == 200, response.text
+    months = response.json()["series"][0]["points"]
+    assert [date.fromisoformat(p["timestamp"]) for p in months] == sorted(expected)
+    for point in months:
+        month = date.fromisoformat(point["timestamp"])
+        assert point["value"] == pytest.approx(expected[month], abs=0.01), month
+        assert point["lower_bound"] <= point["value"] <= point["upper_bound"]
+    # The range of 12 weeks starts and ends inside a month: neither end month is whole.
+    assert months[0]["complete"] is False and months[-1]["complete"] is False
+    assert sum(p["value"] for p in months) == pytest.approx(
+        sum(p["value"] for p in series["points"]), abs=0.05
+    )

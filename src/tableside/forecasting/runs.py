@@ -513,29 +513,38 @@ def series_points(
     summed periods move together: wide rather than falsely narrow). Hourly series in `zone`
     skip the local hour the clocks jump over when summer time starts."""
     selected: dict[datetime, Point] = {}
+    # Weeks do not nest in months: read by the month, a week counts a seventh per day in
+    # the month of each of its days (29th to 4th: 4/7 in one, 3/7 in the next).
+    split = granularity == ForecastGranularity.week and target == ForecastGranularity.month
     for index, ts in enumerate(row.periods):
         day = local_business_date(ts, granularity, cutoff)
-        if not first <= day <= last:
-            continue
         if granularity == ForecastGranularity.hour and zone is not None and _skipped(ts, zone):
             continue
+        share = 1 / 7 if split else 1.0
+        value = float(row.point_values[index]) * share
         bounds = {
-            level: (float(b["lower"][index]), float(b["upper"][index]))
+            level: (float(b["lower"][index]) * share, float(b["upper"][index]) * share)
             for level, b in (row.intervals or {}).items()
         }
-        value = float(row.point_values[index])
-        if target == granularity:
-            key = ts
-        else:
-            start = period_start(day, target)
-            key = datetime(start.year, start.month, start.day)
-        stored_end = period_end(day, granularity)
-        point = selected.get(key)
-        if point is None:
-            selected[key] = Point(key, value, bounds, day, stored_end)
-        else:
-            point.first_day = min(point.first_day, day)
-            point.last_day = max(point.last_day, stored_end)
+        pieces = (
+            [(day + timedelta(days=i), day + timedelta(days=i)) for i in range(7)]
+            if split
+            else [(day, period_end(day, granularity))]
+        )
+        for piece_start, piece_end in pieces:
+            if not first <= piece_start <= last:
+                continue
+            if target == granularity:
+                key = ts
+            else:
+                start = period_start(piece_start, target)
+                key = datetime(start.year, start.month, start.day)
+            point = selected.get(key)
+            if point is None:
+                selected[key] = Point(key, value, dict(bounds), piece_start, piece_end)
+                continue
+            point.first_day = min(point.first_day, piece_start)
+            point.last_day = max(point.last_day, piece_end)
             point.value += value
             for level, (low, high) in bounds.items():
                 old_low, old_high = point.bounds.get(level, (0.0, 0.0))
