@@ -97,6 +97,8 @@ METHODS: dict[str, MethodInfo] = {
             "Per-series regression on a trend, the season position, holidays and exogenous "
             "columns.",
             native_intervals=True,
+            # Sentia's name for it.
+            aliases=("linear_regression",),
         ),
         MethodInfo(
             "gradient_boosting",
@@ -106,7 +108,8 @@ METHODS: dict[str, MethodInfo] = {
             "holidays, exogenous and static features.",
             native_intervals=False,
             tree_model=True,
-            aliases=("lightgbm",),
+            # SFS and Flux name their gradient-boosted trees after XGBoost.
+            aliases=("lightgbm", "xgboost"),
         ),
         MethodInfo(
             "random_forest",
