@@ -429,3 +429,26 @@ async def test_a_weekly_forecast_read_by_the_month_shares_weeks_between_months(
     assert sum(p["value"] for p in months) == pytest.approx(
         sum(p["value"] for p in series["points"]), abs=0.05
     )
+
+
+async def test_a_new_open_day_from_other_items_makes_an_item_run_stale(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """An item forecast learns a zero for its item on every day its location traded: a late
+    sale of another item on a day the location had not traded yet makes that day open, so
+    the stored run (which skipped it as closed) is no longer fresh."""
+    forecast = await bistro.create(target="item_units", scope="item", item_skus=["TIR"],
+                                   horizon=7)  # fmt: skip
+    first = (await bistro.predict(forecast["id"])).json()
+    assert (await bistro.predict(forecast["id"])).json()["cached"] is True
+    # Harbour is closed on Mondays: a pizza sold there on the last Monday opens that day.
+    yesterday = today() - timedelta(days=1)
+    monday = yesterday - timedelta(days=yesterday.weekday())
+    late = await bulk(client, bistro.owner, [
+        {"date": monday.isoformat(), "sku": "PIZ", "quantity": 1, "amount": "12.00",
+         "location_id": bistro.location("Harbour")},
+    ])  # fmt: skip
+    assert late.status_code == 201, late.text
+    again = (await bistro.predict(forecast["id"])).json()
+    assert again["cached"] is False
+    assert again["model_version"] == first["model_version"] + 1

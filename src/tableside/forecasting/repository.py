@@ -460,7 +460,33 @@ class SalesDataRepository:
         row = (await self.session.execute(stmt)).one()
         count = int(row[0])
         digest = "|".join(str(value) for value in row)
+        if not hourly and (where.category_id is not None or where.item_ids is not None):
+            # Narrowed to some items, the rows read miss the sales of the others, which still
+            # decide the open days (a day the location traded is a zero for these items).
+            digest += "|" + await self._open_days_digest(where)
         return count, digest
+
+    async def _open_days_digest(self, where: SeriesFilter) -> str:
+        """The count and day-weighted sum of the (business date, location) pairs that traded
+        in the filter's dates and location, whatever was sold."""
+        roll = DailyItemRollup
+        day_number = cast(func.extract("epoch", roll.business_date) / 86400, Integer)
+        opened = (
+            select(roll.business_date, roll.location_key, day_number.label("day"))
+            .where(
+                roll.business_id == self.business_id,
+                roll.business_date >= where.date_from,
+                roll.business_date <= where.date_to,
+                roll.line_count > 0,
+            )
+            .group_by(roll.business_date, roll.location_key)
+        )
+        if where.location_id is not None:
+            opened = opened.where(roll.location_key == where.location_id)
+        days = opened.subquery()
+        stmt = select(func.count(), func.coalesce(func.sum(days.c.day), 0))
+        row = (await self.session.execute(stmt)).one()
+        return f"open:{row[0]}:{row[1]}"
 
 
 def _no_key() -> Any:
