@@ -268,3 +268,18 @@ async def test_runs_of_another_target_or_scope_are_not_judged_against_the_new_on
                              params=params)).json()  # fmt: skip
     assert body["metrics"]["series"] == 2  # pizza at Main and Harbour, not pasta
     assert body["metrics"]["wape"] == pytest.approx(0, abs=0.05)
+
+
+async def test_a_day_the_hourly_horizon_cuts_is_not_judged(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """A 30-hour forecast made three days ago covered that day whole and the next one's first
+    six hours: only the whole day is compared with the day's sales."""
+    forecast = await bistro.create(scope="business", granularity="hour", horizon=30, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=3)
+    response = await client.get(f"{FORECASTS}/{forecast['id']}/accuracy",
+                                headers=bistro.owner.headers, params={"days_back": 3})  # fmt: skip
+    assert response.status_code == 200, response.text
+    (day,) = response.json()["daily"]
+    assert day["date"] == (today() - timedelta(days=3)).isoformat()
+    assert day["percentage_error"] == pytest.approx(0, abs=5)

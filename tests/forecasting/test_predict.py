@@ -452,3 +452,27 @@ async def test_a_new_open_day_from_other_items_makes_an_item_run_stale(
     again = (await bistro.predict(forecast["id"])).json()
     assert again["cached"] is False
     assert again["model_version"] == first["model_version"] + 1
+
+
+async def test_a_business_day_the_hourly_horizon_cuts_is_not_a_whole_day(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """30 hours from the 04:00 cutoff: the second business day has only its first six hours
+    (04:00-10:00, before lunch). Read by the day it is not `complete`, and the revenue
+    projection does not present those six hours as the day's revenue."""
+    forecast = await bistro.create(scope="business", granularity="hour", horizon=30)
+    response = await bistro.predict(forecast["id"], granularity="day")
+    assert response.status_code == 200, response.text
+    first, second = response.json()["series"][0]["points"]
+    assert first["complete"] is True and first["value"] > 0
+    assert second["timestamp"] == (today() + timedelta(days=1)).isoformat()
+    assert second["complete"] is False
+    weekly = await bistro.predict(forecast["id"], granularity="week")
+    assert all(p["complete"] is False for p in weekly.json()["series"][0]["points"])
+
+    body = (await client.get("/api/v1/analytics/revenue-trends",
+                             headers=bistro.owner.headers)).json()  # fmt: skip
+    assert body["projection_status"] == "available", body
+    projected = body["projection"]["series"]
+    assert [p["period_start"] for p in projected] == [today().isoformat()]
+    assert projected[0]["revenue"] == pytest.approx(first["value"], abs=0.05)

@@ -39,6 +39,7 @@ from tableside.forecasting.repository import (
     SeriesRepository,
 )
 from tableside.forecasting.runs import (
+    cut_day,
     local_business_date,
     measures_the_same,
     period_start,
@@ -159,8 +160,15 @@ def _predictions(stored: StoredSeries, compared: ForecastGranularity, cutoff: in
     records: dict[tuple[str, pd.Timestamp, uuid.UUID], dict[str, Any]] = {}
     for row in rows:
         run = runs[row.run_id]
+        # The first hours of a day the horizon cut are not that day's prediction.
+        cut = (
+            None if compared == ForecastGranularity.hour else cut_day(row, run.granularity, cutoff)
+        )
         for index, ts in enumerate(row.periods):
-            day = period_start(local_business_date(ts, run.granularity, cutoff), compared)
+            business_day = local_business_date(ts, run.granularity, cutoff)
+            if business_day == cut:
+                continue
+            day = period_start(business_day, compared)
             start = pd.Timestamp(ts if compared == ForecastGranularity.hour else day)
             key = (row.series_key, start, run.id)
             record = records.setdefault(

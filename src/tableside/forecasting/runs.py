@@ -470,6 +470,18 @@ def local_business_date(ts: datetime, granularity: ForecastGranularity, cutoff: 
     return ts.date()
 
 
+def cut_day(row: ForecastSeries, granularity: ForecastGranularity, cutoff: int) -> date | None:
+    """The business date of an hourly series' last stored hour when the horizon ends inside
+    that day (30 hours from the cutoff: the second day has six), else None: that day is not
+    forecast whole."""
+    if granularity != ForecastGranularity.hour or not row.periods:
+        return None
+    last = row.periods[-1]
+    day = local_business_date(last, granularity, cutoff)
+    following = local_business_date(last + timedelta(hours=1), granularity, cutoff)
+    return day if following == day else None
+
+
 def period_start(day: date, granularity: ForecastGranularity) -> date:
     if granularity == ForecastGranularity.week:
         return day - timedelta(days=day.weekday())
@@ -516,6 +528,9 @@ def series_points(
     # Weeks do not nest in months: read by the month, a week counts a seventh per day in
     # the month of each of its days (29th to 4th: 4/7 in one, 3/7 in the next).
     split = granularity == ForecastGranularity.week and target == ForecastGranularity.month
+    # The hours of a day the horizon cuts do not cover it: a day, week or month holding
+    # them is not complete.
+    cut = cut_day(row, granularity, cutoff)
     for index, ts in enumerate(row.periods):
         day = local_business_date(ts, granularity, cutoff)
         if granularity == ForecastGranularity.hour and zone is not None and _skipped(ts, zone):
@@ -526,10 +541,13 @@ def series_points(
             level: (float(b["lower"][index]) * share, float(b["upper"][index]) * share)
             for level, b in (row.intervals or {}).items()
         }
+        covered_to = period_end(day, granularity)
+        if day == cut:
+            covered_to -= timedelta(days=1)
         pieces = (
             [(day + timedelta(days=i), day + timedelta(days=i)) for i in range(7)]
             if split
-            else [(day, period_end(day, granularity))]
+            else [(day, covered_to)]
         )
         for piece_start, piece_end in pieces:
             if not first <= piece_start <= last:
@@ -718,9 +736,11 @@ def _point(
 def totals_by_day(
     rows: Sequence[ForecastSeries], granularity: ForecastGranularity, cutoff: int
 ) -> dict[date, float]:
-    """Sum of every series per business date a period starts on (for analytics)."""
+    """Sum of every series per business date a period starts on (for analytics); a day an
+    hourly horizon cuts is left out (its first hours are not the day's total)."""
     totals: dict[date, float] = defaultdict(float)
+    cut = {cut_day(row, granularity, cutoff) for row in rows}
     for row in rows:
         for ts, value in zip(row.periods, row.point_values, strict=True):
             totals[local_business_date(ts, granularity, cutoff)] += float(value)
-    return dict(totals)
+    return {day: total for day, total in totals.items() if day not in cut}
