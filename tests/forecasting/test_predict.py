@@ -476,3 +476,33 @@ async def test_a_business_day_the_hourly_horizon_cuts_is_not_a_whole_day(
     projected = body["projection"]["series"]
     assert [p["period_start"] for p in projected] == [today().isoformat()]
     assert projected[0]["revenue"] == pytest.approx(first["value"], abs=0.05)
+
+
+async def test_a_category_series_starts_at_its_first_sale(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """A brunch menu launched ten days ago: its category's series starts with its first sale
+    (as an item's does), not with the business's first open day, so two months of zeros
+    from before it existed are not learned as demand; its short history is forecast by a
+    fallback and the response says so. A category that never sold has nothing to learn."""
+    from tests.factories.analytics import menu_category, menu_item
+
+    brunch = await menu_category(client, bistro.owner, "Brunch")
+    await menu_item(client, bistro.owner, "Eggs", "9.00", sku="EGG", category_id=brunch)
+    lines = []
+    for back in range(1, 11):
+        day = today() - timedelta(days=back)
+        lines.append({"date": day.isoformat(), "sku": "EGG", "quantity": 20, "amount": "180.00",
+                      "location_id": bistro.location("Main")})  # fmt: skip
+    assert (await bulk(client, bistro.owner, lines)).status_code == 201
+    average = {"method": "moving_average", "training_config": {"params": {"window": 28}}}
+    forecast = await bistro.create(scope="category", category_id=brunch, horizon=7, **average)
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    assert series["fallback"] is not None
+    assert all(p["value"] == pytest.approx(180, rel=0.05) for p in series["points"])
+
+    empty = await menu_category(client, bistro.owner, "Empty")
+    never = await bistro.create(scope="category", category_id=empty, horizon=7)
+    assert_error(await bistro.predict(never["id"]), 422, "INSUFFICIENT_HISTORY")

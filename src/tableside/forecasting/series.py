@@ -425,6 +425,10 @@ def _daily_panel(
         grid = grid[grid["date"] >= grid["first"]].drop(columns="first")
     else:
         grid = opened.assign(item=NO_KEY)
+        if spec.scope == ForecastScope.category:
+            # Like an item, a category exists from its first sale: the days the business
+            # traded before it (a menu launched last week) are not zero demand to learn from.
+            grid = grid[grid["date"] >= sold["date"].min()] if len(sold) else grid.iloc[:0]
         sold = sold.groupby(["date", "location"], as_index=False)["value"].sum().assign(item=NO_KEY)
     panel = grid.merge(sold, on=["date", "location", "item"], how="left")
     panel["y"] = panel["value"].fillna(0.0)
