@@ -385,6 +385,18 @@ class SalesDataRepository:
             stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
         return [(row[0], row[1], row[2], row[3]) for row in await self.session.execute(stmt)]
 
+    async def signals_digest(self, date_from: date, location_id: uuid.UUID | None) -> str:
+        """The count and latest change of the daily signals from `date_from` on (the history
+        and every planned day) that `signals` would read."""
+        stmt = select(func.count(), func.max(DailySignal.updated_at)).where(
+            DailySignal.business_id == self.business_id,
+            DailySignal.business_date >= date_from,
+        )
+        if location_id is not None:
+            stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
+        row = (await self.session.execute(stmt)).one()
+        return f"signals:{row[0]}:{row[1]}"
+
     async def first_sales(self, where: SeriesFilter) -> dict[tuple[uuid.UUID, uuid.UUID], date]:
         """The first business date each (location, item) sold in the range."""
         roll = DailyItemRollup
