@@ -213,3 +213,73 @@ async def test_runs_without_a_level_do_not_count_in_its_coverage(
     first_week, second_week = both["daily"][:7], both["daily"][7:]
     assert all(d["lower_bound"] is None and d["upper_bound"] is None for d in first_week)
     assert all(d["upper_bound"] is not None and d["upper_bound"] > 0 for d in second_week)
+
+
+async def test_runs_of_another_target_or_scope_are_not_judged_against_the_new_one(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """A forecast of revenue changed to covers (or from per location to the whole business):
+    its old runs predicted another quantity or other series, so they are not compared with
+    the new actuals (revenue against covers, or per-location predictions against nothing)."""
+    forecast = await bistro.create(scope="business", horizon=14, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=14)
+    path = f"{FORECASTS}/{forecast['id']}/accuracy"
+    params = {"days_back": 14}
+    before = await client.get(path, headers=bistro.owner.headers, params=params)
+    assert before.status_code == 200, before.text
+    assert before.json()["metrics"]["wape"] == pytest.approx(0, abs=0.05)
+
+    patched = await client.patch(
+        f"{FORECASTS}/{forecast['id']}", headers=bistro.owner.headers, json={"target": "covers"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert_error(
+        await client.get(path, headers=bistro.owner.headers, params=params),
+        404,
+        "INSUFFICIENT_DATA",
+    )
+    # Runs of the new definition are judged as usual.
+    await train_as_of(database, bistro, forecast["id"], days_ago=14)
+    body = (await client.get(path, headers=bistro.owner.headers, params=params)).json()
+    assert body["model_versions"] == [2]
+    assert body["metrics"]["wape"] == pytest.approx(0, abs=0.05)
+
+    scoped = await bistro.create(scope="location", horizon=14, levels=[80])
+    await train_as_of(database, bistro, scoped["id"], days_ago=14)
+    patched = await client.patch(
+        f"{FORECASTS}/{scoped['id']}", headers=bistro.owner.headers, json={"scope": "business"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert_error(
+        await client.get(f"{FORECASTS}/{scoped['id']}/accuracy", headers=bistro.owner.headers,
+                         params=params),
+        404,
+        "INSUFFICIENT_DATA",
+    )  # fmt: skip
+    # Items dropped from the list: their old predictions are not judged (nothing read for them).
+    items = await bistro.create(target="item_units", scope="item", item_skus=["PIZ", "PAS"],
+                                horizon=14, levels=[80])  # fmt: skip
+    await train_as_of(database, bistro, items["id"], days_ago=14)
+    patched = await client.patch(
+        f"{FORECASTS}/{items['id']}", headers=bistro.owner.headers, json={"item_skus": ["PIZ"]}
+    )
+    assert patched.status_code == 200, patched.text
+    body = (await client.get(f"{FORECASTS}/{items['id']}/accuracy", headers=bistro.owner.headers,
+                             params=params)).json()  # fmt: skip
+    assert body["metrics"]["series"] == 2  # pizza at Main and Harbour, not pasta
+    assert body["metrics"]["wape"] == pytest.approx(0, abs=0.05)
+
+
+async def test_a_day_the_hourly_horizon_cuts_is_not_judged(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database
+) -> None:
+    """A 30-hour forecast made three days ago covered that day whole and the next one's first
+    six hours: only the whole day is compared with the day's sales."""
+    forecast = await bistro.create(scope="business", granularity="hour", horizon=30, levels=[80])
+    await train_as_of(database, bistro, forecast["id"], days_ago=3)
+    response = await client.get(f"{FORECASTS}/{forecast['id']}/accuracy",
+                                headers=bistro.owner.headers, params={"days_back": 3})  # fmt: skip
+    assert response.status_code == 200, response.text
+    (day,) = response.json()["daily"]
+    assert day["date"] == (today() - timedelta(days=3)).isoformat()
+    assert day["percentage_error"] == pytest.approx(0, abs=5)

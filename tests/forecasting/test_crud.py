@@ -170,3 +170,33 @@ async def test_roles(shop_bistro: Bistro, client: httpx.AsyncClient) -> None:
     assert_error(await client.delete(path, headers=manager.headers), 403, "FORBIDDEN")
     admin = await add_user(client, owner, "admin")
     assert (await client.delete(path, headers=admin.headers)).status_code == 204
+
+
+async def test_items_outside_the_category_are_refused(
+    shop_bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """An item forecast narrowed to a category reads only that category's sales: an item of
+    another category named with it would never have a series, so it is refused on save
+    rather than forecast as 'no sales in the history'."""
+    headers = shop_bistro.owner.headers
+    drinks = await client.post("/api/v1/menu/categories", headers=headers, json={"name": "Drinks"})
+    assert drinks.status_code == 201, drinks.text
+    food = str(shop_bistro.shop.categories["Food"])
+    body = {"name": "Mixed", "target": "item_units", "scope": "item", "method": "seasonal_naive",
+            "category_id": drinks.json()["id"]}  # fmt: skip
+    for named in ({"item_skus": ["PIZ"]}, {"item_ids": [shop_bistro.item("PIZ")]}):
+        error = assert_error(
+            await client.post(FORECASTS, headers=headers, json=body | named), 422,
+            "VALIDATION_ERROR",
+        )  # fmt: skip
+        assert (
+            "PIZ" in error["details"][0]["message"]
+            or shop_bistro.item("PIZ") in (error["details"][0]["message"])
+        )
+    in_food = body | {"category_id": food, "item_skus": ["PIZ"]}
+    created = await client.post(FORECASTS, headers=headers, json=in_food)
+    assert created.status_code == 201, created.text
+    # Changing the category under the items is refused too.
+    moved = await client.patch(f"{FORECASTS}/{created.json()['id']}", headers=headers,
+                               json={"category_id": drinks.json()["id"]})  # fmt: skip
+    assert_error(moved, 422, "VALIDATION_ERROR")

@@ -176,3 +176,25 @@ async def test_nightly_schedule_queues_active_forecasts(
     runs = await client.get(f"{FORECASTS}/{inactive['id']}/runs", headers=bistro.owner.headers)
     assert runs.json()["total"] == 0
     assert active["is_active"] is True
+
+
+async def test_the_method_names_of_the_source_apis_are_understood(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """Sentia's generate lists `linear_regression` among its methods, and the SFS forecast
+    (like Flux) names its gradient-boosted trees `xgboost`: clients written for them are not
+    refused with UNKNOWN_METHOD."""
+    headers = bistro.owner.headers
+    generate = await client.post(
+        f"{FORECASTS}/generate",
+        headers=headers,
+        json={"item_skus": ["PIZ"], "method": "linear_regression", "horizon_days": 7},
+    )
+    assert generate.status_code == 202, generate.text
+    quick = await client.post(
+        "/api/v1/forecast", headers=headers, json={"horizon": 7, "model": "xgboost"}
+    )
+    assert quick.status_code == 202, quick.text
+    listed = await client.get(FORECASTS, headers=headers, params={"is_active": "false"})
+    methods = {f["origin"]: f["method"] for f in listed.json()["items"]}
+    assert methods == {"generate": "linear_trend", "quick": "gradient_boosting"}

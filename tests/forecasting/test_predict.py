@@ -366,3 +366,143 @@ async def test_items_without_a_forecast_are_listed_with_why(
     assert rare_entry["location_id"] == main and "open periods" in rare_entry["reason"]
     new_entry = missing[bistro.item("NEW")]
     assert new_entry["series_key"] is None and new_entry["reason"] == "no sales in the history"
+
+
+async def test_revenue_projection_ignores_a_run_of_another_definition(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """A covers forecast changed to revenue (or a location forecast moved to another
+    location) keeps its old run until it trains again: that run's covers (or the other
+    location's revenue) are not projected as this revenue."""
+    path = "/api/v1/analytics/revenue-trends"
+    covers = await bistro.create(target="covers", scope="business", horizon=14)
+    assert (await bistro.predict(covers["id"])).status_code == 200
+    patched = await client.patch(
+        f"{FORECASTS}/{covers['id']}", headers=bistro.owner.headers, json={"target": "revenue"}
+    )
+    assert patched.status_code == 200, patched.text
+    body = (await client.get(path, headers=bistro.owner.headers)).json()
+    assert body["projection_status"] == "unavailable", body
+
+    main, harbour = bistro.location("Main"), bistro.location("Harbour")
+    moved = await bistro.create(scope="location", location_id=main, horizon=14)
+    assert (await bistro.predict(moved["id"])).status_code == 200
+    patched = await client.patch(
+        f"{FORECASTS}/{moved['id']}", headers=bistro.owner.headers, json={"location_id": harbour}
+    )
+    assert patched.status_code == 200, patched.text
+    at_harbour = await client.get(path, headers=bistro.owner.headers,
+                                  params={"location_id": harbour})  # fmt: skip
+    assert at_harbour.json()["projection_status"] == "unavailable", at_harbour.json()
+    # Trained again under the new definition, it projects.
+    assert (await bistro.predict(covers["id"])).json()["cached"] is False
+    body = (await client.get(path, headers=bistro.owner.headers)).json()
+    assert body["projection_status"] == "available", body
+
+
+async def test_a_weekly_forecast_read_by_the_month_shares_weeks_between_months(
+    bistro: Bistro,
+) -> None:
+    """Weeks do not nest in months: a week from the 29th to the 4th holds four days of one
+    month and three of the next. Read by the month, each week counts in each month for the
+    days of it inside (a seventh per day), not wholly in the month it starts in."""
+    weekly = await bistro.create(scope="business", granularity="week", horizon=12)
+    weeks = (await bistro.predict(weekly["id"])).json()
+    (series,) = weeks["series"]
+    expected: dict[date, float] = {}
+    for point in series["points"]:
+        start = date.fromisoformat(point["timestamp"])
+        for offset in range(7):
+            day = start + timedelta(days=offset)
+            month = day.replace(day=1)
+            expected[month] = expected.get(month, 0.0) + point["value"] / 7
+    response = await bistro.predict(weekly["id"], granularity="month")
+    assert response.status_code == 200, response.text
+    months = response.json()["series"][0]["points"]
+    assert [date.fromisoformat(p["timestamp"]) for p in months] == sorted(expected)
+    for point in months:
+        month = date.fromisoformat(point["timestamp"])
+        assert point["value"] == pytest.approx(expected[month], abs=0.01), month
+        assert point["lower_bound"] <= point["value"] <= point["upper_bound"]
+    # The range of 12 weeks starts and ends inside a month: neither end month is whole.
+    assert months[0]["complete"] is False and months[-1]["complete"] is False
+    assert sum(p["value"] for p in months) == pytest.approx(
+        sum(p["value"] for p in series["points"]), abs=0.05
+    )
+
+
+async def test_a_new_open_day_from_other_items_makes_an_item_run_stale(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """An item forecast learns a zero for its item on every day its location traded: a late
+    sale of another item on a day the location had not traded yet makes that day open, so
+    the stored run (which skipped it as closed) is no longer fresh."""
+    forecast = await bistro.create(target="item_units", scope="item", item_skus=["TIR"],
+                                   horizon=7)  # fmt: skip
+    first = (await bistro.predict(forecast["id"])).json()
+    assert (await bistro.predict(forecast["id"])).json()["cached"] is True
+    # Harbour is closed on Mondays: a pizza sold there on the last Monday opens that day.
+    yesterday = today() - timedelta(days=1)
+    monday = yesterday - timedelta(days=yesterday.weekday())
+    late = await bulk(client, bistro.owner, [
+        {"date": monday.isoformat(), "sku": "PIZ", "quantity": 1, "amount": "12.00",
+         "location_id": bistro.location("Harbour")},
+    ])  # fmt: skip
+    assert late.status_code == 201, late.text
+    again = (await bistro.predict(forecast["id"])).json()
+    assert again["cached"] is False
+    assert again["model_version"] == first["model_version"] + 1
+
+
+async def test_a_business_day_the_hourly_horizon_cuts_is_not_a_whole_day(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """30 hours from the 04:00 cutoff: the second business day has only its first six hours
+    (04:00-10:00, before lunch). Read by the day it is not `complete`, and the revenue
+    projection does not present those six hours as the day's revenue."""
+    forecast = await bistro.create(scope="business", granularity="hour", horizon=30)
+    response = await bistro.predict(forecast["id"], granularity="day")
+    assert response.status_code == 200, response.text
+    first, second = response.json()["series"][0]["points"]
+    assert first["complete"] is True and first["value"] > 0
+    assert second["timestamp"] == (today() + timedelta(days=1)).isoformat()
+    assert second["complete"] is False
+    weekly = await bistro.predict(forecast["id"], granularity="week")
+    assert all(p["complete"] is False for p in weekly.json()["series"][0]["points"])
+
+    body = (await client.get("/api/v1/analytics/revenue-trends",
+                             headers=bistro.owner.headers)).json()  # fmt: skip
+    assert body["projection_status"] == "available", body
+    projected = body["projection"]["series"]
+    assert [p["period_start"] for p in projected] == [today().isoformat()]
+    assert projected[0]["revenue"] == pytest.approx(first["value"], abs=0.05)
+
+
+async def test_a_category_series_starts_at_its_first_sale(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """A brunch menu launched ten days ago: its category's series starts with its first sale
+    (as an item's does), not with the business's first open day, so two months of zeros
+    from before it existed are not learned as demand; its short history is forecast by a
+    fallback and the response says so. A category that never sold has nothing to learn."""
+    from tests.factories.analytics import menu_category, menu_item
+
+    brunch = await menu_category(client, bistro.owner, "Brunch")
+    await menu_item(client, bistro.owner, "Eggs", "9.00", sku="EGG", category_id=brunch)
+    lines = []
+    for back in range(1, 11):
+        day = today() - timedelta(days=back)
+        lines.append({"date": day.isoformat(), "sku": "EGG", "quantity": 20, "amount": "180.00",
+                      "location_id": bistro.location("Main")})  # fmt: skip
+    assert (await bulk(client, bistro.owner, lines)).status_code == 201
+    average = {"method": "moving_average", "training_config": {"params": {"window": 28}}}
+    forecast = await bistro.create(scope="category", category_id=brunch, horizon=7, **average)
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    assert series["fallback"] is not None
+    assert all(p["value"] == pytest.approx(180, rel=0.05) for p in series["points"])
+
+    empty = await menu_category(client, bistro.owner, "Empty")
+    never = await bistro.create(scope="category", category_id=empty, horizon=7)
+    assert_error(await bistro.predict(never["id"]), 422, "INSUFFICIENT_HISTORY")

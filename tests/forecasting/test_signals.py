@@ -76,6 +76,25 @@ async def test_marketing_spend_and_holidays_are_learned(
         assert value == pytest.approx(expected, rel=0.03)
 
 
+async def test_a_planned_spend_makes_the_stored_run_stale(
+    promoted: tuple[Bistro, date], client: httpx.AsyncClient
+) -> None:
+    """Marketing spend planned for the coming days (a daily file with future dates) changes
+    what the forecast reads: the stored run, made without the plan, is no longer served."""
+    bistro, _ = promoted
+    forecast = await bistro.create(method="linear_trend", scope="business", horizon=7)
+    first = (await bistro.predict(forecast["id"])).json()
+    assert (await bistro.predict(forecast["id"])).json()["cached"] is True
+    tomorrow = today() + timedelta(days=1)
+    body = csv_bytes(["date", "daily_sales", "marketing_spend"], [[tomorrow.isoformat(), 0, 300]])
+    response = await upload(client, bistro.owner, body)
+    assert response.status_code == 201, response.text
+    again = (await bistro.predict(forecast["id"])).json()
+    assert again["cached"] is False and again["model_version"] == first["model_version"] + 1
+    by_day = {p["timestamp"]: p["value"] for p in again["series"][0]["points"]}
+    assert by_day[tomorrow.isoformat()] == pytest.approx(BASE + PER_SPENT * 300, rel=0.05)
+
+
 async def test_signals_can_be_switched_off(promoted: tuple[Bistro, date]) -> None:
     bistro, holiday = promoted
     forecast = await bistro.create(

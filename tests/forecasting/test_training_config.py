@@ -101,3 +101,36 @@ async def test_an_alias_keeps_the_variant_it_names(
     )
     params = sorted(str(f["training_config"]["params"]) for f in listed.json()["items"])
     assert params == ["{'variant': 'tsb'}", "{}"]
+
+
+async def test_changing_the_method_drops_the_variant_an_alias_chose(
+    bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """The variant that `tsb` or `croston` chose belongs to that alias: switching the method
+    replaces it (another alias) or drops it (another method) instead of refusing the change
+    with a parameter the owner never set, or keeping the old variant under the new name."""
+    forecast = await bistro.create(
+        target="item_units", scope="item", item_skus=["TIR"], method="tsb", horizon=7
+    )
+    path = f"{FORECASTS}/{forecast['id']}"
+    headers = bistro.owner.headers
+
+    async def patch(method: str) -> dict[str, object]:
+        response = await client.patch(path, headers=headers, json={"method": method})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    croston = await patch("croston")
+    assert croston["method"] == "intermittent"
+    assert croston["training_config"]["params"] == {"variant": "croston_sba"}
+    best = await patch("best")
+    assert best["method"] == "best" and best["training_config"]["params"] == {}
+    assert (await patch("tsb"))["training_config"]["params"] == {"variant": "tsb"}
+    # The plain name, as on create: the variant chosen per series.
+    assert (await patch("intermittent"))["training_config"]["params"] == {}
+    # A variant set by hand is the owner's: kept, and refused by a method without variants.
+    explicit = {"method": "intermittent", "training_config": {"params": {"variant": "adida"}}}
+    assert (await client.patch(path, headers=headers, json=explicit)).status_code == 200
+    assert_error(
+        await client.patch(path, headers=headers, json={"method": "theta"}), 422, "INVALID_CONFIG"
+    )

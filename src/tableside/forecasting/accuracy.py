@@ -38,7 +38,13 @@ from tableside.forecasting.repository import (
     SalesDataRepository,
     SeriesRepository,
 )
-from tableside.forecasting.runs import local_business_date, period_start, spec_of
+from tableside.forecasting.runs import (
+    cut_day,
+    local_business_date,
+    measures_the_same,
+    period_start,
+    spec_of,
+)
 from tableside.forecasting.schemas import (
     Accuracy,
     AccuracyTrend,
@@ -85,10 +91,19 @@ async def accuracy(
         for run in await RunRepository(session, business_id).succeeded_between(
             forecast_id, trained_before=last
         )
-        if run.granularity == forecast.granularity and run.status == ForecastRunStatus.succeeded
+        if run.granularity == forecast.granularity
+        and run.status == ForecastRunStatus.succeeded
+        # Runs of another target or scope (the definition changed since) predicted something
+        # else.
+        and measures_the_same(run, forecast)
     }
     # Read once: an hourly forecast's rows serve both its daily errors and its hourly coverage.
-    stored: StoredSeries = (runs, await SeriesRepository(session, business_id).of_runs(runs))
+    rows = await SeriesRepository(session, business_id).of_runs(runs)
+    if forecast.item_ids:
+        # Items dropped from the definition have no actuals read any more: not judged.
+        items = set(forecast.item_ids)
+        rows = [row for row in rows if row.item_id in items]
+    stored: StoredSeries = (runs, rows)
     predictions = _predictions(stored, compared, facts.cutoff_hour)
     spec = replace(spec_of(forecast), granularity=compared)
     loaded = await load_series(
@@ -145,8 +160,15 @@ def _predictions(stored: StoredSeries, compared: ForecastGranularity, cutoff: in
     records: dict[tuple[str, pd.Timestamp, uuid.UUID], dict[str, Any]] = {}
     for row in rows:
         run = runs[row.run_id]
+        # The first hours of a day the horizon cut are not that day's prediction.
+        cut = (
+            None if compared == ForecastGranularity.hour else cut_day(row, run.granularity, cutoff)
+        )
         for index, ts in enumerate(row.periods):
-            day = period_start(local_business_date(ts, run.granularity, cutoff), compared)
+            business_day = local_business_date(ts, run.granularity, cutoff)
+            if business_day == cut:
+                continue
+            day = period_start(business_day, compared)
             start = pd.Timestamp(ts if compared == ForecastGranularity.hour else day)
             key = (row.series_key, start, run.id)
             record = records.setdefault(

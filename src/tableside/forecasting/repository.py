@@ -385,6 +385,18 @@ class SalesDataRepository:
             stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
         return [(row[0], row[1], row[2], row[3]) for row in await self.session.execute(stmt)]
 
+    async def signals_digest(self, date_from: date, location_id: uuid.UUID | None) -> str:
+        """The count and latest change of the daily signals from `date_from` on (the history
+        and every planned day) that `signals` would read."""
+        stmt = select(func.count(), func.max(DailySignal.updated_at)).where(
+            DailySignal.business_id == self.business_id,
+            DailySignal.business_date >= date_from,
+        )
+        if location_id is not None:
+            stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
+        row = (await self.session.execute(stmt)).one()
+        return f"signals:{row[0]}:{row[1]}"
+
     async def first_sales(self, where: SeriesFilter) -> dict[tuple[uuid.UUID, uuid.UUID], date]:
         """The first business date each (location, item) sold in the range."""
         roll = DailyItemRollup
@@ -460,7 +472,33 @@ class SalesDataRepository:
         row = (await self.session.execute(stmt)).one()
         count = int(row[0])
         digest = "|".join(str(value) for value in row)
+        if not hourly and (where.category_id is not None or where.item_ids is not None):
+            # Narrowed to some items, the rows read miss the sales of the others, which still
+            # decide the open days (a day the location traded is a zero for these items).
+            digest += "|" + await self._open_days_digest(where)
         return count, digest
+
+    async def _open_days_digest(self, where: SeriesFilter) -> str:
+        """The count and day-weighted sum of the (business date, location) pairs that traded
+        in the filter's dates and location, whatever was sold."""
+        roll = DailyItemRollup
+        day_number = cast(func.extract("epoch", roll.business_date) / 86400, Integer)
+        opened = (
+            select(roll.business_date, roll.location_key, day_number.label("day"))
+            .where(
+                roll.business_id == self.business_id,
+                roll.business_date >= where.date_from,
+                roll.business_date <= where.date_to,
+                roll.line_count > 0,
+            )
+            .group_by(roll.business_date, roll.location_key)
+        )
+        if where.location_id is not None:
+            opened = opened.where(roll.location_key == where.location_id)
+        days = opened.subquery()
+        stmt = select(func.count(), func.coalesce(func.sum(days.c.day), 0))
+        row = (await self.session.execute(stmt)).one()
+        return f"open:{row[0]}:{row[1]}"
 
 
 def _no_key() -> Any:

@@ -167,9 +167,10 @@ forecast trains now and the new run (next `model_version`) is stored and served.
 
 `start_date`/`end_date` are business dates (default: the whole horizon; the answer's are the
 part of the range the forecast covers). `granularity` may be the forecast's own or coarser (a
-daily forecast summed into weeks; interval bounds add up, which errs wide); a week or month the
-range cuts has `complete: false` and holds only the days inside (`period_end` is the period's
-last date). `not_forecast` lists the series asked for that have no prediction (too little
+daily forecast summed into weeks; interval bounds add up, which errs wide; a weekly forecast
+read by the month counts a seventh of each week per day in the month of that day); a week or
+month the range cuts has `complete: false` and holds only the days inside (`period_end` is the
+period's last date). `not_forecast` lists the series asked for that have no prediction (too little
 history, or an item of the definition that never sold) with the reason. Each series gives
 `method_used` and `fallback` (how a short history was forecast). Each point: `value`,
 `lower_bound`/`upper_bound` at the first level and `intervals` per level. Hourly points are

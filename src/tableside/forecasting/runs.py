@@ -122,6 +122,27 @@ def definition_digest(forecast: Forecast) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def series_digest(forecast: Forecast) -> str:
+    """What a run's series measure: the target, the scope and its location and category, and
+    the granularity. Runs made under another (before a PATCH changed one of them) predicted
+    another quantity or other series, so they are not judged against today's actuals."""
+    payload = {
+        "target": str(forecast.target),
+        "scope": str(forecast.scope),
+        "location_id": str(forecast.location_id),
+        "category_id": str(forecast.category_id),
+        "granularity": str(forecast.granularity),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def measures_the_same(run: ForecastRun, forecast: Forecast) -> bool:
+    """Whether the run's series are those the forecast's current definition measures (see
+    `series_digest`); runs stored before the digest existed cannot tell and count as such."""
+    digest = (run.parameters or {}).get("series_digest")
+    return digest is None or digest == series_digest(forecast)
+
+
 def horizon_days(forecast: Forecast) -> int:
     return int(np.ceil(forecast.horizon * PERIOD_DAYS[forecast.granularity])) + MAX_CATCH_UP
 
@@ -311,7 +332,10 @@ async def record_failure(
         granularity=forecast.granularity,
         horizon=forecast.horizon,
         levels=list(forecast.levels or ()),
-        parameters={"definition_digest": definition_digest(forecast)},
+        parameters={
+            "definition_digest": definition_digest(forecast),
+            "series_digest": series_digest(forecast),
+        },
         generated_at=utcnow(),
         job_id=job_id,
         error=error,
@@ -326,6 +350,7 @@ def _parameters(
     return _jsonable(
         {
             "definition_digest": definition_digest(forecast),
+            "series_digest": series_digest(forecast),
             "engine": output.parameters,
             "config": {
                 "freq": config.freq,
@@ -445,6 +470,18 @@ def local_business_date(ts: datetime, granularity: ForecastGranularity, cutoff: 
     return ts.date()
 
 
+def cut_day(row: ForecastSeries, granularity: ForecastGranularity, cutoff: int) -> date | None:
+    """The business date of an hourly series' last stored hour when the horizon ends inside
+    that day (30 hours from the cutoff: the second day has six), else None: that day is not
+    forecast whole."""
+    if granularity != ForecastGranularity.hour or not row.periods:
+        return None
+    last = row.periods[-1]
+    day = local_business_date(last, granularity, cutoff)
+    following = local_business_date(last + timedelta(hours=1), granularity, cutoff)
+    return day if following == day else None
+
+
 def period_start(day: date, granularity: ForecastGranularity) -> date:
     if granularity == ForecastGranularity.week:
         return day - timedelta(days=day.weekday())
@@ -488,29 +525,44 @@ def series_points(
     summed periods move together: wide rather than falsely narrow). Hourly series in `zone`
     skip the local hour the clocks jump over when summer time starts."""
     selected: dict[datetime, Point] = {}
+    # Weeks do not nest in months: read by the month, a week counts a seventh per day in
+    # the month of each of its days (29th to 4th: 4/7 in one, 3/7 in the next).
+    split = granularity == ForecastGranularity.week and target == ForecastGranularity.month
+    # The hours of a day the horizon cuts do not cover it: a day, week or month holding
+    # them is not complete.
+    cut = cut_day(row, granularity, cutoff)
     for index, ts in enumerate(row.periods):
         day = local_business_date(ts, granularity, cutoff)
-        if not first <= day <= last:
-            continue
         if granularity == ForecastGranularity.hour and zone is not None and _skipped(ts, zone):
             continue
+        share = 1 / 7 if split else 1.0
+        value = float(row.point_values[index]) * share
         bounds = {
-            level: (float(b["lower"][index]), float(b["upper"][index]))
+            level: (float(b["lower"][index]) * share, float(b["upper"][index]) * share)
             for level, b in (row.intervals or {}).items()
         }
-        value = float(row.point_values[index])
-        if target == granularity:
-            key = ts
-        else:
-            start = period_start(day, target)
-            key = datetime(start.year, start.month, start.day)
-        stored_end = period_end(day, granularity)
-        point = selected.get(key)
-        if point is None:
-            selected[key] = Point(key, value, bounds, day, stored_end)
-        else:
-            point.first_day = min(point.first_day, day)
-            point.last_day = max(point.last_day, stored_end)
+        covered_to = period_end(day, granularity)
+        if day == cut:
+            covered_to -= timedelta(days=1)
+        pieces = (
+            [(day + timedelta(days=i), day + timedelta(days=i)) for i in range(7)]
+            if split
+            else [(day, covered_to)]
+        )
+        for piece_start, piece_end in pieces:
+            if not first <= piece_start <= last:
+                continue
+            if target == granularity:
+                key = ts
+            else:
+                start = period_start(piece_start, target)
+                key = datetime(start.year, start.month, start.day)
+            point = selected.get(key)
+            if point is None:
+                selected[key] = Point(key, value, dict(bounds), piece_start, piece_end)
+                continue
+            point.first_day = min(point.first_day, piece_start)
+            point.last_day = max(point.last_day, piece_end)
             point.value += value
             for level, (low, high) in bounds.items():
                 old_low, old_high = point.bounds.get(level, (0.0, 0.0))
@@ -684,9 +736,11 @@ def _point(
 def totals_by_day(
     rows: Sequence[ForecastSeries], granularity: ForecastGranularity, cutoff: int
 ) -> dict[date, float]:
-    """Sum of every series per business date a period starts on (for analytics)."""
+    """Sum of every series per business date a period starts on (for analytics); a day an
+    hourly horizon cuts is left out (its first hours are not the day's total)."""
     totals: dict[date, float] = defaultdict(float)
+    cut = {cut_day(row, granularity, cutoff) for row in rows}
     for row in rows:
         for ts, value in zip(row.periods, row.point_values, strict=True):
             totals[local_business_date(ts, granularity, cutoff)] += float(value)
-    return dict(totals)
+    return {day: total for day, total in totals.items() if day not in cut}

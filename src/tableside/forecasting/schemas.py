@@ -139,7 +139,9 @@ class ForecastCreate(ForecastBase):
 
 
 class ForecastUpdate(ForecastBase):
-    """Only the fields sent change; `item_ids`/`item_skus` replace the item list."""
+    """Only the fields sent change; `item_ids`/`item_skus` replace the item list. A `method`
+    sent without `training_config` replaces the variant an alias chose (`tsb`, `croston`),
+    as if the definition had been created with the new name."""
 
     name: Annotated[Name | None, NotNull] = None
     target: Annotated[ForecastTarget | None, NotNull] = None

@@ -193,7 +193,7 @@ async def load_series(
     today = business_today(facts.timezone, facts.cutoff_hour, now)
     first, last = window or history_window(spec, today)
     where = _filter(spec, first, last)
-    rows, fingerprint = await repo.fingerprint(where, hourly=spec.hourly_source)
+    rows, fingerprint = await _fingerprint(repo, spec, first, last)
     by_location = spec.scope in (ForecastScope.location, ForecastScope.item)
     open_days = await repo.open_days(first, last, spec.location_id)
     if spec.granularity == ForecastGranularity.hour:
@@ -353,8 +353,22 @@ async def data_fingerprint(
     facts = await repo.business()
     today = business_today(facts.timezone, facts.cutoff_hour, now)
     first, last = history_window(spec, today)
-    _, fingerprint = await repo.fingerprint(_filter(spec, first, last), hourly=spec.hourly_source)
+    _, fingerprint = await _fingerprint(repo, spec, first, last)
     return _digest(fingerprint, first, last), today
+
+
+async def _fingerprint(
+    repo: SalesDataRepository, spec: SeriesSpec, first: date, last: date
+) -> tuple[int, str]:
+    """The rollup rows' count and digest, with the daily signals' when the forecast reads
+    them: marketing spend planned ahead or a date flagged a holiday changes the forecast as
+    much as a sale does."""
+    rows, fingerprint = await repo.fingerprint(
+        _filter(spec, first, last), hourly=spec.hourly_source
+    )
+    if spec.training_config.get("use_signals", True):
+        fingerprint += "|" + await repo.signals_digest(first, spec.location_id)
+    return rows, fingerprint
 
 
 def _digest(fingerprint: str, first: date, last: date) -> str:
@@ -425,6 +439,10 @@ def _daily_panel(
         grid = grid[grid["date"] >= grid["first"]].drop(columns="first")
     else:
         grid = opened.assign(item=NO_KEY)
+        if spec.scope == ForecastScope.category:
+            # Like an item, a category exists from its first sale: the days the business
+            # traded before it (a menu launched last week) are not zero demand to learn from.
+            grid = grid[grid["date"] >= sold["date"].min()] if len(sold) else grid.iloc[:0]
         sold = sold.groupby(["date", "location"], as_index=False)["value"].sum().assign(item=NO_KEY)
     panel = grid.merge(sold, on=["date", "location", "item"], how="left")
     panel["y"] = panel["value"].fillna(0.0)

@@ -132,6 +132,17 @@ async def _check_definition(
             raise _invalid("scope", f"a {scope} forecast takes no category_id or items")
         if scope == ForecastScope.business and location_id is not None:
             raise _invalid("location_id", "a business forecast covers every location")
+    if scope == ForecastScope.item and category_id is not None and item_ids:
+        # The category narrows the sales read: an item of another one would never have a
+        # series (and be reported as never sold).
+        outside = [ref for ref in await data.items(ids=item_ids) if ref.category_id != category_id]
+        if outside:
+            raise ValidationFailed(
+                details=[
+                    {"field": "item_ids", "message": f"{ref.sku!r} is not in category_id"}
+                    for ref in sorted(outside, key=lambda ref: ref.sku)
+                ]
+            )
     if scope == ForecastScope.category:
         if category_id is None:
             raise _invalid("category_id", "is required for a category forecast")
@@ -166,6 +177,18 @@ async def _definition_values(
         values["method"] = canonical_method(changes["method"])
     if "training_config" in changes:
         values["training_config"] = data.training_config.model_dump(mode="json", exclude_none=True)
+    if "method" in changes and "training_config" not in changes and base:
+        # The variant an earlier alias chose (`tsb`) is not the owner's: a new method name
+        # replaces it, as if the definition had been created with that name.
+        config = dict(values.get("training_config") or {})
+        params = dict(config.get("params") or {})
+        kept = {
+            key: value
+            for key, value in params.items()
+            if not registry.is_alias_choice(base["method"], key, value)
+        }
+        if kept != params:
+            values["training_config"] = {**config, "params": kept}
     implied = registry.alias_params(changes["method"]) if "method" in changes else {}
     if implied:
         # An alias naming a variant (tsb, croston) keeps it as a parameter of its method;
@@ -526,9 +549,9 @@ async def project_revenue(
     latest fresh run of an hourly or daily revenue forecast of the business (or of this
     location; else of a forecast per location of every location, added up for the
     business): fresh means trained on the data through yesterday (the nightly retraining
-    keeps it so), not older. Only the periods the run covers completely are given; None when
-    there is no such run or it covers none of them (a range ending before yesterday is
-    history, not something to project)."""
+    keeps it so), not older, and under the forecast's current target and scope. Only the
+    periods the run covers completely are given; None when there is no such run or it covers
+    none of them (a range ending before yesterday is history, not something to project)."""
     data = SalesDataRepository(session, business_id)
     facts = await data.business()
     yesterday = business_today(facts.timezone, facts.cutoff_hour) - timedelta(days=1)
@@ -545,6 +568,10 @@ async def project_revenue(
             continue
         run = await run_repository.latest(forecast.id)
         if run is None or run.trained_through != yesterday or run.trained_through > after:
+            continue
+        if not runs.measures_the_same(run, forecast):
+            # Trained before a change of target or location: covers, or another place's
+            # revenue, until the forecast trains again.
             continue
         rows = await SeriesRepository(session, business_id).of_runs([run.id])
         if location_id is not None and forecast.location_id is None:

@@ -58,6 +58,8 @@ def test_every_stable_name_is_listed_once() -> None:
         ("tsb", "intermittent"),
         ("lightgbm", "gradient_boosting"),
         ("  LightGBM ", "gradient_boosting"),
+        ("xgboost", "gradient_boosting"),
+        ("linear_regression", "linear_trend"),
         ("best", "best"),
     ],
 )

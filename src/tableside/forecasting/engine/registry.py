@@ -97,6 +97,8 @@ METHODS: dict[str, MethodInfo] = {
             "Per-series regression on a trend, the season position, holidays and exogenous "
             "columns.",
             native_intervals=True,
+            # Sentia's name for it.
+            aliases=("linear_regression",),
         ),
         MethodInfo(
             "gradient_boosting",
@@ -106,7 +108,8 @@ METHODS: dict[str, MethodInfo] = {
             "holidays, exogenous and static features.",
             native_intervals=False,
             tree_model=True,
-            aliases=("lightgbm",),
+            # SFS and Flux name their gradient-boosted trees after XGBoost.
+            aliases=("lightgbm", "xgboost"),
         ),
         MethodInfo(
             "random_forest",
@@ -169,6 +172,15 @@ def alias_params(name: str) -> dict[str, object]:
     canonical names and plain aliases."""
     key = name.strip().lower() if isinstance(name, str) else name
     return dict(_ALIAS_PARAMS.get(key, {}))
+
+
+def is_alias_choice(method: str, key: str, value: object) -> bool:
+    """Whether the parameter ``key: value`` of the canonical ``method`` is what one of its
+    aliases stands for (``variant: "tsb"`` of ``intermittent``)."""
+    return any(
+        _ALIASES[alias] == method and params.get(key) == value
+        for alias, params in _ALIAS_PARAMS.items()
+    )
 
 
 def _prophet_installed() -> bool:
