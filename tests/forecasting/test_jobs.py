@@ -79,6 +79,8 @@ async def test_failed_training_is_a_failed_job_and_run(
     job = await run_job(client, database, settings, empty.owner, response.json()["job_id"])
     assert job["status"] == "failed"
     assert "No sales" in job["error"]["message"]
+    # The API code, as a request that failed the same way would give it.
+    assert job["error"]["code"] == "INSUFFICIENT_HISTORY"
     runs = (await client.get(f"{FORECASTS}/{forecast['id']}/runs",
                              headers=empty.owner.headers)).json()  # fmt: skip
     (run,) = runs["items"]

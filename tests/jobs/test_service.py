@@ -153,6 +153,7 @@ def test_error_of_hides_sql_and_keeps_app_messages() -> None:
     }
     assert error_of(InvalidState("Order is closed")) == {
         "type": "InvalidState",
+        "code": "INVALID_STATE",
         "message": "Order is closed",
     }
     assert error_of(RuntimeError()) == {"type": "RuntimeError", "message": "RuntimeError"}

@@ -18,6 +18,11 @@ class JobError(ResponseSchema):
     """Why a job failed: an exception type and a message, never a stack trace."""
 
     type: str
+    code: str | None = Field(
+        default=None,
+        description="The API error code (API.md) when the job failed as a request would "
+        "(INSUFFICIENT_HISTORY, VALIDATION_ERROR, ...); null for an unexpected failure",
+    )
     message: str
 
 

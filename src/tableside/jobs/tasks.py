@@ -227,10 +227,16 @@ async def _requeue_interrupted(database: Database, job: Job) -> None:
 
 def error_of(exc: BaseException) -> dict[str, str]:
     """The `error` a failed job shows: the exception's type and message, without a stack
-    trace, and without SQL for database errors."""
+    trace, and without SQL for database errors; for an application error also its API code
+    (`INSUFFICIENT_HISTORY`), which a client acts on as it would on the same error answered
+    by a request."""
     if isinstance(exc, AppError):
-        message = exc.message
-    elif isinstance(exc, SQLAlchemyError):
+        return {
+            "type": type(exc).__name__,
+            "code": exc.code,
+            "message": exc.message[:MAX_ERROR_MESSAGE],
+        }
+    if isinstance(exc, SQLAlchemyError):
         message = "A database error occurred"
     else:
         message = str(exc) or type(exc).__name__
