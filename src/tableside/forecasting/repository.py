@@ -10,7 +10,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Uuid, cast, func, insert, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    Uuid,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.kit.repository import TenantRepository
@@ -350,6 +361,12 @@ class SalesDataRepository:
     ) -> list[tuple[date, uuid.UUID]]:
         """(business_date, location_key) of every day a location sold anything: the days it
         was open. Days absent here are closed days, never zero-demand days."""
+        stmt = self._open_days_query(date_from, date_to, location_id)
+        return [(row[0], row[1]) for row in await self.session.execute(stmt)]
+
+    def _open_days_query(
+        self, date_from: date, date_to: date, location_id: uuid.UUID | None
+    ) -> Select[date, uuid.UUID]:
         roll = DailyItemRollup
         stmt = (
             select(roll.business_date, roll.location_key)
@@ -363,7 +380,7 @@ class SalesDataRepository:
         )
         if location_id is not None:
             stmt = stmt.where(roll.location_key == location_id)
-        return [(row[0], row[1]) for row in await self.session.execute(stmt)]
+        return stmt
 
     async def signals(
         self, date_from: date, date_to: date, location_id: uuid.UUID | None
@@ -376,26 +393,30 @@ class SalesDataRepository:
             DailySignal.location_key,
             DailySignal.marketing_spend,
             DailySignal.is_holiday,
-        ).where(
-            DailySignal.business_id == self.business_id,
-            DailySignal.business_date >= date_from,
-            DailySignal.business_date <= date_to,
-        )
-        if location_id is not None:
-            stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
+        ).where(*self._signals_filter(date_from, location_id), DailySignal.business_date <= date_to)
         return [(row[0], row[1], row[2], row[3]) for row in await self.session.execute(stmt)]
 
     async def signals_digest(self, date_from: date, location_id: uuid.UUID | None) -> str:
         """The count and latest change of the daily signals from `date_from` on (the history
         and every planned day) that `signals` would read."""
         stmt = select(func.count(), func.max(DailySignal.updated_at)).where(
-            DailySignal.business_id == self.business_id,
-            DailySignal.business_date >= date_from,
+            *self._signals_filter(date_from, location_id)
         )
-        if location_id is not None:
-            stmt = stmt.where(DailySignal.location_key.in_([location_id, NO_KEY]))
         row = (await self.session.execute(stmt)).one()
         return f"signals:{row[0]}:{row[1]}"
+
+    def _signals_filter(
+        self, date_from: date, location_id: uuid.UUID | None
+    ) -> list[ColumnElement[bool]]:
+        """The business's signals from `date_from` on, of `location_id` and the whole
+        business's (`NO_KEY`) when a location narrows the scope."""
+        conditions = [
+            DailySignal.business_id == self.business_id,
+            DailySignal.business_date >= date_from,
+        ]
+        if location_id is not None:
+            conditions.append(DailySignal.location_key.in_([location_id, NO_KEY]))
+        return conditions
 
     async def first_sales(self, where: SeriesFilter) -> dict[tuple[uuid.UUID, uuid.UUID], date]:
         """The first business date each (location, item) sold in the range."""
@@ -481,22 +502,9 @@ class SalesDataRepository:
     async def _open_days_digest(self, where: SeriesFilter) -> str:
         """The count and day-weighted sum of the (business date, location) pairs that traded
         in the filter's dates and location, whatever was sold."""
-        roll = DailyItemRollup
-        day_number = cast(func.extract("epoch", roll.business_date) / 86400, Integer)
-        opened = (
-            select(roll.business_date, roll.location_key, day_number.label("day"))
-            .where(
-                roll.business_id == self.business_id,
-                roll.business_date >= where.date_from,
-                roll.business_date <= where.date_to,
-                roll.line_count > 0,
-            )
-            .group_by(roll.business_date, roll.location_key)
-        )
-        if where.location_id is not None:
-            opened = opened.where(roll.location_key == where.location_id)
-        days = opened.subquery()
-        stmt = select(func.count(), func.coalesce(func.sum(days.c.day), 0))
+        days = self._open_days_query(where.date_from, where.date_to, where.location_id).subquery()
+        day_number = cast(func.extract("epoch", days.c.business_date) / 86400, Integer)
+        stmt = select(func.count(), func.coalesce(func.sum(day_number), 0))
         row = (await self.session.execute(stmt)).one()
         return f"open:{row[0]}:{row[1]}"
 

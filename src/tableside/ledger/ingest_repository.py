@@ -312,8 +312,12 @@ class IngestRepository:
             FROM keys k
         ), matched AS (
             SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match, by_sku.name AS sku_name,
-                item_sku.id AS item_sku_match, by_name.id AS name_match,
-                coalesce(by_name.active, 0) AS name_active, coalesce(by_name.total, 0) AS name_total
+                coalesce(by_name.total, 0) AS name_total,
+                -- what the item cell names on its own: a SKU, else the one active item (or
+                -- the one inactive item) of that name
+                coalesce(item_sku.id, CASE WHEN by_name.active = 1
+                    OR (by_name.active = 0 AND by_name.total = 1) THEN by_name.id END)
+                    AS item_alone
             FROM parsed p
             LEFT JOIN LATERAL (SELECT m.id FROM menu_items m
                 WHERE m.business_id = {business} AND m.id = p.wanted_id) by_id ON true
@@ -333,15 +337,8 @@ class IngestRepository:
         ), chosen AS (
             SELECT x.*, CASE
                 WHEN x.t_id <> '' THEN x.id_match
-                WHEN x.sku_match IS NOT NULL THEN x.sku_match
-                WHEN x.item_sku_match IS NOT NULL THEN x.item_sku_match
-                WHEN x.name_active = 1 OR (x.name_active = 0 AND x.name_total = 1)
-                    THEN x.name_match
-                END AS item_id_chosen,
-                -- what the item cell would name on its own: checked against the SKU's item
-                coalesce(x.item_sku_match, CASE WHEN x.name_active = 1
-                    OR (x.name_active = 0 AND x.name_total = 1) THEN x.name_match END)
-                    AS item_alone
+                ELSE coalesce(x.sku_match, x.item_alone)
+                END AS item_id_chosen
             FROM matched x
         )
         SELECT {", ".join(f"c.k_{col}" for col in plan.item_columns)},
