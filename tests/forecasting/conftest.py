@@ -29,9 +29,9 @@ PASTA_BY_WEEKDAY = (3, 4, 4, 5, 7, 9, 6)
 LUNCH_HOUR, DINNER_HOUR = 12, 19
 
 
-def today() -> date:
-    """The shops here keep UTC time with a 04:00 cutoff."""
-    return business_date(utcnow(), "UTC", 4)
+def today(cutoff: int = 4) -> date:
+    """The shops here keep UTC time, with a 04:00 cutoff unless they say otherwise."""
+    return business_date(utcnow(), "UTC", cutoff)
 
 
 def day_lines(shop: Shop, day: date, *, scale: int = 1) -> list[dict[str, Any]]:

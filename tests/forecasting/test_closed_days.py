@@ -33,7 +33,7 @@ async def closed_weekly(
         client, database, timezone="UTC", cutoff=cutoff, locations=[("Main", None)]
     )
     lines: list[dict[str, Any]] = []
-    last = today() - timedelta(days=1)
+    last = today(cutoff) - timedelta(days=1)
     for back in range(days):
         day = last - timedelta(days=back)
         if day.weekday() == closed:
@@ -77,7 +77,9 @@ async def test_hourly_forecast_after_a_closed_day_reaches_its_horizon(
 ) -> None:
     # Closed yesterday (every week on that weekday): the series ends over a day before the
     # forecast starts, and still every hour of the horizon is forecast.
-    yesterday = today() - timedelta(days=1)
+    # Midnight cutoff: from 00:00 to 04:00 UTC its day is already the next one.
+    shop_today = today(cutoff=0)
+    yesterday = shop_today - timedelta(days=1)
     shop = await closed_weekly(
         client, database, days=70, closed=yesterday.weekday(), hours=(12, 13, 19, 20), cutoff=0
     )
@@ -87,8 +89,8 @@ async def test_hourly_forecast_after_a_closed_day_reaches_its_horizon(
     (series,) = response.json()["series"]
     stamps = [point["timestamp"] for point in series["points"]]
     assert len(stamps) == 48
-    assert stamps[0] == f"{today().isoformat()}T00:00:00Z"
-    assert stamps[-1] == f"{(today() + timedelta(days=1)).isoformat()}T23:00:00Z"
+    assert stamps[0] == f"{shop_today.isoformat()}T00:00:00Z"
+    assert stamps[-1] == f"{(shop_today + timedelta(days=1)).isoformat()}T23:00:00Z"
     dinner = [p for p in series["points"] if p["timestamp"].endswith("T20:00:00Z")]
     assert len(dinner) == 2 and all(p["value"] > 0 for p in dinner)
 
