@@ -4,7 +4,9 @@ projection."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -506,3 +508,40 @@ async def test_a_category_series_starts_at_its_first_sale(
     empty = await menu_category(client, bistro.owner, "Empty")
     never = await bistro.create(scope="category", category_id=empty, horizon=7)
     assert_error(await bistro.predict(never["id"]), 422, "INSUFFICIENT_HISTORY")
+
+
+async def test_best_forecasts_an_item_sold_now_and_then_by_its_demand_rate(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A caviar dish sells 1 to 3 portions on about one day in ten, at random: on every
+    weekday the usual sale is none, so `best`'s candidates forecast 0 every day. The forecast
+    says it uses the intermittent method and forecasts the dish's demand rate instead."""
+    shop = await create_shop(client, database, timezone="UTC", cutoff=4, items=[
+        ("PIZ", "Pizza", "4.00"), ("CAV", "Caviar blini", "9.00"),
+    ])  # fmt: skip
+    rng = random.Random(11)
+    main = str(shop.locations["Main"])
+    last = today() - timedelta(days=1)
+    lines: list[dict[str, Any]] = []
+    sold = 0
+    for back in range(150):
+        day = (last - timedelta(days=back)).isoformat()
+        lines.append({"date": day, "sku": "PIZ", "quantity": 20 + rng.randint(0, 6),
+                      "amount": "240.00", "location_id": main})  # fmt: skip
+        if rng.random() < 0.1:
+            portions = rng.randint(1, 3)
+            sold += portions
+            lines.append({"date": day, "sku": "CAV", "quantity": portions,
+                          "amount": f"{portions * 25}.00", "location_id": main})  # fmt: skip
+    assert (await bulk(client, shop.owner, lines)).status_code == 201
+    bistro = Bistro(shop=shop, client=client)
+    forecast = await bistro.create(target="item_units", scope="item", item_skus=["CAV", "PIZ"],
+                                   location_id=main, method="best", horizon=14)  # fmt: skip
+    response = await bistro.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    series = {s["sku"]: s for s in response.json()["series"]}
+    assert series["CAV"]["method_used"] == "intermittent", series["CAV"]
+    rate = sold / 150
+    values = [p["value"] for p in series["CAV"]["points"]]
+    assert all(0.3 * rate < v < 3 * rate for v in values), (values, rate)
+    assert series["PIZ"]["method_used"] != "intermittent"

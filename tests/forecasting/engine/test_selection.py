@@ -301,3 +301,61 @@ def test_sparse_series_get_the_median_of_the_members() -> None:
     off = SelectionMethod("ensemble", config("ensemble", candidates=candidates, sparse_share=1.01))
     off.fit(panel)
     assert not off.sparse
+
+
+def sparse_item_panel(seed: int = 5) -> pd.DataFrame:
+    """A steady seller and an item that sells 1 to 3 units on about one day in ten."""
+    days = pd.date_range("2025-06-01", periods=240, freq="D")
+    rng = np.random.default_rng(seed)
+    rare = np.where(rng.random(len(days)) < 0.1, rng.integers(1, 4, len(days)), 0)
+    steady = 30 + 10 * (days.dayofweek >= 4) + rng.normal(0, 2, len(days))
+    return pd.concat(
+        [
+            pd.DataFrame({"unique_id": "rare", "ds": days, "y": rare.astype(float)}),
+            pd.DataFrame({"unique_id": "steady", "ds": days, "y": steady}),
+        ]
+    )
+
+
+def test_best_gives_an_intermittent_series_the_intermittent_method() -> None:
+    """With its default candidates `best` would forecast the rare item at 0 every day (the
+    median of days that mostly sell nothing); it hands that series to the intermittent
+    method, whose forecast is the item's demand rate, and keeps the steady seller."""
+    data = sparse_item_panel()
+    settings = ForecastConfig(method="best", freq="D", horizon=14, backtest_windows=2)
+    output = forecast(data, settings)
+    used = {uid: info.method_used for uid, info in output.series.items()}
+    assert used["rare"] == "intermittent"
+    assert used["steady"] != "intermittent"
+    rare = output.points[output.points["unique_id"] == "rare"]
+    rate = data.loc[data["unique_id"] == "rare", "y"].mean()
+    assert rare["value"].between(0.3 * rate, 3.0 * rate).all()
+    assert (rare["hi-80"] > rare["value"]).all() and (rare["lo-80"] >= 0).all()
+    # The backtest the run's metrics come from is the intermittent method's on that series.
+    model = SelectionMethod("best", settings)
+    model.fit(data)
+    rows = model.backtest_forecasts[model.backtest_forecasts["unique_id"] == "rare"]
+    assert set(rows["method"]) == {"intermittent"} and rows["value"].gt(0).all()
+
+    off = ForecastConfig(
+        method="best", freq="D", horizon=14, backtest_windows=2, params={"intermittent": False}
+    )
+    silent = forecast(data, off)
+    assert silent.series["rare"].method_used != "intermittent"
+    assert silent.points.loc[silent.points["unique_id"] == "rare", "value"].max() < 0.05
+
+
+def test_an_item_that_stopped_selling_is_not_given_a_demand_rate() -> None:
+    """A sparse item with no sale in the backtest windows keeps its (zero) forecast: the
+    intermittent method would keep forecasting an old rate for a dish taken off the menu."""
+    data = sparse_item_panel()
+    last = data["ds"].max()
+    stopped = (data["unique_id"] == "rare") & (data["ds"] > last - pd.Timedelta(days=60))
+    data.loc[stopped, "y"] = 0.0
+    output = forecast(data, ForecastConfig(method="best", freq="D", horizon=14))
+    assert output.series["rare"].method_used != "intermittent"
+
+
+def test_intermittent_switch_must_be_a_boolean() -> None:
+    with pytest.raises(InvalidConfig, match="intermittent"):
+        SelectionMethod("best", config("best", intermittent="yes"))
