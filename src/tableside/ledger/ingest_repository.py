@@ -911,7 +911,7 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
             "((r.ts LIKE '____-__-__T__:__%' OR r.ts LIKE '____-__-__ __:__%'"
             " OR r.ts LIKE '____-__-__t__:__%') AND length(r.ts) <= 64"
             " AND r.ts NOT LIKE '___________24%' AND r.ts NOT LIKE '________________:60%'"
-            " AND r.ts NOT LIKE '% ' AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
+            " AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
         )
         day_ok = "(r.day LIKE '____-__-__' AND length(r.day) = 10)"
         holiday = "NULLIF(r.is_holiday, '')::boolean"
@@ -935,6 +935,25 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
     category = "NULLIF(r.product_category, '')" if has("product_category") else "NULL::text"
     out.append(f"{category} AS product_category")
     return out
+
+
+# What a spreadsheet pads a time cell with; a line break inside a quoted date stays an error.
+_PADDING = "E' \\t'"
+
+
+def _staged_rows(plan: TypedPlan) -> str:
+    """The staged rows with their date and timestamp cells trimmed: spreadsheets pad cells,
+    and every other cell is read trimmed (numbers by their casts, references by `btrim`).
+    Trimmed once per row in a subquery (`OFFSET 0` keeps the planner from repeating the
+    trim in every check that reads the cell)."""
+    padded = [column for column in ("ts", "day") if column in plan.present]
+    if not padded:
+        return "_ingest_raw"
+    cells = [
+        f"btrim({column}, {_PADDING}) AS {column}" if column in padded else column
+        for column in ("line_no", *STAGING_COLUMNS)
+    ]
+    return f"(SELECT {', '.join(cells)} FROM _ingest_raw OFFSET 0)"
 
 
 def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
@@ -976,7 +995,7 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     level1 = f"""
         SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
             {", ".join(_converted(plan, careful))}
-        FROM _ingest_raw r
+        FROM {_staged_rows(plan)} r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
     """
