@@ -100,7 +100,9 @@ async def import_sales(
     `duplicate: true`, with the first upload's counts), unless none of its rows was valid:
     such a file wrote nothing and can be sent again once fixed (an item added). Files over
     the background threshold (5 MB by default) or sent with `background=true` are imported
-    by a job: 202 with the job's status URL, whose result is this same report."""
+    by a job: 202 with the job's status URL, whose result is this same report. Cancelling
+    that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file, and the same file
+    can then be sent again."""
     outcome = await ingest.receive_upload(
         session,
         principal,
