@@ -82,16 +82,19 @@ _UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9
 _QUANTITY = "(g.quantity_milli::numeric / 1000)::numeric(20, 3)"
 _NET = "(g.net_cents::numeric / 100)::numeric(20, 2)"
 _COST = "(g.cost_cents::numeric / 100)::numeric(20, 2)"
+_COSTED = "(g.costed_cents::numeric / 100)::numeric(20, 2)"
 
 
 def _add_item_sums(alias: str) -> str:
     """The ON CONFLICT update of an item table (per-location rollup or business-wide
-    totals, aliased `alias`): the new sums added, the newest category kept."""
+    totals, aliased `alias`): the new sums added (costed revenue too), the newest category
+    kept."""
     return (
         f"quantity = {alias}.quantity + excluded.quantity,"
         f" net_amount = {alias}.net_amount + excluded.net_amount,"
         f" cost = {alias}.cost + excluded.cost,"
         f" line_count = {alias}.line_count + excluded.line_count,"
+        f" costed_revenue = {alias}.costed_revenue + excluded.costed_revenue,"
         f" category_id = coalesce(excluded.category_id, {alias}.category_id)"
     )
 
@@ -522,6 +525,8 @@ class IngestRepository:
                 sum((quantity * 1000)::bigint) AS quantity_milli,
                 sum((net_amount * 100)::bigint) AS net_cents,
                 sum((coalesce(cost, 0) * 100)::bigint) AS cost_cents,
+                coalesce(sum((net_amount * 100)::bigint) FILTER (WHERE cost IS NOT NULL), 0)
+                    AS costed_cents,
                 sum(sign(quantity))::bigint AS line_count,
                 sum(transactions)::bigint AS transactions, sum(covers)::bigint AS covers,
                 count(*) AS lines
@@ -538,10 +543,10 @@ class IngestRepository:
         await self._execute(
             f"""
             INSERT INTO sales_daily_item_rollups AS d (business_id, business_date, location_key,
-                item_key, category_id, quantity, net_amount, cost, line_count)
+                item_key, category_id, quantity, net_amount, cost, line_count, costed_revenue)
             SELECT {business}, g.business_date, coalesce(g.location_id, {no_key}),
                 coalesce(g.menu_item_id, {no_key}), g.category_id, {_QUANTITY}, {_NET}, {_COST},
-                g.line_count
+                g.line_count, {_COSTED}
             FROM _ingest_groups g WHERE g.daily
             ORDER BY 2, 3, 4
             ON CONFLICT (business_id, business_date, location_key, item_key) DO UPDATE SET
@@ -552,12 +557,13 @@ class IngestRepository:
         await self._execute(
             f"""
             INSERT INTO sales_daily_item_totals AS t (business_id, business_date, item_key,
-                category_id, quantity, net_amount, cost, line_count)
+                category_id, quantity, net_amount, cost, line_count, costed_revenue)
             SELECT {business}, g.business_date, coalesce(g.menu_item_id, {no_key}),
                 max(g.category_id::text)::uuid,
                 (sum(g.quantity_milli) / 1000)::numeric(20, 3),
                 (sum(g.net_cents) / 100)::numeric(20, 2),
-                (sum(g.cost_cents) / 100)::numeric(20, 2), sum(g.line_count)
+                (sum(g.cost_cents) / 100)::numeric(20, 2), sum(g.line_count),
+                (sum(g.costed_cents) / 100)::numeric(20, 2)
             FROM _ingest_groups g WHERE g.daily
             GROUP BY 2, 3
             ORDER BY 2, 3
