@@ -15,6 +15,7 @@ from tableside.http.errors import error_response, install_error_handlers
 from tableside.http.idempotency import IdempotencyMiddleware
 from tableside.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tableside.http.ratelimit import AnonymousRateLimitMiddleware, RateLimiter
+from tableside.jobs.registry import discover_handlers
 from tableside.kit.memory import freeze_startup_objects
 from tableside.logging import configure_logging
 from tableside.system.metrics import RequestMetrics
@@ -80,6 +81,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.rate_limiter = RateLimiter(settings)
     app.state.metrics = RequestMetrics()
 
+    # Every job kind's handler, worker or not: cancelling a job through the API runs its
+    # kind's cleanup hook (`job_handler(on_cancel=...)`).
+    discover_handlers()
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(api_router)

@@ -102,9 +102,11 @@ async def test_item_performance_figures(
     assert money(a["previous_revenue"]) == money("12.00")
     assert money(a["revenue_growth_percent"]) == 100
     assert money(a["quantity_growth_percent"]) == 100
+    assert money(a["uncosted_revenue"]) == 0
 
     b = items["Tiramisu"]  # no cost anywhere: cost and margins unknown
     assert (b["cost"], b["gross_margin"], b["margin_percent"]) == (None, None, None)
+    assert money(b["uncosted_revenue"]) == money("6.00")
     assert money(b["revenue_growth_percent"]) == -50  # 6 against 12
     assert money(b["quantity_growth_percent"]) == -50  # 1 against 2
     assert money(b["revenue_share_percent"]) == 16
@@ -131,6 +133,7 @@ async def test_item_performance_figures(
     assert money(summary["total_cost"]) == money("9.50")
     assert money(summary["gross_margin"]) == money("22.00")
     assert money(summary["margin_percent"]) == money("69.84")  # 22 / 31.50
+    assert money(summary["uncosted_revenue"]) == money("6.00")  # B's
     assert money(summary["previous_revenue"]) == money("29.00")
     assert money(summary["revenue_growth_percent"]) == money("29.31")  # 8.50 / 29
 
@@ -221,3 +224,52 @@ async def test_items_without_sales_and_by_location(
     everywhere = await ok(client, owner, "items", **PERIOD)
     assert money(everywhere["items"][0]["revenue"]) == 30
     assert money(everywhere["items"][0]["margin_percent"]) == 70
+
+
+async def test_margin_counts_only_the_revenue_that_has_a_cost(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """History imported before the item's cost was set has no cost: its revenue is not
+    margin. The margin is over the costed revenue, and the rest is reported beside it.
+
+        Calzone (cost 3)  imported 4 units 40.00 without cost; sold 2 for 20.00 (cost 6.00);
+                          1 refunded 10.00 (cost 3.00): revenue 50.00, of it costed 10.00,
+                          cost 3.00, margin 7.00 = 70% (not 47.00 = 94%), 40.00 uncosted
+        Espresso (0.50)   3 units 7.50, cost 1.50: margin 6.00 = 80%
+        Tiramisu (none)   1 unit 6.00, nothing costed
+    """
+    calzone = await menu_item(client, owner, "Calzone", "10.00", cost="3.00")
+    espresso = await menu_item(client, owner, "Espresso", "2.50", cost="0.50")
+    tiramisu = await menu_item(client, owner, "Tiramisu", "6.00")
+    await record(
+        database,
+        owner,
+        sale(date(2026, 3, 2), [Sold(calzone, 4, "40.00")]),
+        sale(date(2026, 3, 5), [Sold(calzone, 2, "20.00", "6.00"), Sold(tiramisu, 1, "6.00")]),
+        refund(date(2026, 3, 6), Sold(calzone, 1, "10.00", "3.00")),
+        sale(date(2026, 3, 7), [Sold(espresso, 3, "7.50", "1.50")]),
+    )
+    body = await ok(client, owner, "items", **PERIOD)
+    items = _by_name(body)
+    c = items["Calzone"]
+    assert money(c["revenue"]) == money("50.00") and money(c["cost"]) == money("3.00")
+    assert money(c["gross_margin"]) == money("7.00")
+    assert money(c["margin_percent"]) == 70
+    assert money(c["uncosted_revenue"]) == money("40.00")
+    e = items["Espresso"]
+    assert (money(e["gross_margin"]), money(e["margin_percent"])) == (money("6.00"), 80)
+    assert money(e["uncosted_revenue"]) == 0
+    t = items["Tiramisu"]
+    assert (t["cost"], t["gross_margin"], t["margin_percent"]) == (None, None, None)
+    assert money(t["uncosted_revenue"]) == money("6.00")
+
+    summary = body["summary"]
+    assert money(summary["total_revenue"]) == money("63.50")
+    assert money(summary["total_cost"]) == money("4.50")
+    assert money(summary["gross_margin"]) == money("13.00")  # 17.50 costed - 4.50
+    assert money(summary["margin_percent"]) == money("74.29")  # 13 / 17.50
+    assert money(summary["uncosted_revenue"]) == money("46.00")
+
+    # Sorted by margin percent: Calzone's 70% below Espresso's 80% (it read 94%).
+    by_margin = await ok(client, owner, "items", **PERIOD, sort_by="margin_percent")
+    assert [item["name"] for item in by_margin["items"]] == ["Espresso", "Calzone", "Tiramisu"]

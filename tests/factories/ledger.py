@@ -151,7 +151,7 @@ async def daily_rollups(database: Database, business_id: uuid.UUID) -> list[dict
         database,
         business_id,
         "SELECT business_date, location_key, item_key, category_id, quantity, net_amount, cost,"
-        " line_count FROM sales_daily_item_rollups ORDER BY 1, 2, 3",
+        " line_count, costed_revenue FROM sales_daily_item_rollups ORDER BY 1, 2, 3",
     )
 
 
@@ -165,15 +165,19 @@ async def hourly_rollups(database: Database, business_id: uuid.UUID) -> list[dic
 
 
 async def assert_rollups_match_ledger(database: Database, business_id: uuid.UUID) -> None:
-    """Both rollups equal a GROUP BY over the business's ledger lines."""
+    """The rollups (per location and item, per item, per hour) equal a GROUP BY over the
+    business's ledger lines."""
     no_key = "'00000000-0000-0000-0000-000000000000'::uuid"
+    item_sums = (
+        "sum(quantity) AS quantity, sum(net_amount) AS net_amount,"
+        " sum(coalesce(cost, 0)) AS cost, sum(sign(quantity))::bigint AS line_count,"
+        " coalesce(sum(net_amount) FILTER (WHERE cost IS NOT NULL), 0) AS costed_revenue"
+    )
     daily = await fetch(
         database,
         business_id,
         f"SELECT business_date, coalesce(location_id, {no_key}) AS location_key,"
-        f" coalesce(menu_item_id, {no_key}) AS item_key, sum(quantity) AS quantity,"
-        " sum(net_amount) AS net_amount, sum(coalesce(cost, 0)) AS cost,"
-        " sum(sign(quantity))::bigint AS line_count"
+        f" coalesce(menu_item_id, {no_key}) AS item_key, {item_sums}"
         " FROM sales_ledger GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     )
     stored_daily = [
@@ -181,6 +185,19 @@ async def assert_rollups_match_ledger(database: Database, business_id: uuid.UUID
         for row in await daily_rollups(database, business_id)
     ]
     assert _normal(stored_daily) == _normal(daily)
+    totals = await fetch(
+        database,
+        business_id,
+        f"SELECT business_date, coalesce(menu_item_id, {no_key}) AS item_key, {item_sums}"
+        " FROM sales_ledger GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    stored_totals = await fetch(
+        database,
+        business_id,
+        "SELECT business_date, item_key, quantity, net_amount, cost, line_count, costed_revenue"
+        " FROM sales_daily_item_totals ORDER BY 1, 2",
+    )
+    assert _normal(stored_totals) == _normal(totals)
     hourly = await fetch(
         database,
         business_id,

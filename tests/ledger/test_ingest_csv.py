@@ -155,6 +155,48 @@ async def test_bom_semicolons_crlf_and_names(client: httpx.AsyncClient, database
     assert response.json()["lines_written"] == 2
 
 
+async def test_spaces_around_date_cells_are_trimmed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A spreadsheet that pads its cells (`" 2026-01-05"`) has its dates and timestamps read
+    like every other cell, trimmed, in both shapes and whether or not another row is bad."""
+    shop = await create_shop(client, database, timezone="Europe/London", cutoff=4)
+    daily = csv_bytes(
+        ["date", "daily_sales", "is_holiday"],
+        [[" 2026-01-05", "100", "1"], ["2026-01-06 ", "50", ""], ["\t2026-01-07\t", "25", ""]],
+    )
+    response = await upload(client, shop.owner, daily)
+    assert response.status_code == 201, response.text
+    assert response.json()["lines_written"] == 3
+    lines = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"],
+        [[" 2026-01-05T12:00:00Z", "PIZ", 1, "10"], ["2026-01-05 13:00 ", "PAS", 1, "9.50"]],
+    )
+    response = await upload(client, shop.owner, lines)
+    assert response.status_code == 201, response.text
+    dated = csv_bytes(["date", "sku", "quantity", "amount"], [["  2026-01-06 ", "PIZ", 2, "20"]])
+    response = await upload(client, shop.owner, dated)
+    assert response.status_code == 201, response.text
+    rows = sorted(await ledger_lines(database, shop.business_id), key=lambda r: r["sold_at"])
+    assert [(r["business_date"], r["net_amount"]) for r in rows] == [
+        (date(2026, 1, 5), D("100.00")),
+        (date(2026, 1, 5), D("10.00")),
+        (date(2026, 1, 5), D("9.50")),
+        (date(2026, 1, 6), D("50.00")),
+        (date(2026, 1, 6), D("20.00")),
+        (date(2026, 1, 7), D("25.00")),
+    ]
+    assert rows[2]["local_hour"] == 13
+    # The careful conversion (a bad row elsewhere in the file) trims the same way.
+    mixed = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"],
+        [[" 2026-01-08T12:00:00Z ", "PIZ", 1, "10"], [" 2026-01-08 ", "PIZ", "x", "1"]],
+    )
+    error = assert_error(await upload(client, shop.owner, mixed), 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["field"]) for d in error["details"]] == [(3, "timestamp")]
+    await assert_rollups_match_ledger(database, shop.business_id)
+
+
 async def test_semicolon_files_may_write_decimal_commas(
     client: httpx.AsyncClient, database: Database
 ) -> None:

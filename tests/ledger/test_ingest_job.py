@@ -12,8 +12,10 @@ import pytest
 
 import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.config import Settings
-from tableside.db.database import Database
+from tableside.db.database import Database, set_tenant
+from tableside.jobs.repository import JobRepository
 from tableside.jobs.tasks import execute_job
+from tableside.kit.schemas import utcnow
 from tableside.models import JobStatus
 from tests.factories import assert_error, money
 from tests.factories.ledger import (
@@ -137,4 +139,46 @@ async def test_background_checks_the_file_first(
         client, shop.owner, sales_file(2), background=True, location="Nowhere"
     )
     assert_error(bad_location, 422, "VALIDATION_ERROR")
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+
+
+async def test_a_cancelled_import_leaves_nothing_behind(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """Cancelling a queued import discards its stored file at once (it would otherwise stay
+    in the database for good: the job never runs), and the same file can be sent again."""
+    shop = await create_shop(client, database)
+    content = sales_file(50)
+    response = await upload(client, shop.owner, content, background=True)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    cancel = await client.post(f"/api/v1/jobs/{job_id}/cancel", headers=shop.owner.headers)
+    assert cancel.status_code == 200, cancel.text
+    assert cancel.json()["status"] == "cancelled"
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+    # A delivery that still arrives finds the job cancelled and runs nothing.
+    assert await run(database, settings, job_id) == JobStatus.cancelled
+    assert await ledger_lines(database, shop.business_id) == []
+
+    again = await upload(client, shop.owner, content, background=True)
+    assert again.status_code == 202, again.text
+    assert again.json()["job_id"] != job_id
+    assert await run(database, settings, again.json()["job_id"]) == JobStatus.succeeded
+    assert len(await ledger_lines(database, shop.business_id)) == 50
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+
+
+async def test_cancelling_a_running_import_discards_its_file(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A job cancelled while it runs is aborted; its file goes with the cancellation (the
+    import's own transaction, which would have deleted it, is rolled back by the abort)."""
+    shop = await create_shop(client, database)
+    response = await upload(client, shop.owner, sales_file(20), background=True)
+    job_id = uuid.UUID(response.json()["job_id"])
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        assert await JobRepository(session, shop.business_id).claim(job_id, utcnow()) is not None
+    cancel = await client.post(f"/api/v1/jobs/{job_id}/cancel", headers=shop.owner.headers)
+    assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
     assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []

@@ -40,8 +40,11 @@ TIMESTAMPS = {
     "2026-11-02T10:00:00+16:00": False,
     "2026-11-02": False,
     "now": False,
-    "2026-11-02T10:00:00Z ": False,
-    " 2026-11-02T10:00:00Z": False,
+    # Cells are trimmed, timestamps like any other.
+    "2026-11-02T10:00:00Z ": True,
+    " 2026-11-02T10:00:00Z": True,
+    "\t2026-11-02 10:00 ": True,
+    "2026-11-02 T10:00:00Z": False,
     "2026-11-02T10:00:00 PM": False,
     "2026/11/02 10:00": False,
     # Instants whose business date no query can name (or that fall outside Python's dates).
@@ -78,6 +81,10 @@ AMOUNTS = {
 }
 DATES = {
     "2026-01-31": True,
+    " 2026-01-31": True,
+    "2026-01-31  ": True,
+    "\t2026-01-31": True,
+    "2026 -01-31": False,
     "2024-02-29": True,
     "2026-02-29": False,
     "2026-1-31": False,

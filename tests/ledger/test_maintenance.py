@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,6 +16,14 @@ from tableside.ledger.lines import LineIn
 from tableside.ledger.maintenance import rebuild_rollups
 from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup, SaleSource
 from tests.factories import Account
+from tests.factories.ledger import (
+    assert_rollups_match_ledger,
+    bulk,
+    create_shop,
+    csv_bytes,
+    fetch,
+    upload,
+)
 from tests.factories.ledger_queries import (
     create_location,
     get_ok,
@@ -39,8 +48,9 @@ async def snapshot(database: Database, account: Account) -> dict[str, set[tuple[
     summed: dict[tuple[Any, ...], list[Any]] = {}
     for row in daily:
         key = (row.business_id, row.business_date, row.item_key)
-        total = summed.setdefault(key, [0, 0, 0, 0])
-        for index, column in enumerate(("quantity", "net_amount", "cost", "line_count")):
+        total = summed.setdefault(key, [0, 0, 0, 0, 0])
+        columns = ("quantity", "net_amount", "cost", "line_count", "costed_revenue")
+        for index, column in enumerate(columns):
             total[index] += getattr(row, column)
     # The business-wide totals are the daily item rollups summed over locations.
     assert {
@@ -49,6 +59,7 @@ async def snapshot(database: Database, account: Account) -> dict[str, set[tuple[
             row.net_amount,
             row.cost,
             row.line_count,
+            row.costed_revenue,
         ]
         for row in totals
     } == summed
@@ -182,3 +193,89 @@ async def test_rebuild_restores_missing_rollups_of_one_business_only(
 async def test_rebuild_of_an_empty_ledger(client: httpx.AsyncClient, database: Database) -> None:
     owner = await ledger_business(client)
     assert await rebuild(database, owner) == (0, 0)
+
+
+async def test_costed_revenue_is_exact_through_every_writer(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """History imported before an item had a cost, then sales with costs, through every
+    writer (CSV in both shapes, bulk, the till with partial and full refunds, another POS's
+    webhook, a late line): the rollups' costed revenue is the ledger's revenue with a cost,
+    and equals what a rebuild computes."""
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    piz, pas, tir = (str(shop.items[sku]) for sku in ("PIZ", "PAS", "TIR"))
+    history = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [["2026-06-01T18:00:00Z", "TIR", 3, "18.00", "Main"],
+         ["2026-06-01T19:00:00Z", "PIZ", 2, "20.00", "Main"],
+         ["2026-06-02T19:00:00Z", "TIR", 1, "6.00", "Harbour"]],
+    )  # fmt: skip
+    assert (await upload(client, shop.owner, history)).status_code == 201
+    daily = csv_bytes(["date", "daily_sales"], [["2026-06-01", "500.00"]])
+    assert (await upload(client, shop.owner, daily)).status_code == 201
+    lines = [
+        {"sold_at": "2026-06-01T20:00:00Z", "sku": "PAS", "quantity": 2, "amount": "19.00",
+         "location_id": str(shop.locations["Main"])},
+        {"sold_at": "2026-06-01T21:00:00Z", "sku": "PAS", "quantity": -1, "amount": "-9.50",
+         "location_id": str(shop.locations["Main"])},
+        {"sold_at": "2026-06-01T21:30:00Z", "sku": "TIR", "quantity": 1, "amount": "6.00"},
+    ]  # fmt: skip
+    assert (await bulk(client, shop.owner, lines)).status_code == 201
+
+    # The tiramisu gets a cost: from now on its lines carry one.
+    patched = await client.patch(
+        f"/api/v1/menu/items/{tir}", headers=shop.owner.headers, json={"cost": "1.50"}
+    )
+    assert patched.status_code == 200, patched.text
+    till = await client.post(
+        "/api/v1/sales",
+        headers=shop.owner.headers,
+        json={
+            "items": [{"menu_item_id": tir, "quantity": 2}, {"menu_item_id": piz, "quantity": 1}]
+        },
+    )
+    assert till.status_code == 201, till.text
+    paid = await client.post(
+        f"/api/v1/sales/{till.json()['id']}/payments",
+        headers=shop.owner.headers,
+        json={"method": "card", "amount": str(till.json()["total_amount"])},
+    )
+    assert paid.status_code == 201, paid.text
+    payment_id = paid.json()["payments"][0]["id"]
+    refunds = f"/api/v1/sales/{till.json()['id']}/refunds"
+    total = Decimal(str(till.json()["total_amount"]))
+    for amount in (Decimal("5.00"), total - 5):  # partial, then the rest
+        refunded = await client.post(
+            refunds,
+            headers=shop.owner.headers,
+            json={"payment_id": payment_id, "amount": str(amount), "reason": "cold"},
+        )
+        assert refunded.status_code == 201, refunded.text
+    for sold_at, external_id in (("2026-06-02T18:00:00Z", "w-1"), ("2026-06-01T22:00:00Z", "w-2")):
+        webhook = await client.post(
+            "/api/v1/sales",
+            headers=shop.owner.headers,
+            json={"source": "webhook", "sold_at": sold_at, "external_id": external_id,
+                  "status": "completed",
+                  "items": [{"menu_item_id": tir, "quantity": 1, "unit_price": "6.00"},
+                            {"menu_item_id": pas, "quantity": 1, "unit_price": "9.50"}]},
+        )  # fmt: skip
+        assert webhook.status_code == 201, webhook.text
+
+    await assert_rollups_match_ledger(database, shop.business_id)
+    tiramisu = await fetch(
+        database,
+        shop.business_id,
+        "SELECT business_date, net_amount, costed_revenue FROM sales_daily_item_totals"
+        " WHERE item_key = :item AND business_date < '2026-06-03' ORDER BY 1",
+        item=shop.items["TIR"],
+    )
+    # 1 June: 18.00 + 6.00 imported without a cost, 6.00 from the webhook late line with
+    # one; 2 June: 6.00 without, 6.00 with.
+    assert [(r["net_amount"], r["costed_revenue"]) for r in tiramisu] == [
+        (Decimal("30.00"), Decimal("6.00")),
+        (Decimal("12.00"), Decimal("6.00")),
+    ]
+    incremental = await snapshot(database, shop.owner)
+    await rebuild(database, shop.owner)
+    assert await snapshot(database, shop.owner) == incremental

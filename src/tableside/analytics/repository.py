@@ -40,6 +40,8 @@ class ItemRow:
     quantity: Decimal
     revenue: Decimal
     cost: Decimal
+    # The part of `revenue` from lines with a recorded cost: what a margin is taken over.
+    costed_revenue: Decimal
     previous_quantity: Decimal
     previous_revenue: Decimal
     name: str | None
@@ -134,6 +136,9 @@ class AnalyticsRepository:
                 func.coalesce(func.sum(rollup.quantity).filter(current), 0).label("quantity"),
                 func.coalesce(func.sum(rollup.net_amount).filter(current), 0).label("revenue"),
                 func.coalesce(func.sum(rollup.cost).filter(current), 0).label("cost"),
+                func.coalesce(func.sum(rollup.costed_revenue).filter(current), 0).label(
+                    "costed_revenue"
+                ),
                 func.coalesce(func.sum(rollup.quantity).filter(previous), 0).label("prev_qty"),
                 func.coalesce(func.sum(rollup.net_amount).filter(previous), 0).label("prev_rev"),
             )
@@ -169,6 +174,7 @@ class AnalyticsRepository:
                 quantity=Decimal(row.quantity),
                 revenue=Decimal(row.revenue),
                 cost=Decimal(row.cost),
+                costed_revenue=Decimal(row.costed_revenue),
                 previous_quantity=Decimal(row.prev_qty),
                 previous_revenue=Decimal(row.prev_rev),
                 name=row.name,

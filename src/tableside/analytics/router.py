@@ -54,6 +54,10 @@ revenue, cost, gross margin and margin percent (`null` when no cost was recorded
 all items' revenue, average price, growth of revenue and quantity against the previous period
 (`null` when it had none) and rank by revenue (equal revenue, equal rank).
 
+Margins are taken over the revenue of the lines that recorded a cost only; `uncosted_revenue`
+is the rest (sales imported before the item had a cost). When it is not 0 the margin covers
+part of the item's revenue, never counting revenue without a cost as pure margin.
+
 `sort_by`: `revenue` (default), `quantity`, `margin` (gross margin), `margin_percent`,
 `growth` (revenue growth) or `name`; descending by default except `name`. Items without a
 value for the key go last. `search` matches name or SKU. Ranks and shares are among every

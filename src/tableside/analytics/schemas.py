@@ -47,8 +47,16 @@ class ItemPerformance(ResponseSchema):
     quantity: DecimalNumber
     revenue: DecimalNumber = Field(description="Net of discounts and refunds")
     cost: DecimalNumber | None = Field(description="Recorded cost; null when none was recorded")
-    gross_margin: DecimalNumber | None
-    margin_percent: DecimalNumber | None = Field(description="Gross margin / revenue x 100")
+    gross_margin: DecimalNumber | None = Field(
+        description="Revenue of the lines with a recorded cost, minus that cost"
+    )
+    margin_percent: DecimalNumber | None = Field(
+        description="Gross margin / the revenue of the lines with a recorded cost x 100"
+    )
+    uncosted_revenue: DecimalNumber = Field(
+        description="Revenue of lines without a recorded cost (history imported before the "
+        "item had a cost): left out of the margin, which is partial when this is not 0"
+    )
     revenue_share_percent: DecimalNumber | None = Field(
         description="Share of all items' revenue in the period"
     )
@@ -67,8 +75,11 @@ class ItemSummary(ResponseSchema):
     total_quantity: DecimalNumber
     total_revenue: DecimalNumber
     total_cost: DecimalNumber = Field(description="Cost of the items whose cost is known")
-    gross_margin: DecimalNumber | None = Field(description="Over the items whose cost is known")
+    gross_margin: DecimalNumber | None = Field(description="Over the revenue whose cost is known")
     margin_percent: DecimalNumber | None
+    uncosted_revenue: DecimalNumber = Field(
+        description="Revenue without a recorded cost, left out of the margin"
+    )
     previous_revenue: DecimalNumber
     revenue_growth_percent: DecimalNumber | None
 

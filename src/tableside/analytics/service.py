@@ -155,17 +155,24 @@ def competition_ranks(values: Sequence[Decimal]) -> list[int]:
 def _item_cost(row: ItemRow) -> Decimal | None:
     """The item's cost in the period, or None when it is unknown.
 
-    Rollups add up the costs the lines recorded, a missing cost as zero. A zero total is
-    therefore "no cost recorded" (history imported without costs, an item without a cost),
-    unless the menu says the item costs nothing."""
-    if row.cost != 0 or row.menu_cost == 0:
+    Rollups add up the costs the lines recorded, a missing cost as zero, and the revenue of
+    the lines that recorded one (`costed_revenue`). With neither, no line had a cost
+    (history imported without costs, an item without a cost), unless the menu says the item
+    costs nothing."""
+    if row.cost != 0 or row.costed_revenue != 0 or row.menu_cost == 0:
         return row.cost
     return None
 
 
+def _item_margin(row: ItemRow, cost: Decimal | None) -> Decimal | None:
+    """Gross margin over the revenue that has a cost: revenue of lines without one (history
+    imported before the item had a cost) is left out, not counted as pure margin."""
+    return None if cost is None else row.costed_revenue - cost
+
+
 def _item_entry(scope: Scope, row: ItemRow, rank: int, total: Decimal) -> schemas.ItemPerformance:
     cost = _item_cost(row)
-    margin = None if cost is None else row.revenue - cost
+    margin = _item_margin(row, cost)
     return schemas.ItemPerformance(
         menu_item_id=row.item_id,
         name=row.name,
@@ -176,7 +183,8 @@ def _item_entry(scope: Scope, row: ItemRow, rank: int, total: Decimal) -> schema
         revenue=scope.money(row.revenue),
         cost=None if cost is None else scope.money(cost),
         gross_margin=None if margin is None else scope.money(margin),
-        margin_percent=None if margin is None else percent(margin, row.revenue),
+        margin_percent=None if margin is None else percent(margin, row.costed_revenue),
+        uncosted_revenue=scope.money(row.revenue - row.costed_revenue),
         revenue_share_percent=percent(row.revenue, total),
         average_price=scope.per(row.revenue, row.quantity),
         previous_quantity=row.previous_quantity,
@@ -238,7 +246,7 @@ def _item_summary(
     previous = sum((rows[e.menu_item_id].previous_revenue for e in entries), ZERO)
     costed = [rows[e.menu_item_id] for e in entries if e.cost is not None]
     cost = sum((row.cost for row in costed), ZERO)
-    costed_revenue = sum((row.revenue for row in costed), ZERO)
+    costed_revenue = sum((row.costed_revenue for row in costed), ZERO)
     margin = costed_revenue - cost if costed else None
     return schemas.ItemSummary(
         item_count=len(entries),
@@ -247,6 +255,7 @@ def _item_summary(
         total_cost=scope.money(cost),
         gross_margin=None if margin is None else scope.money(margin),
         margin_percent=None if margin is None else percent(margin, costed_revenue),
+        uncosted_revenue=scope.money(revenue - costed_revenue),
         previous_revenue=scope.money(previous),
         revenue_growth_percent=growth(revenue, previous),
     )

@@ -10,7 +10,8 @@ A domain declares a handler in its `tasks.py`:
         return {"runs": 3}
 
 Workers import every `tableside.<domain>.tasks` module (`discover_handlers`), so a handler
-needs no other registration.
+needs no other registration. The API process imports them too: cancelling a job runs its
+kind's `on_cancel` hook, which releases what the queued job was holding (a stored upload).
 """
 
 from __future__ import annotations
@@ -33,30 +34,41 @@ from tableside.models import JobStatus
 
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
 H = TypeVar("H", bound=Handler)
+# `async def hook(session, business_id, params)`, run in the cancelling transaction.
+CancelHook = Callable[[AsyncSession, uuid.UUID, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class HandlerSpec:
     """A registered handler. `sensitive_params` clears the stored params once the job ends
-    (an email job's params hold a password-reset link)."""
+    (an email job's params hold a password-reset link). `on_cancel` runs when the job is
+    cancelled, in the same transaction, whether it was queued or running: a job cancelled
+    before it runs never reaches its handler, so whatever it was given to work on (a stored
+    file) is released there or never."""
 
     kind: str
     func: Handler
     sensitive_params: bool = False
+    on_cancel: CancelHook | None = None
 
 
 _HANDLERS: dict[str, HandlerSpec] = {}
 
 
-def job_handler(kind: str, *, sensitive_params: bool = False) -> Callable[[H], H]:
-    """Register an async handler `async def handler(ctx, params) -> dict | None` for `kind`."""
+def job_handler(
+    kind: str, *, sensitive_params: bool = False, on_cancel: CancelHook | None = None
+) -> Callable[[H], H]:
+    """Register an async handler `async def handler(ctx, params) -> dict | None` for `kind`,
+    and optionally the hook that cleans up after a cancellation (see `HandlerSpec`)."""
 
     def decorator(func: H) -> H:
         existing = _HANDLERS.get(kind)
         # Re-importing the same module (a reload, a test importing by path) is not a clash.
         if existing is not None and _qualified(existing.func) != _qualified(func):
             raise ValueError(f"Job kind {kind!r} is already handled by {_qualified(existing.func)}")
-        _HANDLERS[kind] = HandlerSpec(kind=kind, func=func, sensitive_params=sensitive_params)
+        _HANDLERS[kind] = HandlerSpec(
+            kind=kind, func=func, sensitive_params=sensitive_params, on_cancel=on_cancel
+        )
         return func
 
     return decorator

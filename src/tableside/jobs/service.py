@@ -26,6 +26,7 @@ from tableside.auth.permissions import Action, Area
 from tableside.db.database import after_commit, set_tenant
 from tableside.errors import Forbidden, InvalidState, NotFound
 from tableside.jobs.app import RUN_JOB_TASK, open_app_for, run_job_kwargs
+from tableside.jobs.registry import get_handler
 from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository
 from tableside.jobs.schemas import JobRead
 from tableside.kit.pagination import ListParams, Page, SortOrder
@@ -164,7 +165,8 @@ async def cancel_job(session: AsyncSession, principal: Principal, job_id: uuid.U
 
     A queued job is withdrawn from procrastinate; a running one gets an abort request, which
     cancels an async handler at its next await. Either way the row says `cancelled` at once,
-    and the runner never overwrites that with a late result.
+    and the runner never overwrites that with a late result. The kind's `on_cancel` hook runs
+    in this transaction, so what the job held (a stored upload) goes with the cancellation.
     """
     repo = JobRepository(session, principal.business_id)
     job = await repo.get_for_update(job_id)
@@ -177,6 +179,9 @@ async def cancel_job(session: AsyncSession, principal: Principal, job_id: uuid.U
     job.finished_at = utcnow()
     job.message = f"Cancelled by {principal.display}"
     await repo.flush()
+    spec = get_handler(job.kind)
+    if spec is not None and spec.on_cancel is not None:
+        await spec.on_cancel(session, job.business_id, dict(job.params or {}))
     if job.procrastinate_job_id is not None:
         after_commit(
             session,

@@ -92,14 +92,17 @@ async def import_sales(
 
     Cells are separated by commas, semicolons or tabs (as the header is); in a file separated
     by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
-    decimal comma (`12,50`; without thousands separators).
+    decimal comma (`12,50`; without thousands separators). Spaces and tabs around a cell are
+    ignored, in dates and timestamps as in numbers and names.
 
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,
     `duplicate: true`, with the first upload's counts), unless none of its rows was valid:
     such a file wrote nothing and can be sent again once fixed (an item added). Files over
     the background threshold (5 MB by default) or sent with `background=true` are imported
-    by a job: 202 with the job's status URL, whose result is this same report."""
+    by a job: 202 with the job's status URL, whose result is this same report. Cancelling
+    that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file, and the same file
+    can then be sent again."""
     outcome = await ingest.receive_upload(
         session,
         principal,

@@ -82,16 +82,19 @@ _UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9
 _QUANTITY = "(g.quantity_milli::numeric / 1000)::numeric(20, 3)"
 _NET = "(g.net_cents::numeric / 100)::numeric(20, 2)"
 _COST = "(g.cost_cents::numeric / 100)::numeric(20, 2)"
+_COSTED = "(g.costed_cents::numeric / 100)::numeric(20, 2)"
 
 
 def _add_item_sums(alias: str) -> str:
     """The ON CONFLICT update of an item table (per-location rollup or business-wide
-    totals, aliased `alias`): the new sums added, the newest category kept."""
+    totals, aliased `alias`): the new sums added (costed revenue too), the newest category
+    kept."""
     return (
         f"quantity = {alias}.quantity + excluded.quantity,"
         f" net_amount = {alias}.net_amount + excluded.net_amount,"
         f" cost = {alias}.cost + excluded.cost,"
         f" line_count = {alias}.line_count + excluded.line_count,"
+        f" costed_revenue = {alias}.costed_revenue + excluded.costed_revenue,"
         f" category_id = coalesce(excluded.category_id, {alias}.category_id)"
     )
 
@@ -522,6 +525,8 @@ class IngestRepository:
                 sum((quantity * 1000)::bigint) AS quantity_milli,
                 sum((net_amount * 100)::bigint) AS net_cents,
                 sum((coalesce(cost, 0) * 100)::bigint) AS cost_cents,
+                coalesce(sum((net_amount * 100)::bigint) FILTER (WHERE cost IS NOT NULL), 0)
+                    AS costed_cents,
                 sum(sign(quantity))::bigint AS line_count,
                 sum(transactions)::bigint AS transactions, sum(covers)::bigint AS covers,
                 count(*) AS lines
@@ -538,10 +543,10 @@ class IngestRepository:
         await self._execute(
             f"""
             INSERT INTO sales_daily_item_rollups AS d (business_id, business_date, location_key,
-                item_key, category_id, quantity, net_amount, cost, line_count)
+                item_key, category_id, quantity, net_amount, cost, line_count, costed_revenue)
             SELECT {business}, g.business_date, coalesce(g.location_id, {no_key}),
                 coalesce(g.menu_item_id, {no_key}), g.category_id, {_QUANTITY}, {_NET}, {_COST},
-                g.line_count
+                g.line_count, {_COSTED}
             FROM _ingest_groups g WHERE g.daily
             ORDER BY 2, 3, 4
             ON CONFLICT (business_id, business_date, location_key, item_key) DO UPDATE SET
@@ -552,12 +557,13 @@ class IngestRepository:
         await self._execute(
             f"""
             INSERT INTO sales_daily_item_totals AS t (business_id, business_date, item_key,
-                category_id, quantity, net_amount, cost, line_count)
+                category_id, quantity, net_amount, cost, line_count, costed_revenue)
             SELECT {business}, g.business_date, coalesce(g.menu_item_id, {no_key}),
                 max(g.category_id::text)::uuid,
                 (sum(g.quantity_milli) / 1000)::numeric(20, 3),
                 (sum(g.net_cents) / 100)::numeric(20, 2),
-                (sum(g.cost_cents) / 100)::numeric(20, 2), sum(g.line_count)
+                (sum(g.cost_cents) / 100)::numeric(20, 2), sum(g.line_count),
+                (sum(g.costed_cents) / 100)::numeric(20, 2)
             FROM _ingest_groups g WHERE g.daily
             GROUP BY 2, 3
             ORDER BY 2, 3
@@ -911,7 +917,7 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
             "((r.ts LIKE '____-__-__T__:__%' OR r.ts LIKE '____-__-__ __:__%'"
             " OR r.ts LIKE '____-__-__t__:__%') AND length(r.ts) <= 64"
             " AND r.ts NOT LIKE '___________24%' AND r.ts NOT LIKE '________________:60%'"
-            " AND r.ts NOT LIKE '% ' AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
+            " AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
         )
         day_ok = "(r.day LIKE '____-__-__' AND length(r.day) = 10)"
         holiday = "NULLIF(r.is_holiday, '')::boolean"
@@ -935,6 +941,25 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
     category = "NULLIF(r.product_category, '')" if has("product_category") else "NULL::text"
     out.append(f"{category} AS product_category")
     return out
+
+
+# What a spreadsheet pads a time cell with; a line break inside a quoted date stays an error.
+_PADDING = "E' \\t'"
+
+
+def _staged_rows(plan: TypedPlan) -> str:
+    """The staged rows with their date and timestamp cells trimmed: spreadsheets pad cells,
+    and every other cell is read trimmed (numbers by their casts, references by `btrim`).
+    Trimmed once per row in a subquery (`OFFSET 0` keeps the planner from repeating the
+    trim in every check that reads the cell)."""
+    padded = [column for column in ("ts", "day") if column in plan.present]
+    if not padded:
+        return "_ingest_raw"
+    cells = [
+        f"btrim({column}, {_PADDING}) AS {column}" if column in padded else column
+        for column in ("line_no", *STAGING_COLUMNS)
+    ]
+    return f"(SELECT {', '.join(cells)} FROM _ingest_raw OFFSET 0)"
 
 
 def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
@@ -976,7 +1001,7 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     level1 = f"""
         SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
             {", ".join(_converted(plan, careful))}
-        FROM _ingest_raw r
+        FROM {_staged_rows(plan)} r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
     """

@@ -93,6 +93,8 @@ class DailyDelta:
     net_amount: Decimal = ZERO
     cost: Decimal = ZERO
     line_count: int = 0
+    # The net amount of the lines that carry a cost (the revenue a margin can be taken of).
+    costed_revenue: Decimal = ZERO
 
 
 @dataclass
@@ -131,6 +133,7 @@ class RollupDeltas:
             total.net_amount += delta.net_amount
             total.cost += delta.cost
             total.line_count += delta.line_count
+            total.costed_revenue += delta.costed_revenue
         return totals
 
     def add(self, stamped: StampedLine) -> None:
@@ -144,6 +147,8 @@ class RollupDeltas:
         day.quantity += line.quantity
         day.net_amount += line.net_amount
         day.cost += cost
+        if line.cost is not None:
+            day.costed_revenue += line.net_amount
         # A refund line (negative quantity) takes back the sale it belonged to.
         day.line_count += 1 if line.quantity > 0 else (-1 if line.quantity < 0 else 0)
         hourly_key = (stamped.hour_start, location_key)

@@ -30,7 +30,8 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     in the caller's transaction (the caller has set the tenant).
 
     The result equals what the write paths would have built line by line: `line_count` adds
-    +1 per sold line and -1 per refund line, `cost` counts a missing cost as 0, a row's
+    +1 per sold line and -1 per refund line, `cost` counts a missing cost as 0 and
+    `costed_revenue` sums the net amounts of the lines with a cost, a row's
     `category_id` is that of the newest line carrying one. An hour row's `business_date` and
     `local_hour` are the same for all its lines (their zone fixes them), taken with min().
 
@@ -56,8 +57,9 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
         func.sum(line.net_amount),
         func.coalesce(func.sum(line.cost), 0),
         cast(func.sum(func.sign(line.quantity)), BigInteger),
+        func.coalesce(func.sum(line.net_amount).filter(line.cost.is_not(None)), 0),
     )
-    item_columns = ["category_id", "quantity", "net_amount", "cost", "line_count"]
+    item_columns = ["category_id", "quantity", "net_amount", "cost", "line_count", "costed_revenue"]
 
     async def rebuild_items(table: Any, keys: dict[str, Any]) -> int:
         """Fill `table` with the item sums of the business's lines grouped by `keys`."""

@@ -105,6 +105,7 @@ class LedgerRepository:
                 "net_amount": delta.net_amount,
                 "cost": delta.cost,
                 "line_count": delta.line_count,
+                "costed_revenue": delta.costed_revenue,
             }
             for key, delta in sorted(deltas.items(), key=lambda kv: kv[0])
         ]
@@ -118,6 +119,7 @@ class LedgerRepository:
                     "net_amount": table.net_amount + excluded.net_amount,
                     "cost": table.cost + excluded.cost,
                     "line_count": table.line_count + excluded.line_count,
+                    "costed_revenue": table.costed_revenue + excluded.costed_revenue,
                     "category_id": func.coalesce(excluded.category_id, table.category_id),
                 },
             )

@@ -4,13 +4,17 @@
 and starts `ledger.import_sales` with the upload's id. The job runs the same import as the
 request would and returns the same report as its result; it reports progress while it reads
 the file and after each phase. The stored file is deleted once the job has run, whatever the
-outcome, except when the worker is stopped mid-run (the job is queued again and needs it).
+outcome, except when the worker is stopped mid-run (the job is queued again and needs it), and
+when the job is cancelled, queued or running (`discard_cancelled_upload`, in the cancelling
+transaction): a cancelled import leaves nothing behind, and the same file can be sent again.
 """
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
 from tableside.jobs.registry import JobContext, job_handler
@@ -30,7 +34,17 @@ _MESSAGES = {
 _SUMMARY_ERRORS = 20
 
 
-@job_handler(IMPORT_SALES_JOB)
+async def discard_cancelled_upload(
+    session: AsyncSession, business_id: uuid.UUID, params: dict[str, Any]
+) -> None:
+    """On cancel: delete the job's stored upload. A queued job never runs, so nothing else
+    would; a running one is aborted and its own delete rolled back with its import."""
+    if "upload_id" in params:
+        upload_id = uuid.UUID(str(params["upload_id"]))
+        await IngestRepository(session, business_id).delete_upload(upload_id)
+
+
+@job_handler(IMPORT_SALES_JOB, on_cancel=discard_cancelled_upload)
 async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Import the stored upload `params["upload_id"]` into the job's business."""
     upload_id = uuid.UUID(str(params["upload_id"]))

@@ -46,6 +46,12 @@ def _quantity_thousandths() -> Mapped[int]:
     return mapped_column(BigInteger, Computed("(quantity * 1000)::bigint", persisted=True))
 
 
+def _costed_revenue() -> Mapped[Decimal]:
+    # The part of `net_amount` from lines that carry a cost (`cost` counts a missing cost as
+    # 0): a margin is `costed_revenue - cost`, never revenue that has no cost against it.
+    return mapped_column(AMOUNT, default=Decimal("0"), server_default="0")
+
+
 class LedgerBatch(TenantModel):
     """One ingestion (a bulk request, a CSV upload, a CLI import): what makes re-sending the
     same batch id or the same file a no-op."""
@@ -116,7 +122,9 @@ class LedgerLine(Base):
 
 class DailyItemRollup(Base):
     """Per business date, location and item: what was sold. `line_count` counts the sales
-    that contained the item (net of refunded sales' lines, which count -0)."""
+    that contained the item (net of refunded sales' lines, which count -0); `costed_revenue`
+    is the revenue of the lines whose cost is known (history imported before the item had a
+    cost has none)."""
 
     __tablename__ = "sales_daily_item_rollups"
     # Reads by date range per item (series, top items) run as index-only scans in this order.
@@ -128,7 +136,7 @@ class DailyItemRollup(Base):
             "item_key",
             postgresql_include=[
                 "location_key", "category_id", "quantity", "net_amount", "cost", "line_count",
-                "net_cents", "quantity_thousandths",
+                "net_cents", "quantity_thousandths", "costed_revenue",
             ],
         ),
     )  # fmt: skip
@@ -146,6 +154,7 @@ class DailyItemRollup(Base):
     line_count: Mapped[int] = mapped_column(BigInteger, default=0)
     net_cents: Mapped[int] = _net_cents()
     quantity_thousandths: Mapped[int] = _quantity_thousandths()
+    costed_revenue: Mapped[Decimal] = _costed_revenue()
 
 
 class DailyItemTotal(Base):
@@ -168,6 +177,7 @@ class DailyItemTotal(Base):
                 "line_count",
                 "net_cents",
                 "quantity_thousandths",
+                "costed_revenue",
             ],
         ),
     )
@@ -184,6 +194,7 @@ class DailyItemTotal(Base):
     line_count: Mapped[int] = mapped_column(BigInteger, default=0)
     net_cents: Mapped[int] = _net_cents()
     quantity_thousandths: Mapped[int] = _quantity_thousandths()
+    costed_revenue: Mapped[Decimal] = _costed_revenue()
 
 
 def daily_items_table(location_id: uuid.UUID | None) -> type[DailyItemRollup | DailyItemTotal]:

@@ -14,7 +14,7 @@ from tableside.db.base import TenantModel
 class LedgerUpload(TenantModel):
     """An uploaded sales CSV and the options it was sent with. One pending upload per file
     (same SHA-256) per business: sending the file again while it waits returns the same job.
-    The import job deletes the row once it has run."""
+    The import job deletes the row once it has run; cancelling the job deletes it at once."""
 
     __tablename__ = "ledger_uploads"
     __table_args__ = (UniqueConstraint("business_id", "content_hash"),)
