@@ -131,7 +131,13 @@ async def get_forecast(
 async def update_forecast(
     forecast_id: uuid.UUID, body: ForecastUpdate, principal: ForecastWriter, session: SessionDep
 ) -> Forecast:
-    """Only the fields sent change. Stored runs stay; the next predict trains anew."""
+    """Only the fields sent change. Stored runs stay; the next predict trains anew.
+
+    A `granularity` sent without `horizon` keeps the span the horizon covers: the horizon is
+    converted to the new periods, rounded up to cover at least the same time and capped at
+    the new granularity's maximum (168 hours become 7 days, 14 days 336 hours, 3 months 14
+    weeks; a month counts 30.44 days). A `horizon` sent with it is taken as it is.
+    """
     return await service.update_forecast(session, principal, forecast_id, body)
 
 
