@@ -79,9 +79,18 @@ class ForecastRepository(TenantRepository[Forecast]):
         return stmt
 
     async def get_for_update(self, forecast_id: uuid.UUID) -> Forecast | None:
-        """The forecast, row-locked: runs of one forecast are numbered one at a time."""
+        """The forecast, row-locked until the transaction ends: runs of one forecast are
+        numbered one at a time. Never held while a model fits (see `runs.store`)."""
         stmt = self.base_select().where(Forecast.id == forecast_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_training(self, forecast_id: uuid.UUID) -> None:
+        """Serialize the trainings in requests of one forecast until this transaction ends
+        (a predict that finds the run stale trains; another meanwhile waits and serves that
+        run). An advisory lock, not the row's: a PATCH or DELETE of the forecast does not
+        wait for a training."""
+        key = func.hashtextextended(f"tableside.forecast.training:{forecast_id}", 0)
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def find_by_name(self, name: str) -> Forecast | None:
         stmt = self.base_select().where(Forecast.name == name)

@@ -205,7 +205,12 @@ async def predict(
 async def retrain(forecast_id: uuid.UUID, principal: ForecastWriter, session: SessionDep) -> Any:
     """202 with a job whose `result` is the new run. While a retrain of this forecast is
     queued or running, that job is returned again. Active forecasts also retrain every night,
-    when the business day ends (the day-cutoff hour)."""
+    when the business day ends (the day-cutoff hour).
+
+    The job does not hold the forecast while the model fits: a PATCH or DELETE meanwhile
+    answers at once. Deleted meanwhile, the job fails with NOT_FOUND and stores no run;
+    changed meanwhile, the run is stored as a run of the definition it was trained with
+    (`definition_current: false` in the result) and the next predict trains anew."""
     return accepted(await service.start_retrain(session, principal, forecast_id))
 
 

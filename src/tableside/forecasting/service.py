@@ -344,10 +344,12 @@ async def predict(
     session: AsyncSession, principal: Principal, forecast_id: uuid.UUID, body: PredictRequest
 ) -> Prediction:
     """Points for the requested dates: from the latest run when fresh, else from a run
-    trained now. The forecast row stays locked meanwhile, so concurrent requests wait for
-    that run instead of training their own."""
+    trained now. Concurrent predicts of the forecast wait for that run instead of training
+    their own (an advisory lock); the forecast row is not held while the model fits, so a
+    PATCH or DELETE meanwhile answers at once (deleted, this predict is a 404)."""
     repository = ForecastRepository(session, principal.business_id)
-    forecast = await _forecast_or_404(repository, forecast_id, lock=True)
+    await repository.lock_training(forecast_id)
+    forecast = await _forecast_or_404(repository, forecast_id)
     return await runs.serve(session, principal.business_id, forecast, body)
 
 
