@@ -200,3 +200,44 @@ async def test_items_outside_the_category_are_refused(
     moved = await client.patch(f"{FORECASTS}/{created.json()['id']}", headers=headers,
                                json={"category_id": drinks.json()["id"]})  # fmt: skip
     assert_error(moved, 422, "VALIDATION_ERROR")
+
+
+async def test_a_new_granularity_alone_keeps_the_span_of_the_horizon(
+    shop_bistro: Bistro, client: httpx.AsyncClient
+) -> None:
+    """PATCHing only the granularity converts the horizon to cover at least the same span
+    (rounded up, capped at the new granularity's maximum): a week by the hour is 7 days, not
+    168 of them. A horizon sent with it is taken as it is."""
+    headers = shop_bistro.owner.headers
+    created = await shop_bistro.create(scope="location", granularity="hour", horizon=168)
+    path = f"{FORECASTS}/{created['id']}"
+
+    async def patch(**body: object) -> dict[str, object]:
+        response = await client.patch(path, headers=headers, json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    steps = [
+        ("day", 7),  # 168 hours: a week
+        ("hour", 168),  # and back
+        ("week", 1),  # a week of hours is one week
+        ("day", 7),
+        ("month", 1),  # 7 days fit in one month
+        ("week", 5),  # a month (30.4 days on average) needs 5 weeks
+        ("month", 2),  # 35 days are more than one month
+        ("day", 61),  # two average months are 60.9 days
+        ("hour", 336),  # 1,464 hours, capped at the hourly maximum (14 days)
+        ("day", 14),
+    ]
+    for granularity, horizon in steps:
+        patched = await patch(granularity=granularity)
+        assert (patched["granularity"], patched["horizon"]) == (granularity, horizon)
+
+    assert (await patch(granularity="month", horizon=3))["horizon"] == 3
+    # Three months are 91.3 days on average: 13 weeks (91 days) fall just short.
+    assert (await patch(granularity="week"))["horizon"] == 14
+    # The same granularity sent again changes nothing.
+    assert (await patch(granularity="week"))["horizon"] == 14
+    # A horizon sent with the granularity wins.
+    explicit = await patch(granularity="day", horizon=10)
+    assert (explicit["granularity"], explicit["horizon"]) == ("day", 10)

@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from tableside.db.database import Database
+from tableside.db.database import Database, set_tenant
+from tableside.ledger.maintenance import rebuild_rollups
 from tests.factories import assert_error
 from tests.factories.ledger import bulk, create_shop
 from tests.forecasting.conftest import (
+    DINNER_HOUR,
     FORECASTS,
     LUNCH_HOUR,
     PIZZA_BY_WEEKDAY,
@@ -545,3 +548,43 @@ async def test_best_forecasts_an_item_sold_now_and_then_by_its_demand_rate(
     values = [p["value"] for p in series["CAV"]["points"]]
     assert all(0.3 * rate < v < 3 * rate for v in values), (values, rate)
     assert series["PIZ"]["method_used"] != "intermittent"
+
+
+async def test_a_sale_moved_to_another_hour_makes_an_hourly_run_stale(
+    bistro: Bistro, database: Database
+) -> None:
+    """Yesterday's dinner pizza at Main is corrected to lunch (the ledger line's time fixed,
+    the rollups rebuilt by the repair): every day total is the same, the hours are not. The
+    hourly forecast learned the old hours, so its run is stale; the daily one learned only
+    the day totals, which did not change, so its run is still served."""
+    hourly = await bistro.create(scope="location", granularity="hour", horizon=48)
+    daily = await bistro.create(scope="location", horizon=7)
+    first_hourly = (await bistro.predict(hourly["id"])).json()
+    first_daily = (await bistro.predict(daily["id"])).json()
+    assert (await bistro.predict(hourly["id"])).json()["cached"] is True
+
+    yesterday = today() - timedelta(days=1)
+    business_id = bistro.shop.business_id
+    moved = timedelta(hours=DINNER_HOUR - LUNCH_HOUR)
+    async with database.session() as session:
+        await set_tenant(session, business_id)
+        result = await session.execute(
+            text(
+                "UPDATE sales_ledger SET sold_at = sold_at - CAST(:moved AS interval),"
+                " hour_start = hour_start - CAST(:moved AS interval), local_hour = :lunch"
+                " WHERE id = (SELECT min(id) FROM sales_ledger WHERE business_date = :day"
+                " AND location_id = :main AND local_hour = :dinner AND quantity > 0)"
+            ),
+            {"moved": moved, "lunch": LUNCH_HOUR, "dinner": DINNER_HOUR, "day": yesterday,
+             "main": bistro.shop.locations["Main"]},
+        )  # fmt: skip
+        assert result.rowcount == 1  # type: ignore[attr-defined]
+        await rebuild_rollups(session, business_id)
+
+    again_hourly = (await bistro.predict(hourly["id"])).json()
+    assert again_hourly["cached"] is False
+    assert again_hourly["model_version"] == first_hourly["model_version"] + 1
+    assert again_hourly["generated_at"] != first_hourly["generated_at"]
+    again_daily = (await bistro.predict(daily["id"])).json()
+    assert again_daily["cached"] is True
+    assert again_daily["run_id"] == first_daily["run_id"]

@@ -13,6 +13,13 @@ class InsufficientData(NotFound):
     default_message = "Not enough data to compute this yet"
 
 
+class ForecastDeleted(NotFound):
+    """The forecast was deleted while it trained: the run is not stored (404 NOT_FOUND, or
+    a failed job with that code)."""
+
+    default_message = "The forecast was deleted while it trained: no run was stored"
+
+
 class NotATreeModel(InvalidState):
     code = "NOT_A_TREE_MODEL"
     default_message = "Feature importance exists only for tree models"

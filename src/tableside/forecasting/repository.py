@@ -79,9 +79,18 @@ class ForecastRepository(TenantRepository[Forecast]):
         return stmt
 
     async def get_for_update(self, forecast_id: uuid.UUID) -> Forecast | None:
-        """The forecast, row-locked: runs of one forecast are numbered one at a time."""
+        """The forecast, row-locked until the transaction ends: runs of one forecast are
+        numbered one at a time. Never held while a model fits (see `runs.store`)."""
         stmt = self.base_select().where(Forecast.id == forecast_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_training(self, forecast_id: uuid.UUID) -> None:
+        """Serialize the trainings in requests of one forecast until this transaction ends
+        (a predict that finds the run stale trains; another meanwhile waits and serves that
+        run). An advisory lock, not the row's: a PATCH or DELETE of the forecast does not
+        wait for a training."""
+        key = func.hashtextextended(f"tableside.forecast.training:{forecast_id}", 0)
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def find_by_name(self, name: str) -> Forecast | None:
         stmt = self.base_select().where(Forecast.name == name)
@@ -453,14 +462,19 @@ class SalesDataRepository:
         stmt = stmt.group_by(*keys)
         return [tuple(row) for row in await self.session.execute(stmt)]
 
-    async def fingerprint(self, where: SeriesFilter, *, hourly: bool) -> tuple[int, str]:
+    async def fingerprint(
+        self, where: SeriesFilter, *, hourly: bool, by_hour: bool = False
+    ) -> tuple[int, str]:
         """A digest of the rollup rows a forecast reads: the row count and sums weighted by
-        the day, so a new sale, a refund or a moved sale all change it. Cheaper than reading
-        the rows, and equal exactly when the data is."""
+        the day, so a new sale, a refund or a sale moved to another day all change it.
+        Cheaper than reading the rows. With `by_hour` (forecasts by the hour, which learn
+        each hour's value), also a checksum of every hourly row, so a sale moved to another
+        hour of the same day changes it too; forecasts by the day or coarser, which learn
+        only day totals, do without it."""
         if hourly:
             roll = HourlyRollup
             day_number = cast(func.extract("epoch", roll.business_date) / 86400, Integer)
-            stmt = select(
+            columns: list[ColumnElement[Any]] = [
                 func.count(),
                 func.coalesce(func.sum(roll.net_amount), 0),
                 func.coalesce(func.sum(roll.quantity), 0),
@@ -468,7 +482,10 @@ class SalesDataRepository:
                 func.coalesce(func.sum(roll.transactions * day_number), 0),
                 func.coalesce(func.sum(roll.net_amount * day_number), 0),
                 func.max(roll.business_date),
-            ).where(
+            ]
+            if by_hour:
+                columns.append(func.coalesce(func.sum(_hour_row_hash()), 0))
+            stmt = select(*columns).where(
                 roll.business_id == self.business_id,
                 roll.business_date >= where.date_from,
                 roll.business_date <= where.date_to,
@@ -507,6 +524,25 @@ class SalesDataRepository:
         stmt = select(func.count(), func.coalesce(func.sum(day_number), 0))
         row = (await self.session.execute(stmt)).one()
         return f"open:{row[0]}:{row[1]}"
+
+
+def _hour_row_hash() -> ColumnElement[int]:
+    """A 64-bit hash of one hourly rollup row: its hour (the UTC instant, so the session's
+    time zone does not enter), location, local hour and values. Summed over the rows, any
+    change of any row changes the sum (barring a 1 in 2^64 coincidence), whichever hour of
+    the day it moved to; the hour's epoch keeps two rows' hashes from trading places."""
+    roll = HourlyRollup
+    row = func.concat_ws(
+        "|",
+        cast(func.extract("epoch", roll.hour_start), BigInteger),
+        roll.location_key,
+        roll.local_hour,
+        roll.quantity,
+        roll.net_amount,
+        roll.transactions,
+        roll.covers,
+    )
+    return func.hashtextextended(row, 0)
 
 
 def _no_key() -> Any:

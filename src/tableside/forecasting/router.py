@@ -131,7 +131,13 @@ async def get_forecast(
 async def update_forecast(
     forecast_id: uuid.UUID, body: ForecastUpdate, principal: ForecastWriter, session: SessionDep
 ) -> Forecast:
-    """Only the fields sent change. Stored runs stay; the next predict trains anew."""
+    """Only the fields sent change. Stored runs stay; the next predict trains anew.
+
+    A `granularity` sent without `horizon` keeps the span the horizon covers: the horizon is
+    converted to the new periods, rounded up to cover at least the same time and capped at
+    the new granularity's maximum (168 hours become 7 days, 14 days 336 hours, 3 months 14
+    weeks; a month counts 30.44 days). A `horizon` sent with it is taken as it is.
+    """
     return await service.update_forecast(session, principal, forecast_id, body)
 
 
@@ -199,7 +205,12 @@ async def predict(
 async def retrain(forecast_id: uuid.UUID, principal: ForecastWriter, session: SessionDep) -> Any:
     """202 with a job whose `result` is the new run. While a retrain of this forecast is
     queued or running, that job is returned again. Active forecasts also retrain every night,
-    when the business day ends (the day-cutoff hour)."""
+    when the business day ends (the day-cutoff hour).
+
+    The job does not hold the forecast while the model fits: a PATCH or DELETE meanwhile
+    answers at once. Deleted meanwhile, the job fails with NOT_FOUND and stores no run;
+    changed meanwhile, the run is stored as a run of the definition it was trained with
+    (`definition_current: false` in the result) and the next predict trains anew."""
     return accepted(await service.start_retrain(session, principal, forecast_id))
 
 

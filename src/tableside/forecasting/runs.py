@@ -1,16 +1,25 @@
 """Training a forecast into a stored run, and serving predictions from runs.
 
-A run is trained from the rollups (`series.load_series`) by the engine in a worker thread,
-numbered per forecast (the forecast row is locked by the caller, so two trainings of one
-forecast never take the same version), and stored with its parameters, backtest metrics and
-the fingerprint of the data it saw. `predict` serves the latest run while it is fresh: under
-an hour old, trained with the forecast's current definition, and no new data since (same
-fingerprint). Otherwise it trains a new run in the request.
+A training has three steps: `prepare` reads the forecast's definition (a `Definition`, a
+copy) and its data from the rollups (`series.load_series`); `fit` runs the engine in a worker
+thread, touching no database row; `store` numbers and stores the run with its parameters,
+backtest metrics and the fingerprint of the data it saw, in a short step that locks the
+forecast row only then. So a training never holds the forecast while it fits: a DELETE or
+PATCH meanwhile answers at once. `store` re-reads the forecast: deleted, nothing is stored
+(`ForecastDeleted`); changed, the run is stored as what it is, a run of the definition it was
+trained on (its method, horizon, levels and digests), which is never served or judged as the
+new one. A job runs the steps in transactions of their own; `train` runs them in the
+caller's.
+
+`predict` serves the latest run while it is fresh: under an hour old, trained with the
+forecast's current definition, and no new data since (same fingerprint). Otherwise it trains a
+new run in the request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import json
 import time
@@ -37,8 +46,9 @@ from tableside.forecasting.engine.types import (
     ForecastConfig,
     ForecastOutput,
 )
-from tableside.forecasting.errors import from_engine, insufficient_history
+from tableside.forecasting.errors import ForecastDeleted, from_engine, insufficient_history
 from tableside.forecasting.repository import (
+    ForecastRepository,
     RunRepository,
     SalesDataRepository,
     SeriesRepository,
@@ -65,7 +75,9 @@ from tableside.models import (
     ForecastGranularity,
     ForecastRun,
     ForecastRunStatus,
+    ForecastScope,
     ForecastSeries,
+    ForecastTarget,
 )
 
 FRESH_FOR = timedelta(hours=1)
@@ -93,7 +105,48 @@ MAX_CATCH_UP_PERIODS = {
 }
 
 
-def spec_of(forecast: Forecast) -> SeriesSpec:
+@dataclass(frozen=True)
+class Definition:
+    """A forecast's definition as a training read it: the run it makes is a run of this,
+    whatever the forecast became while the engine fitted."""
+
+    id: uuid.UUID
+    target: ForecastTarget
+    scope: ForecastScope
+    location_id: uuid.UUID | None
+    category_id: uuid.UUID | None
+    item_ids: list[uuid.UUID]
+    granularity: ForecastGranularity
+    method: str
+    horizon: int
+    levels: list[int]
+    training_config: dict[str, Any]
+
+    @classmethod
+    def of(cls, forecast: Forecast | Definition) -> Definition:
+        if isinstance(forecast, Definition):
+            return forecast
+        return cls(
+            id=forecast.id,
+            target=ForecastTarget(forecast.target),
+            scope=ForecastScope(forecast.scope),
+            location_id=forecast.location_id,
+            category_id=forecast.category_id,
+            item_ids=list(forecast.item_ids or ()),
+            granularity=ForecastGranularity(forecast.granularity),
+            method=forecast.method,
+            horizon=forecast.horizon,
+            levels=list(forecast.levels or ()),
+            training_config=copy.deepcopy(dict(forecast.training_config or {})),
+        )
+
+
+# The helpers below read a definition's fields: the forecast's current ones, or a copy taken
+# when a training began.
+Defined = Forecast | Definition
+
+
+def spec_of(forecast: Defined) -> SeriesSpec:
     return SeriesSpec(
         target=forecast.target,
         scope=forecast.scope,
@@ -105,7 +158,7 @@ def spec_of(forecast: Forecast) -> SeriesSpec:
     )
 
 
-def definition_digest(forecast: Forecast) -> str:
+def definition_digest(forecast: Defined) -> str:
     """What a run depends on besides the data: a changed definition makes runs stale."""
     payload = {
         "target": str(forecast.target),
@@ -122,7 +175,7 @@ def definition_digest(forecast: Forecast) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def series_digest(forecast: Forecast) -> str:
+def series_digest(forecast: Defined) -> str:
     """What a run's series measure: the target, the scope and its location and category, and
     the granularity. Runs made under another (before a PATCH changed one of them) predicted
     another quantity or other series, so they are not judged against today's actuals."""
@@ -143,7 +196,7 @@ def measures_the_same(run: ForecastRun, forecast: Forecast) -> bool:
     return digest is None or digest == series_digest(forecast)
 
 
-def horizon_days(forecast: Forecast) -> int:
+def horizon_days(forecast: Defined) -> int:
     return int(np.ceil(forecast.horizon * PERIOD_DAYS[forecast.granularity])) + MAX_CATCH_UP
 
 
@@ -152,6 +205,8 @@ def horizon_days(forecast: Forecast) -> int:
 
 @dataclass
 class Trained:
+    """The engine's output for a prepared training, its engine horizon and the fit's time."""
+
     output: ForecastOutput
     horizon: int
     duration_ms: int
@@ -167,7 +222,7 @@ def _engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     return extra
 
 
-def _config(forecast: Forecast, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
+def _config(forecast: Defined, loaded: LoadedSeries, horizon: int) -> ForecastConfig:
     config = forecast.training_config or {}
     return ForecastConfig(
         method=forecast.method,
@@ -214,7 +269,7 @@ def check_definition(values: Mapping[str, Any], country: str | None) -> None:
             raise from_engine(exc, f"training_config.{where}") from exc
 
 
-def _boundary(forecast: Forecast, loaded: LoadedSeries) -> pd.Timestamp:
+def _boundary(forecast: Defined, loaded: LoadedSeries) -> pd.Timestamp:
     """The first local period start after the trained data."""
     after = pd.Timestamp(loaded.trained_through + timedelta(days=1))
     if forecast.granularity == ForecastGranularity.hour:
@@ -222,7 +277,7 @@ def _boundary(forecast: Forecast, loaded: LoadedSeries) -> pd.Timestamp:
     return after
 
 
-def _catch_up(forecast: Forecast, loaded: LoadedSeries, boundary: pd.Timestamp) -> int:
+def _catch_up(forecast: Defined, loaded: LoadedSeries, boundary: pd.Timestamp) -> int:
     """Periods between the earliest series end and the boundary (closed days at the end)."""
     last = loaded.panel.groupby("unique_id")["ds"].max().min()
     step = {
@@ -247,48 +302,88 @@ def _fit_predict(
     return output, int((time.perf_counter() - started) * 1000)
 
 
-async def train(
+@dataclass
+class Prepared:
+    """What a training read before fitting: the definition, the data and the engine's
+    configuration. Holds no database row."""
+
+    definition: Definition
+    loaded: LoadedSeries
+    boundary: pd.Timestamp
+    config: ForecastConfig
+    now: datetime
+
+
+async def prepare(
     session: AsyncSession,
     business_id: uuid.UUID,
-    forecast: Forecast,
+    forecast: Defined,
     *,
-    trigger: str,
-    job_id: uuid.UUID | None = None,
     now: datetime | None = None,
-) -> ForecastRun:
-    """Train `forecast` (locked by the caller) on its data now and store the run and its
-    series; engine errors become 422s with the engine's code."""
+) -> Prepared:
+    """Read the definition and the data a training of `forecast` learns from now; too little
+    history is a 422 INSUFFICIENT_HISTORY."""
     now = now or utcnow()
+    definition = Definition.of(forecast)
     loaded = await load_series(
-        session, business_id, spec_of(forecast), horizon_days=horizon_days(forecast), now=now
+        session, business_id, spec_of(definition), horizon_days=horizon_days(definition), now=now
     )
     if loaded.panel.empty:
         raise insufficient_history(
             "No sales in the history window for this forecast's scope (for covers: no seated "
             "guests): nothing to learn from"
         )
-    boundary = _boundary(forecast, loaded)
-    extra = _catch_up(forecast, loaded, boundary)
-    limit = ENGINE_MAX_HORIZON.get(spec_of(forecast).freq, forecast.horizon)
-    config = _config(forecast, loaded, min(forecast.horizon + extra, max(limit, forecast.horizon)))
+    boundary = _boundary(definition, loaded)
+    extra = _catch_up(definition, loaded, boundary)
+    limit = ENGINE_MAX_HORIZON.get(spec_of(definition).freq, definition.horizon)
+    horizon = min(definition.horizon + extra, max(limit, definition.horizon))
+    config = _config(definition, loaded, horizon)
+    return Prepared(definition, loaded, boundary, config, now)
+
+
+async def fit(prepared: Prepared) -> Trained:
+    """Run the engine in a worker thread (no database work: the caller holds no lock on the
+    forecast meanwhile); engine errors become 422s with the engine's code."""
+    loaded = prepared.loaded
     try:
         output, duration_ms = await asyncio.to_thread(
-            _fit_predict, config, loaded.panel, loaded.static, loaded.future_exog
+            _fit_predict, prepared.config, loaded.panel, loaded.static, loaded.future_exog
         )
     except EngineError as exc:
         raise from_engine(exc) from exc
+    return Trained(output=output, horizon=prepared.config.horizon, duration_ms=duration_ms)
+
+
+async def store(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    prepared: Prepared,
+    trained: Trained,
+    *,
+    trigger: str,
+    job_id: uuid.UUID | None = None,
+) -> ForecastRun:
+    """Store the run and its series under the forecast's row lock, held from here to the
+    caller's commit only (it numbers runs one at a time). A forecast deleted since `prepare`
+    gets nothing (`ForecastDeleted`); one whose definition changed gets the run as trained,
+    with the method, horizon, levels and digests it was trained with, so it is never served
+    or judged as a run of the new definition."""
+    definition, loaded, output = prepared.definition, prepared.loaded, trained.output
+    forecast = await ForecastRepository(session, business_id).get_for_update(definition.id)
+    if forecast is None:
+        raise ForecastDeleted()
     runs = RunRepository(session, business_id)
     run = ForecastRun(
         business_id=business_id,
-        forecast_id=forecast.id,
-        model_version=await runs.next_version(forecast.id),
+        forecast_id=definition.id,
+        model_version=await runs.next_version(definition.id),
         status=ForecastRunStatus.succeeded,
         trigger=trigger,
-        method=forecast.method,
-        granularity=forecast.granularity,
-        horizon=forecast.horizon,
-        levels=list(forecast.levels or ()),
-        parameters=_parameters(forecast, config, output),
+        method=definition.method,
+        granularity=definition.granularity,
+        horizon=definition.horizon,
+        levels=list(definition.levels),
+        parameters=_parameters(definition, prepared.config, output),
         metrics=_jsonable(output.overall) or None,
         series_metrics=_jsonable(output.metrics) or None,
         feature_importance=_jsonable(output.feature_importance)
@@ -299,28 +394,51 @@ async def train(
         history_start=loaded.history_start,
         trained_through=loaded.trained_through,
         series_count=len(output.series),
-        duration_ms=duration_ms,
-        generated_at=now,
+        duration_ms=trained.duration_ms,
+        generated_at=prepared.now,
         job_id=job_id,
     )
     await runs.add(run)
-    rows = _series_rows(run.id, output, loaded, boundary, forecast.horizon)
+    rows = _series_rows(run.id, output, loaded, prepared.boundary, definition.horizon)
     await SeriesRepository(session, business_id).insert_many(rows)
-    forecast.last_trained_at = now
+    forecast.last_trained_at = prepared.now
     await runs.flush()
     return run
 
 
-async def record_failure(
+def is_current(run: ForecastRun, forecast: Forecast) -> bool:
+    """Whether the run was trained with the forecast's definition as it is now."""
+    return (run.parameters or {}).get("definition_digest") == definition_digest(forecast)
+
+
+async def train(
     session: AsyncSession,
     business_id: uuid.UUID,
     forecast: Forecast,
     *,
     trigger: str,
+    job_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> ForecastRun:
+    """Train `forecast` on its data now and store the run and its series, all in the
+    caller's transaction (`prepare`, `fit`, `store`); the forecast row is locked only to
+    store."""
+    prepared = await prepare(session, business_id, forecast, now=now)
+    trained = await fit(prepared)
+    return await store(session, business_id, prepared, trained, trigger=trigger, job_id=job_id)
+
+
+async def record_failure(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    forecast: Defined,
+    *,
+    trigger: str,
     error: dict[str, Any],
     job_id: uuid.UUID | None = None,
 ) -> ForecastRun:
-    """Store a failed training (a job's), so the runs list shows why nothing new came."""
+    """Store a failed training (a job's), so the runs list shows why nothing new came; the
+    caller holds the forecast's row lock."""
     runs = RunRepository(session, business_id)
     run = ForecastRun(
         business_id=business_id,
@@ -344,7 +462,7 @@ async def record_failure(
 
 
 def _parameters(
-    forecast: Forecast, config: ForecastConfig, output: ForecastOutput
+    forecast: Defined, config: ForecastConfig, output: ForecastOutput
 ) -> dict[str, Any]:
     calendar = config.calendar
     return _jsonable(
@@ -453,7 +571,7 @@ async def fresh_run(
     run = await RunRepository(session, business_id).latest(forecast.id)
     if run is None or now - run.generated_at >= FRESH_FOR:
         return None
-    if (run.parameters or {}).get("definition_digest") != definition_digest(forecast):
+    if not is_current(run, forecast):
         return None
     fingerprint, _ = await data_fingerprint(session, business_id, spec_of(forecast), now)
     return run if fingerprint == run.data_fingerprint else None

@@ -141,7 +141,8 @@ class ForecastCreate(ForecastBase):
 class ForecastUpdate(ForecastBase):
     """Only the fields sent change; `item_ids`/`item_skus` replace the item list. A `method`
     sent without `training_config` replaces the variant an alias chose (`tsb`, `croston`),
-    as if the definition had been created with the new name."""
+    as if the definition had been created with the new name. A `granularity` sent without
+    `horizon` converts the horizon to cover at least the same span (168 hours → 7 days)."""
 
     name: Annotated[Name | None, NotNull] = None
     target: Annotated[ForecastTarget | None, NotNull] = None

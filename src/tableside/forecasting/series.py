@@ -364,7 +364,10 @@ async def _fingerprint(
     them: marketing spend planned ahead or a date flagged a holiday changes the forecast as
     much as a sale does."""
     rows, fingerprint = await repo.fingerprint(
-        _filter(spec, first, last), hourly=spec.hourly_source
+        _filter(spec, first, last),
+        hourly=spec.hourly_source,
+        # Only a forecast by the hour learns how a day's sales spread over its hours.
+        by_hour=spec.granularity == ForecastGranularity.hour,
     )
     if spec.training_config.get("use_signals", True):
         fingerprint += "|" + await repo.signals_digest(first, spec.location_id)

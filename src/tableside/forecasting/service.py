@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +55,14 @@ from tableside.models import (
 )
 
 RETRAIN_JOB = "forecasting.retrain"
+# The length of a period in days, for converting a horizon to another granularity: a month is
+# a twelfth of the mean Gregorian year. Exact fractions, so 168 hours are 7 days, not 7.0000001.
+PERIOD_LENGTH_DAYS: dict[ForecastGranularity, Fraction] = {
+    ForecastGranularity.hour: Fraction(1, 24),
+    ForecastGranularity.day: Fraction(1),
+    ForecastGranularity.week: Fraction(7),
+    ForecastGranularity.month: Fraction("365.2425") / 12,
+}
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -68,6 +78,17 @@ async def _forecast_or_404(
     if forecast is None:
         raise NotFound("Forecast not found")
     return forecast
+
+
+def same_span_horizon(
+    horizon: int, granularity: ForecastGranularity, new_granularity: ForecastGranularity
+) -> int:
+    """The horizon in `new_granularity` periods that covers at least the span `horizon`
+    periods of `granularity` did (rounded up, at least 1, at most the new granularity's
+    maximum): 168 hours are 7 days, 14 days 336 hours, 3 months 14 weeks."""
+    span = horizon * PERIOD_LENGTH_DAYS[granularity]
+    periods = math.ceil(span / PERIOD_LENGTH_DAYS[new_granularity])
+    return max(1, min(periods, MAX_HORIZON[new_granularity]))
 
 
 def canonical_method(name: str) -> str:
@@ -273,7 +294,8 @@ async def update_forecast(
     session: AsyncSession, principal: Principal, forecast_id: uuid.UUID, data: ForecastUpdate
 ) -> ForecastOut:
     """Apply the fields sent. Stored runs stay; the next predict trains with the new
-    definition (runs made with the old one are never served as fresh)."""
+    definition (runs made with the old one are never served as fresh). A new granularity
+    without a horizon converts the horizon to cover the same span (`same_span_horizon`)."""
     repository = ForecastRepository(session, principal.business_id)
     forecast = await _forecast_or_404(repository, forecast_id, lock=True)
     base = {
@@ -285,7 +307,11 @@ async def update_forecast(
     }  # fmt: skip
     changes = data.model_dump(exclude_unset=True)
     if "granularity" in changes and "horizon" not in changes:
-        base["horizon"] = min(forecast.horizon, MAX_HORIZON[changes["granularity"]])
+        # The operator changes how finely the same future is forecast: a week by the hour
+        # becomes a week by the day (7), not 168 days.
+        base["horizon"] = same_span_horizon(
+            forecast.horizon, forecast.granularity, changes["granularity"]
+        )
     values = await _definition_values(session, principal, base, data)
     for field, value in values.items():
         setattr(forecast, field, value)
@@ -318,10 +344,12 @@ async def predict(
     session: AsyncSession, principal: Principal, forecast_id: uuid.UUID, body: PredictRequest
 ) -> Prediction:
     """Points for the requested dates: from the latest run when fresh, else from a run
-    trained now. The forecast row stays locked meanwhile, so concurrent requests wait for
-    that run instead of training their own."""
+    trained now. Concurrent predicts of the forecast wait for that run instead of training
+    their own (an advisory lock); the forecast row is not held while the model fits, so a
+    PATCH or DELETE meanwhile answers at once (deleted, this predict is a 404)."""
     repository = ForecastRepository(session, principal.business_id)
-    forecast = await _forecast_or_404(repository, forecast_id, lock=True)
+    await repository.lock_training(forecast_id)
+    forecast = await _forecast_or_404(repository, forecast_id)
     return await runs.serve(session, principal.business_id, forecast, body)
 
 

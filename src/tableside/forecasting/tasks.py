@@ -58,44 +58,69 @@ def run_summary(run: ForecastRun) -> dict[str, Any]:
 @job_handler(RETRAIN_JOB)
 async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train the forecast `params["forecast_id"]` and store the run. A failure is stored as
-    a failed run too (then the job fails with the same message)."""
+    a failed run too (then the job fails with the same message).
+
+    The definition and data are read in one transaction, the engine fits with none open, and
+    the run is stored in a short one that re-reads the forecast: a DELETE or PATCH meanwhile
+    never waits for the training. Deleted meanwhile, the job fails with NOT_FOUND and stores
+    nothing; changed meanwhile, the run is stored as a run of the definition it was trained
+    on (never served or judged as the new one) and the result says `definition_current:
+    false`."""
     forecast_id = uuid.UUID(str(params["forecast_id"]))
     trigger = str(params.get("trigger") or "retrain")
     await ctx.set_progress(5, "Reading sales")
+    definition: runs.Definition | None = None
     try:
         async with ctx.session() as session:
-            forecast = await ForecastRepository(session, ctx.business_id).get_for_update(
-                forecast_id
-            )
+            forecast = await ForecastRepository(session, ctx.business_id).get(forecast_id)
             if forecast is None:
                 raise NotFound("The forecast no longer exists")
-            run = await runs.train(
-                session, ctx.business_id, forecast, trigger=trigger, job_id=ctx.job_id
+            definition = runs.Definition.of(forecast)
+            prepared = await runs.prepare(session, ctx.business_id, definition)
+        await ctx.set_progress(20, "Training")
+        trained = await runs.fit(prepared)
+        async with ctx.session() as session:
+            run = await runs.store(
+                session, ctx.business_id, prepared, trained, trigger=trigger, job_id=ctx.job_id
             )
+            current = await ForecastRepository(session, ctx.business_id).get(forecast_id)
             result = run_summary(run)
+            result["definition_current"] = current is not None and runs.is_current(run, current)
     except NotFound:
         raise
     except Exception as exc:
-        await _record_failure(ctx, forecast_id, trigger, error_of(exc))
+        await _record_failure(ctx, forecast_id, definition, trigger, error_of(exc))
         raise
     # The job's last word is what it did, not the first step it started.
-    await ctx.set_progress(
-        100,
+    message = (
         f"Trained model version {result['model_version']} on sales through "
-        f"{result['trained_through']}",
+        f"{result['trained_through']}"
     )
+    if not result["definition_current"]:
+        message += " (the forecast's definition changed meanwhile: the next predict trains anew)"
+    await ctx.set_progress(100, message)
     return result
 
 
 async def _record_failure(
-    ctx: JobContext, forecast_id: uuid.UUID, trigger: str, error: dict[str, str]
+    ctx: JobContext,
+    forecast_id: uuid.UUID,
+    definition: runs.Definition | None,
+    trigger: str,
+    error: dict[str, str],
 ) -> None:
-    """In a transaction of its own: the training's was rolled back."""
+    """In a transaction of its own: the training's was rolled back. The failed run is of the
+    definition the training read (the forecast's current one if it failed before)."""
     async with ctx.session() as session:
         forecast = await ForecastRepository(session, ctx.business_id).get_for_update(forecast_id)
         if forecast is not None:
             await runs.record_failure(
-                session, ctx.business_id, forecast, trigger=trigger, error=error, job_id=ctx.job_id
+                session,
+                ctx.business_id,
+                definition or forecast,
+                trigger=trigger,
+                error=error,
+                job_id=ctx.job_id,
             )
 
 
