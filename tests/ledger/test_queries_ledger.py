@@ -144,6 +144,7 @@ async def test_bad_parameters_and_isolation(client: httpx.AsyncClient, database:
         ({"source": "fax"}, "source"),
         ({"date_from": "2026-06-02", "date_to": "2026-06-01"}, "date_to"),
         ({"location_id": s.downtown}, "location_id"),
+        ({"menu_item_id": s.coffee}, "menu_item_id"),
         ({"date_from": "0001-01-01"}, "date_from"),
         ({"date_to": "9999-12-31"}, "date_to"),
     ]:

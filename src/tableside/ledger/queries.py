@@ -255,6 +255,10 @@ async def ledger_lines(
     repository = LedgerQueryRepository(session, principal.business_id)
     if location_id is not None and await repository.location(location_id) is None:
         raise invalid("location_id", "no such location in this business")
+    # As /historical answers: another business's item is an error, not an empty page that
+    # reads as "this item never sold".
+    if menu_item_id is not None and not await repository.menu_item_exists(menu_item_id):
+        raise invalid("menu_item_id", "no such menu item in this business")
     business = await repository.business()
     sold_after = sold_before = None
     if date_from is not None:

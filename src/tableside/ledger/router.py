@@ -182,8 +182,9 @@ Every line of the sales ledger (point-of-sale sales and refunds, imports, webhoo
 first by `sold_at` then `id`, `page_size` (or `limit`) at a time, 100 by default and at most
 1000. Pass the `next_cursor` of a page back as
 `cursor` for the next one (null on the last page); a cursor that was altered is 422.
-`date_from`/`date_to` filter on business dates. (This is the ledger list; `GET /api/v1/sales`
-lists the point of sale's sales.)
+`date_from`/`date_to` filter on business dates. A `location_id` or `menu_item_id` that is not
+this business's is 422, as in the other sales queries. (This is the ledger list;
+`GET /api/v1/sales` lists the point of sale's sales.)
 """,
 )
 async def get_ledger(
