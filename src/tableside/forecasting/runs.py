@@ -205,10 +205,10 @@ def horizon_days(forecast: Defined) -> int:
 
 @dataclass
 class Trained:
-    """The engine's output for a prepared training, its engine horizon and the fit's time."""
+    """The engine's output for a prepared training and the fit's time (the engine horizon
+    is the prepared config's)."""
 
     output: ForecastOutput
-    horizon: int
     duration_ms: int
 
 
@@ -351,7 +351,7 @@ async def fit(prepared: Prepared) -> Trained:
         )
     except EngineError as exc:
         raise from_engine(exc) from exc
-    return Trained(output=output, horizon=prepared.config.horizon, duration_ms=duration_ms)
+    return Trained(output=output, duration_ms=duration_ms)
 
 
 async def store(
