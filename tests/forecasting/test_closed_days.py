@@ -111,3 +111,37 @@ async def test_hours_past_midnight_before_a_closed_day_are_open(
     assert values[f"{closed_day}T00:00:00Z"] > 0 and values[f"{closed_day}T01:00:00Z"] > 0
     # The closed business day itself (from its 04:00 on) is zero.
     assert values[f"{closed_day}T20:00:00Z"] == 0
+
+
+async def test_explicit_open_hours_of_one_weekday_keep_the_learned_hours_of_the_others(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # Lunch and dinner every day but Monday; the owner says today's weekday is lunch only.
+    # Only that weekday changes: the other days keep the hours learned from the sales, so
+    # their nights stay closed instead of becoming open around the clock.
+    shop_today = today(cutoff=0)
+    closed = (shop_today + timedelta(days=3)).weekday()
+    shop = await closed_weekly(
+        client, database, days=70, closed=closed, hours=(12, 13, 19, 20), cutoff=0
+    )
+    lunch_only = {str(shop_today.weekday()): [12, 14]}
+    forecast = await shop.create(
+        target="covers",
+        scope="location",
+        granularity="hour",
+        horizon=48,
+        training_config={"open_hours": lunch_only},
+    )
+    response = await shop.predict(forecast["id"])
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["series"]
+    values = {point["timestamp"]: point["value"] for point in series["points"]}
+    tomorrow = (shop_today + timedelta(days=1)).isoformat()
+    assert values[f"{shop_today.isoformat()}T12:00:00Z"] > 0
+    assert values[f"{shop_today.isoformat()}T20:00:00Z"] == 0  # the explicit hours
+    assert values[f"{tomorrow}T20:00:00Z"] > 0  # learned: dinner
+    assert all(values[f"{tomorrow}T{hour:02d}:00:00Z"] == 0 for hour in (3, 8, 16, 23))
+    runs = await client.get(f"/api/v1/forecasts/{forecast['id']}/runs", headers=shop.owner.headers)
+    hours = runs.json()["items"][0]["parameters"]["calendar"]["open_hours"]
+    assert hours[str(shop_today.weekday())] == [12, 14]
+    assert hours[str((shop_today + timedelta(days=1)).weekday())] == [12, 21]

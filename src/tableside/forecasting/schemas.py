@@ -93,8 +93,9 @@ class TrainingConfig(Schema):
     )
     open_hours: dict[Annotated[int, Field(ge=0, le=6)], tuple[int, int]] | None = Field(
         default=None,
-        description="Weekday → [open, close) local hours for hourly forecasts (close may be "
-        "smaller than open: trading past midnight)",
+        description="Weekday (0 = Monday) → [open, close) local hours for hourly forecasts "
+        "(close may be smaller than open: trading past midnight). The weekdays named replace "
+        "the hours learned from the sales; the others keep the learned hours",
     )
 
     @model_validator(mode="after")

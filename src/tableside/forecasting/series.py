@@ -15,7 +15,8 @@
   country of its time zone), weekdays with no trading in the last eight weeks as closed
   weekdays, and dates closed every year the history shows them (Christmas) as closed dates.
   `training_config` may set `country`, `subdivision`, `closed_weekdays`, `closed_dates`,
-  `extra_holidays` and `open_hours` explicitly.
+  `extra_holidays` and `open_hours` explicitly (`open_hours` replaces the learned hours of the
+  weekdays it names only).
 - Daily signals of sales imports (unless `training_config.use_signals` is false): dates
   flagged `is_holiday` join the calendar's holidays, and `marketing_spend` becomes the
   exogenous column `marketing_spend` of daily panels once at least `MIN_SPEND_DAYS` days of
@@ -731,10 +732,11 @@ def _calendar(
     closed_dates = _closed_dates(days, first, last, horizon_days) | _dates(
         config.get("closed_dates")
     )
-    hours = (
-        {int(k): (int(v[0]), int(v[1])) for k, v in config["open_hours"].items()}
-        if "open_hours" in config
-        else dict(open_hours)
+    # Explicit hours replace the learned ones of the weekdays they name; a weekday they leave
+    # out keeps the hours its sales show (not "open around the clock").
+    hours = dict(open_hours)
+    hours.update(
+        {int(k): (int(v[0]), int(v[1])) for k, v in (config.get("open_hours") or {}).items()}
     )
     return Calendar(
         country=config.get("country") or country_of(facts.timezone, facts.settings),
