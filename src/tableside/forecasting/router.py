@@ -266,8 +266,10 @@ async def get_feature_importance(
     forecast_id: uuid.UUID, principal: ForecastReader, session: SessionDep
 ) -> FeatureImportance:
     """Gain importance (summing to 1) of the latest run of a `gradient_boosting` or
-    `random_forest` forecast (or a `best`/`ensemble` run that used one). Other methods: 409
-    `NOT_A_TREE_MODEL`; a tree forecast never trained: 409 `NOT_TRAINED`."""
+    `random_forest` forecast (or a `best`/`ensemble` run that used one), highest first; equal
+    importances share a rank. A model with nothing to learn (a series that never changed)
+    made no split: every feature is 0. Other methods: 409 `NOT_A_TREE_MODEL`; a tree forecast
+    never trained: 409 `NOT_TRAINED`."""
     return await service.feature_importance(session, principal, forecast_id)
 
 

@@ -524,15 +524,22 @@ async def feature_importance(
     )
     run = await RunRepository(session, principal.business_id).latest(forecast_id)
     if run is not None and run.feature_importance:
-        ranked = sorted(run.feature_importance.items(), key=lambda kv: (-float(kv[1]), kv[0]))
+        ranked = sorted(
+            ((name, round(float(weight), 6)) for name, weight in run.feature_importance.items()),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        # Equal importances share a rank (1, 2, 2, 4): features a model never split on are
+        # tied at 0, and numbering them one after another would invent an order.
+        features: list[FeatureWeight] = []
+        for position, (name, weight) in enumerate(ranked, start=1):
+            tied = bool(features) and features[-1].importance == weight
+            rank = features[-1].rank if tied else position
+            features.append(FeatureWeight(feature=name, importance=weight, rank=rank))
         return FeatureImportance(
             forecast_id=forecast_id,
             model_version=run.model_version,
             method=run.method,
-            features=[
-                FeatureWeight(feature=name, importance=round(float(weight), 6), rank=rank)
-                for rank, (name, weight) in enumerate(ranked, start=1)
-            ],
+            features=features,
         )
     info = registry.METHODS.get(forecast.method)
     if info is None or not info.tree_model:

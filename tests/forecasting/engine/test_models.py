@@ -279,6 +279,18 @@ def test_feature_importance_sums_to_one(name: str) -> None:
     assert {"lag7", "day_of_week", "series_level"} <= set(importance)
 
 
+@pytest.mark.parametrize("name", ["gradient_boosting", "random_forest"])
+def test_feature_importance_of_a_constant_series_is_zero(name: str) -> None:
+    # Nothing to learn from a series that never changes: no feature helped, so none may look
+    # as useful as the others (an even share did).
+    ds = pd.date_range(START, periods=70, freq="D")
+    panel = pd.DataFrame({"unique_id": "flat", "ds": ds, "y": 0.0})
+    model = registry.create(name, ForecastConfig(method=name, horizon=7)).fit(panel)
+    importance = model.feature_importance()
+    assert importance is not None and importance
+    assert set(importance.values()) == {0.0}
+
+
 def test_gradient_boosting_median_windows_add_same_weekday_medians() -> None:
     panel = weekly_panel(series=3, weeks=10)
     plain = registry.create("gradient_boosting", ForecastConfig(horizon=7)).fit(panel)

@@ -362,7 +362,9 @@ class _GlobalTreeMethod:
         return out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
     def feature_importance(self) -> dict[str, float] | None:
-        """Gain importance per feature, normalized to sum to 1 (None before fit)."""
+        """Gain importance per feature, normalized to sum to 1 (None before fit). A model
+        that made no split (a constant series: nothing to learn) gives every feature 0, not an
+        even share that would read as "all equally useful"."""
         if self._mlf is None:
             return None
         fitted: Any = self._mlf.models_["model"]
@@ -371,7 +373,7 @@ class _GlobalTreeMethod:
         names: Sequence[str] = booster.feature_name()
         total = float(gains.sum())
         if total <= 0:
-            return dict.fromkeys(names, 1.0 / len(names)) if names else {}
+            return dict.fromkeys(names, 0.0)
         return {name: float(gain / total) for name, gain in zip(names, gains, strict=True)}
 
 
