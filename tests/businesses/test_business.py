@@ -42,6 +42,7 @@ async def test_get_and_update_business(client: httpx.AsyncClient) -> None:
     [
         ("timezone", "Mars/Olympus_Mons"),
         ("currency", "EURO"),
+        ("currency", "kwd"),  # three decimals: amounts are kept to two
         ("tax_rate", "-1"),
         ("tax_rate", "101"),
         ("tax_rate", "8.87501"),

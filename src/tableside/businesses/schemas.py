@@ -42,7 +42,11 @@ class BusinessUpdate(Schema):
     slug: Annotated[str, Field(pattern=SLUG_PATTERN, min_length=2, max_length=80)] | None = None
     type: BusinessType | None = None
     tax_rate: TaxRate | None = None
-    currency: Currency | None = None
+    currency: Currency | None = Field(
+        default=None,
+        description="ISO 4217 code. Amounts are kept to two decimals, so currencies counted "
+        "in thousandths (BHD, IQD, JOD, KWD, LYD, OMR, TND) are refused",
+    )
     timezone: TimeZone | None = None
     day_cutoff_hour: CutoffHour | None = None
     email: EmailStr | None = None

@@ -17,6 +17,7 @@ _MINOR_UNIT_EXPONENT = {
     "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
+THREE_DECIMAL_CURRENCIES = tuple(sorted(c for c, e in _MINOR_UNIT_EXPONENT.items() if e == 3))
 
 
 def minor_unit(currency: str = "USD") -> Decimal:

@@ -7,6 +7,8 @@ import unicodedata
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from tableside.kit.money import CENT, THREE_DECIMAL_CURRENCIES, minor_unit
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
@@ -22,9 +24,16 @@ def validate_timezone(value: str) -> str:
 
 
 def validate_currency(value: str) -> str:
+    """An ISO 4217 code, upper-cased. Currencies counted in thousandths (KWD, BHD...) are
+    refused: every amount is stored with two decimals, so their third would be lost."""
     value = value.upper()
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError("must be a three-letter ISO 4217 code such as USD or EUR")
+    if minor_unit(value) < CENT:
+        raise ValueError(
+            f"{value} has three decimal places; Tableside keeps amounts to two, so "
+            f"{', '.join(THREE_DECIMAL_CURRENCIES)} cannot be used"
+        )
     return value
 
 
