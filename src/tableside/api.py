@@ -14,6 +14,7 @@ from tableside.forecasting.router import quick_router as forecast_quick_router
 from tableside.forecasting.router import router as forecasting_router
 from tableside.jobs.router import router as jobs_router
 from tableside.kitchen.router import router as kitchen_router
+from tableside.ledger.batch_router import router as ledger_batch_router
 from tableside.ledger.import_router import router as ledger_import_router
 from tableside.ledger.router import router as ledger_router
 from tableside.menu.router import router as menu_router
@@ -40,6 +41,7 @@ api_router.include_router(kitchen_router)
 # /sales/{sale_id}.
 api_router.include_router(ledger_router)
 api_router.include_router(ledger_import_router)
+api_router.include_router(ledger_batch_router)
 api_router.include_router(payments_router)
 api_router.include_router(analytics_router)
 api_router.include_router(forecasting_router)

@@ -1,0 +1,159 @@
+"""SQL of recorded ingestions (`ledger_batches`): listing them and taking one back out of the
+ledger. Every statement is scoped to one business."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, delete, func, select, text
+
+from tableside.kit.repository import TenantRepository
+from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas
+from tableside.models import NO_KEY, LedgerBatch, LedgerLine
+
+# A business date's lines were sold within a day and a half of its UTC midnight whatever the
+# zone (offsets up to 14 h, a cutoff up to 23 h): a window that lets the ledger's
+# (business_id, sold_at) index find a batch's lines instead of reading the whole ledger.
+_BEFORE = timedelta(days=1)
+_AFTER = timedelta(days=3)
+
+
+class BatchRepository(TenantRepository[LedgerBatch]):
+    model = LedgerBatch
+    sortable = {"created_at": "created_at", "first_date": "first_date", "lines": "line_count"}
+    default_sort = "created_at"
+    default_order_desc = True
+    searchable = ("filename", "external_id")
+    nulls_last = True
+
+    def _lines_of(self, batch: LedgerBatch) -> list[ColumnElement[bool]]:
+        """WHERE clauses selecting exactly the batch's ledger lines."""
+        line = LedgerLine
+        clauses: list[ColumnElement[bool]] = [
+            line.business_id == self.business_id,
+            line.batch_id == batch.id,
+        ]
+        if batch.first_date is not None and batch.last_date is not None:
+            clauses += [
+                line.sold_at >= _midnight(batch.first_date) - _BEFORE,
+                line.sold_at < _midnight(batch.last_date) + _AFTER,
+                line.business_date.between(batch.first_date, batch.last_date),
+            ]
+        return clauses
+
+    async def reversal(self, batch: LedgerBatch) -> tuple[RollupDeltas, int]:
+        """What taking the batch's lines out subtracts from every rollup row they added to
+        (the lines grouped by rollup key, signs flipped), and how many lines that is."""
+        line = LedgerLine
+        where = self._lines_of(batch)
+        location_key = func.coalesce(line.location_id, NO_KEY)
+        item_key = func.coalesce(line.menu_item_id, NO_KEY)
+        deltas = RollupDeltas()
+        daily = await self.session.execute(
+            select(
+                line.business_date,
+                location_key,
+                item_key,
+                func.coalesce(func.sum(line.quantity), 0),
+                func.coalesce(func.sum(line.net_amount), 0),
+                func.coalesce(func.sum(line.cost), 0),
+                func.sum(func.sign(line.quantity)),
+                func.coalesce(func.sum(line.net_amount).filter(line.cost.is_not(None)), 0),
+                func.count(),
+            )
+            .where(*where)
+            .group_by(line.business_date, location_key, item_key)
+        )
+        count = 0
+        for day, location, item, quantity, amount, cost, signs, costed, lines in daily:
+            # The category stays as the rollup row has it: the lines left decide it.
+            deltas.daily[(day, location, item)] = DailyDelta(
+                None, -quantity, -amount, -cost, -int(signs), -costed
+            )
+            count += int(lines)
+        hourly = await self.session.execute(
+            select(
+                line.hour_start,
+                location_key,
+                func.min(line.business_date),
+                func.min(line.local_hour),
+                func.coalesce(func.sum(line.quantity), 0),
+                func.coalesce(func.sum(line.net_amount), 0),
+                func.coalesce(func.sum(line.cost), 0),
+                func.sum(line.transactions),
+                func.sum(line.covers),
+            )
+            .where(*where)
+            .group_by(line.hour_start, location_key)
+        )
+        for start, location, day, hour, quantity, amount, cost, sales, covers in hourly:
+            deltas.hourly[(start, location)] = HourlyDelta(
+                day,
+                int(hour),
+                -quantity,
+                -amount,
+                -Decimal(cost or 0),
+                -int(sales),
+                -int(covers),
+            )
+        return deltas, count
+
+    async def delete_lines(self, batch: LedgerBatch) -> int:
+        """Delete the batch's ledger lines; returns how many."""
+        result = await self.session.execute(delete(LedgerLine).where(*self._lines_of(batch)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def prune_empty_rollups(self, first: date, last: date) -> None:
+        """Delete the rollup rows of these dates left empty: every sum 0 and no ledger line
+        under their key any more (the writers add rows, never remove them; an empty row
+        would list an item or an hour that sold nothing). A row whose lines cancel out (a
+        sale and its refund) stays, as a rebuild would make it."""
+        scope = {"business": self.business_id, "first": first, "last": last}
+        window = (
+            "l.business_id = r.business_id AND l.business_date = r.business_date"
+            " AND l.sold_at >= r.business_date - 1 AND l.sold_at < r.business_date + 3"
+            " AND coalesce(l.location_id, :no_key) = r.location_key"
+        )
+        dated = "r.business_id = :business AND r.business_date BETWEEN :first AND :last"
+        empty_items = (
+            "r.quantity = 0 AND r.net_amount = 0 AND r.cost = 0 AND r.line_count = 0"
+            " AND r.costed_revenue = 0"
+        )
+        await self.session.execute(
+            text(
+                f"DELETE FROM sales_daily_item_rollups r WHERE {dated} AND {empty_items}"
+                f" AND NOT EXISTS (SELECT 1 FROM sales_ledger l WHERE {window}"
+                " AND coalesce(l.menu_item_id, :no_key) = r.item_key)"
+            ),
+            {**scope, "no_key": NO_KEY},
+        )
+        await self.session.execute(
+            text(
+                f"DELETE FROM sales_daily_item_totals r WHERE {dated} AND {empty_items}"
+                " AND NOT EXISTS (SELECT 1 FROM sales_daily_item_rollups d"
+                " WHERE d.business_id = r.business_id AND d.business_date = r.business_date"
+                " AND d.item_key = r.item_key)"
+            ),
+            scope,
+        )
+        await self.session.execute(
+            text(
+                f"DELETE FROM sales_hourly_rollups r WHERE {dated} AND r.quantity = 0"
+                " AND r.net_amount = 0 AND r.cost = 0 AND r.transactions = 0 AND r.covers = 0"
+                f" AND NOT EXISTS (SELECT 1 FROM sales_ledger l WHERE {window}"
+                " AND l.hour_start = r.hour_start)"
+            ),
+            {**scope, "no_key": NO_KEY},
+        )
+
+    async def lock(self, batch_id: uuid.UUID) -> LedgerBatch | None:
+        """The batch, locked until the transaction ends (a second revert waits, then finds
+        it gone)."""
+        stmt = self.base_select().where(LedgerBatch.id == batch_id).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)

@@ -1,0 +1,119 @@
+"""The import history: what each bulk request, CSV upload or CLI import brought into the
+ledger, and taking a whole import back out (a wrong file, the wrong location, an overlapping
+export) so it can be sent again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tableside.audit import service as audit
+from tableside.auth.dependencies import Principal
+from tableside.errors import NotFound
+from tableside.kit.pagination import ListParams, Page
+from tableside.ledger.batch_repository import BatchRepository
+from tableside.ledger.batch_schemas import SalesImport
+from tableside.ledger.lines import RollupDeltas
+from tableside.ledger.repository import LedgerRepository
+from tableside.models import LedgerBatch
+
+# Rollup rows per upsert statement: far below PostgreSQL's 32,767 bind parameters.
+_ROWS_PER_STATEMENT = 2_000
+
+
+class ImportNotFound(NotFound):
+    default_message = "No such import in this business"
+
+
+def _view(batch: LedgerBatch) -> SalesImport:
+    return SalesImport(
+        id=batch.id,
+        batch_id=batch.external_id,
+        kind=batch.kind,
+        source=batch.source.value,
+        filename=batch.filename,
+        lines_written=batch.line_count,
+        lines_skipped=batch.lines_skipped,
+        net_amount=batch.net_amount,
+        first_date=batch.first_date,
+        last_date=batch.last_date,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+    )
+
+
+async def list_imports(
+    session: AsyncSession, principal: Principal, params: ListParams, kind: str | None = None
+) -> Page[SalesImport]:
+    """The business's imports, newest first unless sorted otherwise."""
+    repo = BatchRepository(session, principal.business_id)
+    stmt = repo.base_select()
+    if kind is not None:
+        stmt = stmt.where(LedgerBatch.kind == kind)
+    rows, total = await repo.paginate(stmt, params)
+    return Page[SalesImport].build([_view(row) for row in rows], total, params)
+
+
+async def get_import(
+    session: AsyncSession, principal: Principal, import_id: uuid.UUID
+) -> SalesImport:
+    batch = await BatchRepository(session, principal.business_id).get(import_id)
+    if batch is None:
+        raise ImportNotFound()
+    return _view(batch)
+
+
+async def revert_import(session: AsyncSession, principal: Principal, import_id: uuid.UUID) -> None:
+    """Delete the import's ledger lines and subtract them from the rollups, in the caller's
+    transaction, then forget the import so the same file or batch id can be sent again.
+
+    Holds the business's ledger lock like an import, so it never interleaves with one; the
+    rollups are corrected by adding the lines' negated sums, the same additive upserts the
+    tills use, so sales rung up meanwhile are never lost."""
+    repo = BatchRepository(session, principal.business_id)
+    await LedgerRepository(session, principal.business_id).lock_business_ledger()
+    batch = await repo.lock(import_id)
+    if batch is None:
+        raise ImportNotFound()
+    reversal, lines = await repo.reversal(batch)
+    ledger = LedgerRepository(session, principal.business_id)
+    for chunk in _chunks(reversal):
+        await ledger.apply_rollups(chunk)
+    deleted = await repo.delete_lines(batch)
+    if deleted != lines:
+        raise RuntimeError(f"import {batch.id}: {lines} lines summed but {deleted} deleted")
+    if batch.first_date is not None and batch.last_date is not None:
+        await repo.prune_empty_rollups(batch.first_date, batch.last_date)
+    view = _view(batch)
+    await repo.delete(batch)
+    await audit.record(
+        session,
+        business_id=principal.business_id,
+        action="sales.import_reverted",
+        principal=principal,
+        entity_type="ledger_batch",
+        entity_id=batch.id,
+        details={
+            "kind": view.kind,
+            "batch_id": view.batch_id,
+            "filename": view.filename,
+            "lines_deleted": deleted,
+            "net_amount": str(view.net_amount),
+            "first_date": view.first_date.isoformat() if view.first_date else None,
+            "last_date": view.last_date.isoformat() if view.last_date else None,
+        },
+    )
+
+
+def _chunks(deltas: RollupDeltas) -> Iterator[RollupDeltas]:
+    """The deltas in runs small enough for one statement each, in key order, so rows are
+    still locked in the order every writer uses. A date's business-wide item totals may be
+    split over two runs: the upserts add, so the sums stay exact."""
+    daily = sorted(deltas.daily.items(), key=lambda kv: kv[0])
+    hourly = sorted(deltas.hourly.items(), key=lambda kv: kv[0])
+    for start in range(0, len(daily), _ROWS_PER_STATEMENT):
+        yield RollupDeltas(daily=dict(daily[start : start + _ROWS_PER_STATEMENT]))
+    for start in range(0, len(hourly), _ROWS_PER_STATEMENT):
+        yield RollupDeltas(hourly=dict(hourly[start : start + _ROWS_PER_STATEMENT]))
