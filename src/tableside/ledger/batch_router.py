@@ -26,7 +26,7 @@ async def list_imports(
     session: SessionDep,
     params: ListParamsDep,
     kind: Annotated[
-        str | None, Query(description="Only this kind: bulk, csv_daily, csv_lines or cli")
+        str | None, Query(description="Only this kind: bulk, csv_daily, csv_lines or demo")
     ] = None,
 ) -> Page[SalesImport]:
     """Every bulk request, CSV upload and CLI import that wrote lines, newest first (sort by

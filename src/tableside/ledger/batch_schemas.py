@@ -17,7 +17,9 @@ class SalesImport(ResponseSchema):
     batch_id: str | None = Field(
         default=None, description="The sender's batch_id of a bulk request (none for files)"
     )
-    kind: str = Field(description="bulk, csv_daily, csv_lines or cli")
+    kind: str = Field(
+        description="bulk, csv_daily or csv_lines (an upload or a CLI import), or demo (the demo business's history)"
+    )
     source: str
     filename: str | None
     lines_written: int

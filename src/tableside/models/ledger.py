@@ -63,7 +63,7 @@ class LedgerBatch(TenantModel):
     )
 
     source: Mapped[SaleSource] = mapped_column(enum_column(SaleSource, "sale_source"))
-    kind: Mapped[str] = mapped_column(String(40))  # bulk, csv_daily, csv_lines, cli
+    kind: Mapped[str] = mapped_column(String(40))  # bulk, csv_daily, csv_lines, demo
     external_id: Mapped[str | None] = mapped_column(String(200))  # the client's batch_id
     content_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of an uploaded file
     # sha256 of what the batch held (a bulk request's lines, a file's bytes): the same batch id
