@@ -18,7 +18,8 @@ class SalesImport(ResponseSchema):
         default=None, description="The sender's batch_id of a bulk request (none for files)"
     )
     kind: str = Field(
-        description="bulk, csv_daily or csv_lines (an upload or a CLI import), or demo (the demo business's history)"
+        description="bulk, csv_daily or csv_lines (an upload or a CLI import), or demo (the "
+        "demo business's history)"
     )
     source: str
     filename: str | None
