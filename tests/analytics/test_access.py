@@ -137,6 +137,12 @@ async def test_bad_parameters(client: httpx.AsyncClient, owner: Account) -> None
 
     # Only date_from: up to today; only date_to: the 30 days ending then.
     body = await ok(client, owner, "staff-performance", date_to="2026-03-31")
-    assert body["period"] == {"date_from": "2026-03-02", "date_to": "2026-03-31", "days": 30}
+    assert body["period"] == {
+        "date_from": "2026-03-02",
+        "date_to": "2026-03-31",
+        "days": 30,
+        "through": None,
+        "partial": False,
+    }
     body = await ok(client, owner, "staff-performance", date_from="2999-01-01")
     assert body["period"]["date_from"] == body["period"]["date_to"] == "2999-01-01"

@@ -72,11 +72,19 @@ async def test_item_performance_figures(
 ) -> None:
     ids = await _menu_and_sales(client, owner, database)
     body = await ok(client, owner, "items", **PERIOD)
-    assert body["period"] == {"date_from": "2026-03-01", "date_to": "2026-03-10", "days": 10}
+    assert body["period"] == {
+        "date_from": "2026-03-01",
+        "date_to": "2026-03-10",
+        "days": 10,
+        "through": None,  # long past: every sale of the days counts
+        "partial": False,
+    }
     assert body["previous_period"] == {
         "date_from": "2026-02-19",
         "date_to": "2026-02-28",
         "days": 10,
+        "through": None,
+        "partial": False,
     }
     assert [item["name"] for item in body["items"]] == [
         "Margherita",

@@ -16,13 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
+from tableside.analytics import service
 from tableside.db.database import Database
 from tableside.kit.business_time import business_date
 from tests.factories import Account, money
 from tests.factories.analytics import Sold, daily_import, ok, record, refund, sale
 
 PERIOD = {"date_from": "2026-03-02", "date_to": "2026-03-15"}
+# "Now" for the tests about today: 10:00 on business day 2026-11-25 (UTC, 04:00 cutoff).
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 async def _sales(owner: Account, database: Database) -> None:
@@ -51,7 +55,13 @@ async def test_weekly_trend_totals_and_growth(
     await _sales(owner, database)
     body = await ok(client, owner, "revenue-trends", **PERIOD, granularity="week")
     assert body["granularity"] == "week"
-    assert body["period"] == {"date_from": "2026-03-02", "date_to": "2026-03-15", "days": 14}
+    assert body["period"] == {
+        "date_from": "2026-03-02",
+        "date_to": "2026-03-15",
+        "days": 14,
+        "through": None,
+        "partial": False,
+    }
     assert body["previous_period"]["date_from"] == "2026-02-16"
     first, second = body["series"]
     assert (first["period_start"], first["period_end"]) == ("2026-03-02", "2026-03-08")
@@ -142,13 +152,17 @@ async def test_monthly_series_is_clipped_to_the_range(
     assert money(whole["trend"]["slope"]) == money("589.50")
 
 
-async def test_empty_range_and_defaults(client: httpx.AsyncClient, owner: Account) -> None:
+async def test_empty_range_and_defaults(
+    client: httpx.AsyncClient, owner: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "utcnow", lambda: NOW)
     body = await ok(client, owner, "revenue-trends")
-    today = business_date(datetime.now(UTC), "UTC", 4)
     assert body["period"] == {
-        "date_from": (today - timedelta(days=29)).isoformat(),
-        "date_to": today.isoformat(),
+        "date_from": "2026-10-27",
+        "date_to": "2026-11-25",  # today: counted up to now
         "days": 30,
+        "through": "2026-11-25T10:00:00Z",
+        "partial": True,
     }
     assert len(body["series"]) == 30
     assert all(money(p["revenue"]) == 0 and p["average_ticket"] is None for p in body["series"])
@@ -186,14 +200,15 @@ async def test_days_follow_the_business_calendar(
 
 
 async def test_the_period_in_progress_is_shown_but_left_out_of_the_trend(
-    client: httpx.AsyncClient, owner: Account, database: Database
+    client: httpx.AsyncClient, owner: Account, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    today = business_date(datetime.now(UTC), "UTC", 4)
+    monkeypatch.setattr(service, "utcnow", lambda: NOW)
+    today = business_date(NOW, "UTC", 4)
     await record(
         database,
         owner,
         *(sale(today - timedelta(days=back), [Sold(None, 1, "100.00")]) for back in (3, 2, 1)),
-        sale(today, [Sold(None, 1, "10.00")]),  # the morning so far
+        sale(today, [Sold(None, 1, "10.00")], at=time(9, 0)),  # the morning so far
     )
     span = {"date_from": (today - timedelta(days=3)).isoformat(), "date_to": today.isoformat()}
     body = await ok(client, owner, "revenue-trends", **span)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tableside.kit.business_time import business_date, business_day_bounds
+from tableside.kit.business_time import business_date, business_day_bounds, same_local_time
 
 NEW_YORK = "America/New_York"
 
@@ -64,3 +64,31 @@ def test_every_instant_lies_in_the_bounds_of_its_business_day(
     assert start <= instant < end
     # Consecutive days tile time: no hour lost or counted twice.
     assert business_day_bounds(day + timedelta(days=1), zone, cutoff)[0] == end
+
+
+def test_same_local_time_keeps_the_wall_clock_across_daylight_saving() -> None:
+
+    # 10:00 EDT on 8 March (14:00Z) is 10:00 EST the day before: 15:00Z, not 24 hours back.
+    now = datetime(2026, 3, 8, 14, 0, tzinfo=UTC)
+    assert same_local_time(now, date(2026, 3, 8), date(2026, 3, 7), NEW_YORK) == datetime(
+        2026, 3, 7, 15, 0, tzinfo=UTC
+    )
+    # 01:30 EST on 24 Nov belongs to business day 23 Nov (04:00 cutoff); a week back it is
+    # 01:30 on 17 Nov, still after that day's midnight.
+    late = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
+    assert same_local_time(late, date(2026, 11, 23), date(2026, 11, 16), NEW_YORK) == datetime(
+        2026, 11, 17, 6, 30, tzinfo=UTC
+    )
+    # A repeated 01:30 (1 Nov, clocks back at 02:00 EDT): its first occurrence, 05:30Z.
+    night = datetime(2026, 10, 25, 5, 30, tzinfo=UTC)  # 01:30 EDT
+    assert same_local_time(night, date(2026, 10, 25), date(2026, 11, 1), NEW_YORK) == datetime(
+        2026, 11, 1, 5, 30, tzinfo=UTC
+    )
+    # A skipped 02:30 (8 March): the end of the gap, 03:00 EDT = 07:00Z. Sales at 01:59 EST
+    # are before it and sales at 03:00 EDT are not, as the wall clock says.
+    skipped = datetime(2026, 3, 1, 7, 30, tzinfo=UTC)  # 02:30 EST
+    assert same_local_time(skipped, date(2026, 3, 1), date(2026, 3, 8), NEW_YORK) == datetime(
+        2026, 3, 8, 7, 0, tzinfo=UTC
+    )
+    # Same zone offset: the same clock reading.
+    assert same_local_time(now, date(2026, 3, 8), date(2026, 3, 8), "UTC") == now

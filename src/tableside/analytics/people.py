@@ -65,7 +65,7 @@ async def staff_performance(
     100. `role` keeps the servers of that role only (and drops the unattributed row), their
     ranks and shares unchanged; totals add up the rows returned."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
-    rows = await scope.repository.server_rows(scope.first, scope.last, scope.location_id)
+    rows = await scope.repository.server_rows(scope.current(), scope.location_id)
     total = sum((row.revenue for row in rows), ZERO)
     servers = [row for row in rows if row.server_id is not None]
     users = await scope.repository.users([row.server_id for row in servers if row.server_id])
@@ -165,7 +165,7 @@ async def customer_segments(
             ]
         )
     scope = await open_scope(session, principal, date_from, date_to, location_id)
-    rows = await scope.repository.customer_rows(scope.first, scope.last, scope.location_id)
+    rows = await scope.repository.customer_rows(scope.current(), scope.location_id)
     segmented = [
         (row, segment_of(row.visits_to_date, returning_min_visits, loyal_min_visits))
         for row in rows

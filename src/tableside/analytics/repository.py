@@ -1,6 +1,7 @@
-"""SQL of the analytics endpoints. Item and revenue figures come from the ledger's rollups;
-staff and customer figures from the ledger's lines (they carry server_id and customer_id).
-Every statement is scoped to one business."""
+"""SQL of the analytics endpoints. Item and revenue figures come from the ledger's rollups,
+except for a day counted only up to an instant (the unfinished business day, and the day it is
+compared with), which comes from its lines; staff and customer figures from the ledger's lines
+(they carry server_id and customer_id). Every statement is scoped to one business."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.models import (
@@ -30,6 +31,38 @@ from tableside.models import (
 from tableside.models.ledger import daily_items_table
 
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a period counts: the lines of business days `first`..`last` sold before `before`
+    (all of them when it is None). `before` falls on business day `before_day`: the days
+    before that one are whole and read from the rollups, that day is read from its lines,
+    and the days after it hold nothing yet."""
+
+    first: date
+    last: date
+    before: datetime | None = None
+    before_day: date | None = None
+
+    @property
+    def whole_last(self) -> date:
+        """The last day counted whole (before `first` when there is none)."""
+        if self.before_day is None:
+            return self.last
+        return min(self.last, self.before_day - timedelta(days=1))
+
+    @property
+    def cut_day(self) -> date | None:
+        """The day inside the span counted only up to `before`, if any."""
+        day = self.before_day
+        return day if day is not None and self.first <= day <= self.last else None
+
+    def whole(self, column: Any) -> Any:
+        """SQL: `column` (a business date) is one of the whole days."""
+        if self.whole_last < self.first:
+            return false()
+        return and_(column >= self.first, column <= self.whole_last)
 
 
 @dataclass(frozen=True)
@@ -96,6 +129,17 @@ def _sold_at_window(first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
+def _item_sums(now: Any, before: Any, quantity: Any, amount: Any, cost: Any) -> list[Any]:
+    """The per-item sums of the period (`now`) and the previous one (`before`)."""
+    return [
+        func.coalesce(func.sum(quantity).filter(now), 0).label("quantity"),
+        func.coalesce(func.sum(amount).filter(now), 0).label("revenue"),
+        func.coalesce(func.sum(cost).filter(now), 0).label("cost"),
+        func.coalesce(func.sum(quantity).filter(before), 0).label("prev_qty"),
+        func.coalesce(func.sum(amount).filter(before), 0).label("prev_rev"),
+    ]
+
+
 class AnalyticsRepository:
     def __init__(self, session: AsyncSession, business_id: uuid.UUID) -> None:
         self.session = session
@@ -112,38 +156,98 @@ class AnalyticsRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
-    # Items and revenue: the rollups ---------------------------------------------------------
+    # Items and revenue: the rollups, and a cut day's lines ---------------------------------
+
+    def _cut_lines(self, span: Span) -> Any:
+        """SQL: a line of the span's cut day sold before its instant (none without one). The
+        sold_at bounds keep the read on the (business_id, sold_at) index: one day's lines."""
+        day = span.cut_day
+        if day is None or span.before is None:
+            return false()
+        start, _ = _sold_at_window(day, day)
+        line = LedgerLine
+        return and_(line.business_date == day, line.sold_at >= start, line.sold_at < span.before)
+
+    async def cut_day_revenue(self, span: Span, location_id: uuid.UUID | None) -> DayRow | None:
+        """Revenue and transactions of the span's cut day up to its instant (None without a
+        cut day)."""
+        if span.cut_day is None:
+            return None
+        line = LedgerLine
+        conditions: list[Any] = [line.business_id == self.business_id, self._cut_lines(span)]
+        if location_id is not None:
+            conditions.append(line.location_id == location_id)
+        stmt = select(
+            func.coalesce(func.sum(line.net_amount), 0),
+            func.coalesce(func.sum(line.transactions), 0),
+        ).where(*conditions)
+        revenue, count = (await self.session.execute(stmt)).one()
+        return DayRow(span.cut_day, Decimal(revenue), int(count))
 
     async def item_rows(
-        self, previous_first: date, first: date, last: date, location_id: uuid.UUID | None
+        self, previous: Span, current: Span, location_id: uuid.UUID | None
     ) -> list[ItemRow]:
-        """Per item with rollup rows in `previous_first`..`last`: sums before `first` (the
-        previous period) and from it (the period). Lines without an item are left out."""
+        """Per item sold in `previous` or `current`: its sums in each. Lines without an item
+        are left out. Whole days come from the rollups, a cut day from its lines."""
         rollup: Any = daily_items_table(location_id)
-        current = rollup.business_date >= first
-        previous = rollup.business_date < first
+        now = current.whole(rollup.business_date)
+        before = previous.whole(rollup.business_date)
         conditions: list[Any] = [
             rollup.business_id == self.business_id,
-            rollup.business_date >= previous_first,
-            rollup.business_date <= last,
+            rollup.business_date >= previous.first,
+            rollup.business_date <= current.last,
+            or_(now, before),
             rollup.item_key != NO_KEY,
         ]
         if location_id is not None:
             conditions.append(DailyItemRollup.location_key == location_id)
-        sums = (
+        parts = [
             select(
                 rollup.item_key.label("item_id"),
-                func.coalesce(func.sum(rollup.quantity).filter(current), 0).label("quantity"),
-                func.coalesce(func.sum(rollup.net_amount).filter(current), 0).label("revenue"),
-                func.coalesce(func.sum(rollup.cost).filter(current), 0).label("cost"),
-                func.coalesce(func.sum(rollup.costed_revenue).filter(current), 0).label(
+                *_item_sums(now, before, rollup.quantity, rollup.net_amount, rollup.cost),
+                func.coalesce(func.sum(rollup.costed_revenue).filter(now), 0).label(
                     "costed_revenue"
                 ),
-                func.coalesce(func.sum(rollup.quantity).filter(previous), 0).label("prev_qty"),
-                func.coalesce(func.sum(rollup.net_amount).filter(previous), 0).label("prev_rev"),
             )
             .where(*conditions)
             .group_by(rollup.item_key)
+        ]
+        cuts = [span for span in (current, previous) if span.cut_day is not None]
+        if cuts:
+            line = LedgerLine
+            now_lines = self._cut_lines(current)
+            before_lines = self._cut_lines(previous)
+            cost = func.coalesce(line.cost, 0)  # as the rollups count a missing cost
+            line_conditions: list[Any] = [
+                line.business_id == self.business_id,
+                or_(*(self._cut_lines(span) for span in cuts)),
+                line.menu_item_id.is_not(None),
+            ]
+            if location_id is not None:
+                line_conditions.append(line.location_id == location_id)
+            parts.append(
+                select(
+                    line.menu_item_id.label("item_id"),
+                    *_item_sums(now_lines, before_lines, line.quantity, line.net_amount, cost),
+                    func.coalesce(
+                        func.sum(line.net_amount).filter(now_lines, line.cost.is_not(None)), 0
+                    ).label("costed_revenue"),
+                )
+                .where(*line_conditions)
+                .group_by(line.menu_item_id)
+            )
+        both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+        sums = (
+            select(
+                both.c.item_id,
+                *(
+                    func.sum(both.c[name]).label(name)
+                    for name in ("quantity", "revenue", "cost", "costed_revenue")
+                ),
+                func.sum(both.c.prev_qty).label("prev_qty"),
+                func.sum(both.c.prev_rev).label("prev_rev"),
+            )
+            .group_by(both.c.item_id)
             .subquery()
         )
         stmt = (
@@ -214,14 +318,19 @@ class AnalyticsRepository:
     # Staff and customers: the lines ---------------------------------------------------------
 
     def _line_conditions(
-        self, first: date | None, last: date, location_id: uuid.UUID | None
+        self,
+        first: date | None,
+        last: date,
+        location_id: uuid.UUID | None,
+        before: datetime | None = None,
     ) -> list[Any]:
-        """Lines of business days `first`..`last` (from the beginning when `first` is None)."""
+        """Lines of business days `first`..`last` (from the beginning when `first` is None)
+        sold before `before` (when given)."""
         line = LedgerLine
         start, end = _sold_at_window(first or last, last)
         conditions: list[Any] = [
             line.business_id == self.business_id,
-            line.sold_at < end,
+            line.sold_at < (end if before is None else min(end, before)),
             line.business_date <= last,
         ]
         if first is not None:
@@ -230,9 +339,7 @@ class AnalyticsRepository:
             conditions.append(line.location_id == location_id)
         return conditions
 
-    async def server_rows(
-        self, first: date, last: date, location_id: uuid.UUID | None
-    ) -> list[ServerRow]:
+    async def server_rows(self, span: Span, location_id: uuid.UUID | None) -> list[ServerRow]:
         """Per server (None: lines recorded without one): sales, revenue and units."""
         line = LedgerLine
         stmt = (
@@ -242,7 +349,7 @@ class AnalyticsRepository:
                 func.coalesce(func.sum(line.net_amount), 0),
                 func.coalesce(func.sum(line.quantity), 0),
             )
-            .where(*self._line_conditions(first, last, location_id))
+            .where(*self._line_conditions(span.first, span.last, location_id, span.before))
             .group_by(line.server_id)
         )
         rows = (await self.session.execute(stmt)).all()
@@ -262,9 +369,9 @@ class AnalyticsRepository:
         return {user_id: StaffUser(name, role) for user_id, name, role in rows}
 
     async def customer_rows(
-        self, first: date, last: date, location_id: uuid.UUID | None
+        self, span: Span, location_id: uuid.UUID | None
     ) -> Sequence[CustomerRow]:
-        """Customers with at least one visit (a sale) in the period: their visits, revenue
+        """Customers with at least one visit (a sale) in the span: their visits, revenue
         (refunds included) and last visit in it, and their visits up to its end."""
         line = LedgerLine
         period = (
@@ -274,7 +381,10 @@ class AnalyticsRepository:
                 func.sum(line.net_amount).label("revenue"),
                 func.max(line.business_date).filter(line.transactions > 0).label("last_visit"),
             )
-            .where(*self._line_conditions(first, last, location_id), line.customer_id.is_not(None))
+            .where(
+                *self._line_conditions(span.first, span.last, location_id, span.before),
+                line.customer_id.is_not(None),
+            )
             .group_by(line.customer_id)
             .having(func.sum(line.transactions) > 0)
             .cte("period")
@@ -285,7 +395,7 @@ class AnalyticsRepository:
                 func.sum(line.transactions).label("visits_to_date"),
             )
             .where(
-                *self._line_conditions(None, last, location_id),
+                *self._line_conditions(None, span.last, location_id, span.before),
                 line.customer_id.in_(select(period.c.customer_id)),
             )
             .group_by(line.customer_id)

@@ -45,6 +45,15 @@ The period is a range of business days (the business's time zone and day cutoff:
 at most 3660 days. Figures are net: discounts are out and refunds, recorded as negative lines
 on the day they were made, reduce them. A ratio over zero (an average without sales, growth
 against a period without revenue) is `null`.
+
+A range that reaches today, whose sales are still coming in (or a later day), is counted up to
+now: `period.partial` is true and `period.through` is now. Where the response compares with the
+previous period, that one is counted up to the same point, so that 10:00 does not read as a
+fall against whole days: its days as far into it as today is into the range, the last of them
+only up to the same local time of day (the same clock reading, across a daylight-saving change),
+given as `previous_period.through`. A range that ended before today compares whole days
+(`through: null`, `partial: false`). A daily revenue import has no time of day and counts from
+the start of its day.
 """
 
 ITEMS_DESCRIPTION = (
@@ -52,7 +61,8 @@ ITEMS_DESCRIPTION = (
 Per menu item sold in the period or in the previous period of the same length: quantity,
 revenue, cost, gross margin and margin percent (`null` when no cost was recorded), share of
 all items' revenue, average price, growth of revenue and quantity against the previous period
-(`null` when it had none) and rank by revenue (equal revenue, equal rank).
+(`null` when it had none; up to the same point when the period reaches today, see below) and
+rank by revenue (equal revenue, equal rank).
 
 Margins are taken over the revenue of the lines that recorded a cost only; `uncosted_revenue`
 is the rest (sales imported before the item had a cost). When it is not 0 the margin covers
@@ -70,7 +80,8 @@ TRENDS_DESCRIPTION = (
     """
 Revenue, transactions and average ticket per `granularity` period (day, ISO week from Monday,
 calendar month; the first and last are clipped to the range), each with its growth against the
-previous point; totals with growth against the previous range of the same length; the
+previous point; totals with growth against the previous range of the same length (up to the
+same point when the range reaches today: days after today are not counted yet); the
 least-squares `trend` (revenue change per period, and `up`/`down`, or `flat` under 1% of the
 average period's revenue) through the `complete` periods only: the period that holds today
 (this week, when the range ends today) is shown with the sales so far and `complete: false`,

@@ -14,16 +14,27 @@ from enum import StrEnum
 from pydantic import Field
 
 from tableside.kit.pagination import Page
-from tableside.kit.schemas import DecimalNumber, ResponseSchema
+from tableside.kit.schemas import DecimalNumber, ResponseSchema, UtcDatetime
 from tableside.models import Role
 
 
 class Period(ResponseSchema):
-    """A range of business days, both ends included."""
+    """A range of business days, both ends included, counted up to `through` when it
+    reaches the business day still in progress."""
 
     date_from: date
     date_to: date
     days: int
+    through: UtcDatetime | None = Field(
+        default=None,
+        description="When set, only sales before this instant are counted: the range "
+        "reaches today's unfinished business day (or beyond). For the period that is now; "
+        "for the previous period it is the same local time of day on its matching day, so "
+        "the two compare like with like. null: every sale of the days counts",
+    )
+    partial: bool = Field(
+        default=False, description="True when `through` is set: the figures are so far"
+    )
 
 
 # Item performance ----------------------------------------------------------------------------
@@ -64,7 +75,8 @@ class ItemPerformance(ResponseSchema):
     previous_quantity: DecimalNumber
     previous_revenue: DecimalNumber
     revenue_growth_percent: DecimalNumber | None = Field(
-        description="Against the previous period; null when it had no revenue"
+        description="Against the previous period (up to `previous_period.through` when "
+        "the period is partial); null when it had no revenue"
     )
     quantity_growth_percent: DecimalNumber | None
     rank: int = Field(description="By revenue in the period (equal revenue, equal rank)")
@@ -138,7 +150,8 @@ class TrendTotals(ResponseSchema):
     previous_revenue: DecimalNumber
     previous_transactions: int
     growth_percent: DecimalNumber | None = Field(
-        description="Revenue against the previous range of the same length"
+        description="Revenue against the previous range of the same length (up to "
+        "`previous_period.through` when the period is partial)"
     )
 
 

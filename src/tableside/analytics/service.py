@@ -5,6 +5,10 @@ ledger's lines).
 Every figure is net: discounts are already out of a line's amount and refunds are negative
 lines, so they reduce revenue, quantity and cost on the day they were made. Periods compare
 with the previous range of the same length (the 30 days before a 30-day range).
+
+A range that reaches today, whose sales are still coming in, is counted up to now, and the
+previous range up to the same point: its matching day only up to the same local time of day.
+Compared with whole days, this morning would read as a fall every morning.
 """
 
 from __future__ import annotations
@@ -13,17 +17,17 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.analytics import schemas
-from tableside.analytics.repository import AnalyticsRepository, ItemRow
+from tableside.analytics.repository import AnalyticsRepository, ItemRow, Span
 from tableside.auth.dependencies import Principal
 from tableside.errors import ValidationFailed
 from tableside.forecasting.service import project_revenue as forecast_revenue
-from tableside.kit.business_time import business_date
+from tableside.kit.business_time import business_date, same_local_time
 from tableside.kit.money import round_money
 from tableside.kit.pagination import ListParams, SortOrder
 from tableside.kit.schemas import utcnow
@@ -44,8 +48,8 @@ FLAT_THRESHOLD_PERCENT = Decimal(1)
 @dataclass(frozen=True)
 class Scope:
     """What a request reads: the business's repository and currency, the business days
-    `first`..`last`, the location filter and today's business date (whose sales are still
-    coming in)."""
+    `first`..`last`, the location filter, and now: the instant, the business's time zone and
+    today's business date (whose sales are still coming in)."""
 
     repository: AnalyticsRepository
     currency: str
@@ -53,6 +57,8 @@ class Scope:
     last: date
     location_id: uuid.UUID | None
     today: date
+    now: datetime
+    timezone: str
 
     @property
     def days(self) -> int:
@@ -66,13 +72,33 @@ class Scope:
     def previous_last(self) -> date:
         return self.first - timedelta(days=1)
 
+    @property
+    def partial(self) -> bool:
+        """Whether the range reaches today (or later): it is counted only up to now."""
+        return self.last >= self.today
+
+    def current(self) -> Span:
+        """What the period counts: its days, up to now when it reaches today."""
+        if not self.partial:
+            return Span(self.first, self.last)
+        return Span(self.first, self.last, self.now, self.today)
+
+    def previous(self) -> Span:
+        """What the previous period counts: its days, and when the period is counted up to
+        now, up to the same point: the day as far into it as today is into the period, up
+        to the same local time of day (not 24 hours a day back: a daylight-saving day lies
+        between). Before the period has begun, that point is before this one, too."""
+        if not self.partial:
+            return Span(self.previous_first, self.previous_last)
+        day = self.previous_first + (self.today - self.first)
+        before = same_local_time(self.now, self.today, day, self.timezone)
+        return Span(self.previous_first, self.previous_last, before, day)
+
     def period(self) -> schemas.Period:
-        return schemas.Period(date_from=self.first, date_to=self.last, days=self.days)
+        return _period(self.current(), self.days)
 
     def previous_period(self) -> schemas.Period:
-        return schemas.Period(
-            date_from=self.previous_first, date_to=self.previous_last, days=self.days
-        )
+        return _period(self.previous(), self.days)
 
     def money(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.currency)
@@ -80,6 +106,16 @@ class Scope:
     def per(self, amount: Decimal, count: Decimal | int) -> Decimal | None:
         """`amount / count` as money; None when `count` is zero."""
         return None if count == 0 else round_money(amount / count, self.currency)
+
+
+def _period(span: Span, days: int) -> schemas.Period:
+    return schemas.Period(
+        date_from=span.first,
+        date_to=span.last,
+        days=days,
+        through=span.before,
+        partial=span.before is not None,
+    )
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -119,11 +155,14 @@ async def open_scope(
     location of another business, or none at all, is 422)."""
     repository = AnalyticsRepository(session, principal.business_id)
     business = await repository.business()
-    today = business_date(utcnow(), business.timezone, business.day_cutoff_hour)
+    now = utcnow()
+    today = business_date(now, business.timezone, business.day_cutoff_hour)
     first, last = resolve_period(today, date_from, date_to)
     if location_id is not None and not await repository.location_exists(location_id):
         raise _invalid("location_id", "no such location")
-    return Scope(repository, business.currency, first, last, location_id, today)
+    return Scope(
+        repository, business.currency, first, last, location_id, today, now, business.timezone
+    )
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -275,11 +314,10 @@ async def item_performance(
     share of all items' revenue, growth and rank by revenue.
 
     Ranks and shares are among every item; `category_id` and `search` (name or SKU) then
-    narrow the list, and the summary adds up the items that match, over all pages."""
+    narrow the list, and the summary adds up the items that match, over all pages. A
+    period reaching today is counted up to now, the previous one up to the same point."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
-    rows = await scope.repository.item_rows(
-        scope.previous_first, scope.first, scope.last, scope.location_id
-    )
+    rows = await scope.repository.item_rows(scope.previous(), scope.current(), scope.location_id)
     total = sum((row.revenue for row in rows), ZERO)
     ranks = competition_ranks([row.revenue for row in rows])
     entries = [_item_entry(scope, row, rank, total) for row, rank in zip(rows, ranks, strict=True)]
@@ -419,12 +457,22 @@ async def revenue_trends(
     to point and against the previous range, and the least-squares trend. Every period of
     the range is in the series, those without sales at zero. A period that reaches today is
     not `complete` (its sales are still coming in) and stays out of the trend; the
-    projection starts with the first day whose sales are not complete."""
+    projection starts with the first day whose sales are not complete. Such a range counts
+    today up to now (later days not at all), and the previous range's totals up to the same
+    point, so the growth compares like with like."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
+    now, before = scope.current(), scope.previous()
     days = await scope.repository.daily_revenue(scope.previous_first, scope.last, location_id)
-    current = {row.day: row for row in days if row.day >= scope.first}
-    previous_revenue = sum((row.revenue for row in days if row.day < scope.first), ZERO)
-    previous_transactions = sum(row.transactions for row in days if row.day < scope.first)
+    current = {row.day: row for row in days if now.first <= row.day <= now.whole_last}
+    previous = [row for row in days if before.first <= row.day <= before.whole_last]
+    so_far = await scope.repository.cut_day_revenue(now, location_id)
+    if so_far is not None:
+        current[so_far.day] = so_far
+    matching = await scope.repository.cut_day_revenue(before, location_id)
+    if matching is not None:
+        previous.append(matching)
+    previous_revenue = sum((row.revenue for row in previous), ZERO)
+    previous_transactions = sum(row.transactions for row in previous)
     series: list[schemas.TrendPoint] = []
     revenues: list[Decimal] = []
     for start, end in periods_of(scope.first, scope.last, granularity):

@@ -7,6 +7,7 @@ IANA zone, so daylight-saving changes neither lose nor double an hour.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,3 +36,42 @@ def _resolve(local: datetime) -> datetime:
     """A local wall time as UTC. For a time inside a spring-forward gap, fold=0 (PEP 495)
     applies the offset from before the gap, which lands on the first instant after it."""
     return local.replace(fold=0).astimezone(UTC)
+
+
+def same_local_time(instant: datetime, from_day: date, to_day: date, timezone: str) -> datetime:
+    """The instant on business day `to_day` at the local wall-clock time `instant` has on
+    business day `from_day`: 10:00 today is 10:00 on `to_day`, however many daylight-saving
+    changes lie between (so not a multiple of 24 hours back).
+
+    A wall time `to_day` repeats (a fall-back night) gives its first occurrence; one it skips
+    (a spring-forward gap) gives the end of the gap, the first instant that is not earlier
+    locally. Either way, "sold before the result" means "sold earlier in the local day"."""
+    zone = ZoneInfo(timezone)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    # Shifting the naive local time keeps its time of day and its place after the cutoff (a
+    # 01:30 belonging to the previous business day stays on the next calendar day).
+    wall = instant.astimezone(zone).replace(tzinfo=None) + (to_day - from_day)
+    return _first_at_or_after(wall, zone)
+
+
+def _first_at_or_after(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The first UTC instant whose local wall time in `zone` is `wall` or later."""
+
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(zone).replace(tzinfo=None)
+
+    earlier = _resolve(wall.replace(tzinfo=zone))
+    if local(earlier) == wall:
+        return earlier
+    # A skipped wall time: fold=1 reads it with the offset after the change, which lands
+    # before the gap, fold=0 after it. The change lies between, on a whole second.
+    low = math.floor(wall.replace(tzinfo=zone, fold=1).timestamp())
+    high = math.ceil(earlier.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if local(datetime.fromtimestamp(middle, UTC)) >= wall:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
