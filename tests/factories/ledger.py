@@ -88,6 +88,17 @@ async def create_shop(
     return shop
 
 
+async def add_category(database: Database, shop: Shop, name: str) -> uuid.UUID:
+    """Another menu category of the shop (kept in `shop.categories`)."""
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        category = MenuCategory(business_id=shop.business_id, name=name)
+        session.add(category)
+        await session.flush()
+    shop.categories[name] = category.id
+    return category.id
+
+
 def csv_bytes(header: list[str], rows: list[list[Any]], *, bom: bool = False) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
@@ -150,8 +161,9 @@ async def daily_rollups(database: Database, business_id: uuid.UUID) -> list[dict
     return await fetch(
         database,
         business_id,
-        "SELECT business_date, location_key, item_key, category_id, quantity, net_amount, cost,"
-        " line_count, costed_revenue FROM sales_daily_item_rollups ORDER BY 1, 2, 3",
+        "SELECT business_date, location_key, item_key, category_key, category_id, quantity,"
+        " net_amount, cost, line_count, costed_revenue FROM sales_daily_item_rollups"
+        " ORDER BY 1, 2, 3, 4",
     )
 
 
@@ -166,8 +178,12 @@ async def hourly_rollups(database: Database, business_id: uuid.UUID) -> list[dic
 
 async def assert_rollups_match_ledger(database: Database, business_id: uuid.UUID) -> None:
     """The rollups (per location and item, per item, per hour) equal a GROUP BY over the
-    business's ledger lines."""
+    business's ledger lines; lines without an item are kept apart by category."""
     no_key = "'00000000-0000-0000-0000-000000000000'::uuid"
+    category_key = (
+        f"CASE WHEN menu_item_id IS NULL THEN coalesce(category_id, {no_key}) ELSE {no_key} END"
+        " AS category_key"
+    )
     item_sums = (
         "sum(quantity) AS quantity, sum(net_amount) AS net_amount,"
         " sum(coalesce(cost, 0)) AS cost, sum(sign(quantity))::bigint AS line_count,"
@@ -177,8 +193,8 @@ async def assert_rollups_match_ledger(database: Database, business_id: uuid.UUID
         database,
         business_id,
         f"SELECT business_date, coalesce(location_id, {no_key}) AS location_key,"
-        f" coalesce(menu_item_id, {no_key}) AS item_key, {item_sums}"
-        " FROM sales_ledger GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        f" coalesce(menu_item_id, {no_key}) AS item_key, {category_key}, {item_sums}"
+        " FROM sales_ledger GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
     )
     stored_daily = [
         {k: v for k, v in row.items() if k != "category_id"}
@@ -188,14 +204,14 @@ async def assert_rollups_match_ledger(database: Database, business_id: uuid.UUID
     totals = await fetch(
         database,
         business_id,
-        f"SELECT business_date, coalesce(menu_item_id, {no_key}) AS item_key, {item_sums}"
-        " FROM sales_ledger GROUP BY 1, 2 ORDER BY 1, 2",
+        f"SELECT business_date, coalesce(menu_item_id, {no_key}) AS item_key, {category_key},"
+        f" {item_sums} FROM sales_ledger GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     )
     stored_totals = await fetch(
         database,
         business_id,
-        "SELECT business_date, item_key, quantity, net_amount, cost, line_count, costed_revenue"
-        " FROM sales_daily_item_totals ORDER BY 1, 2",
+        "SELECT business_date, item_key, category_key, quantity, net_amount, cost, line_count,"
+        " costed_revenue FROM sales_daily_item_totals ORDER BY 1, 2, 3",
     )
     assert _normal(stored_totals) == _normal(totals)
     hourly = await fetch(

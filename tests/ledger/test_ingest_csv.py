@@ -12,6 +12,7 @@ from tableside.db.database import Database, set_tenant
 from tableside.models import MenuItem
 from tests.factories import add_user, assert_error, money
 from tests.factories.ledger import (
+    add_category,
     assert_rollups_match_ledger,
     create_shop,
     csv_bytes,
@@ -81,6 +82,7 @@ async def test_sku_column_date_column_and_default_location(
 
 async def test_daily_shape_and_signals(client: httpx.AsyncClient, database: Database) -> None:
     shop = await create_shop(client, database, timezone="Asia/Tokyo", cutoff=4)
+    drinks = await add_category(database, shop, "Drinks")
     content = csv_bytes(
         ["date", "daily_sales", "marketing_spend", "is_holiday", "product_category",
          "day_of_week", "transactions"],
@@ -97,10 +99,12 @@ async def test_daily_shape_and_signals(client: httpx.AsyncClient, database: Data
     assert report["signals_written"] == 3
     assert money(report["net_amount"]) == D("2221.66")
     rows = sorted(await ledger_lines(database, shop.business_id), key=lambda r: r["sold_at"])
-    assert [(r["business_date"], r["quantity"], r["menu_item_id"]) for r in rows] == [
-        (date(2026, 1, 1), D("0.000"), None),
-        (date(2026, 1, 2), D("0.000"), None),
-        (date(2026, 1, 3), D("0.000"), None),
+    assert [
+        (r["business_date"], r["quantity"], r["menu_item_id"], r["category_id"]) for r in rows
+    ] == [
+        (date(2026, 1, 1), D("0.000"), None, shop.categories["Food"]),
+        (date(2026, 1, 2), D("0.000"), None, None),
+        (date(2026, 1, 3), D("0.000"), None, drinks),
     ]
     assert [r["transactions"] for r in rows] == [48, 0, 0]
     assert rows[0]["local_hour"] == 4 and rows[0]["sold_at"].isoformat() == (

@@ -47,14 +47,14 @@ async def snapshot(database: Database, account: Account) -> dict[str, set[tuple[
         totals = (await session.execute(select(DailyItemTotal.__table__))).all()
     summed: dict[tuple[Any, ...], list[Any]] = {}
     for row in daily:
-        key = (row.business_id, row.business_date, row.item_key)
+        key = (row.business_id, row.business_date, row.item_key, row.category_key)
         total = summed.setdefault(key, [0, 0, 0, 0, 0])
         columns = ("quantity", "net_amount", "cost", "line_count", "costed_revenue")
         for index, column in enumerate(columns):
             total[index] += getattr(row, column)
     # The business-wide totals are the daily item rollups summed over locations.
     assert {
-        (row.business_id, row.business_date, row.item_key): [
+        (row.business_id, row.business_date, row.item_key, row.category_key): [
             row.quantity,
             row.net_amount,
             row.cost,

@@ -4,7 +4,8 @@ needs before it touches the database (SHA-256, encoding, the data's byte range).
 Two shapes are recognised from the header:
 
 - daily (the SFS export): `date,daily_sales[,marketing_spend,is_holiday,product_category,
-  transactions,day_of_week,location]`: one revenue figure per business day;
+  transactions,day_of_week,location]`: one revenue figure per business day, or per day and
+  menu category (`product_category`) when the export splits a day by category;
 - lines: `timestamp` or `date`, `item` or `sku` (or both), `quantity`, `amount`
   [, `location`, `transaction_id`, `covers`]: one row per sold line.
 

@@ -82,8 +82,15 @@ async def import_sales(
     """Two shapes, told apart by the header:
 
     - daily: `date,daily_sales` [`,marketing_spend,is_holiday,product_category,transactions,
-      day_of_week,location`]: one line per row on that business date; marketing spend,
-      holiday and category are kept per date as forecasting signals;
+      day_of_week,location`]: one line per row on that business date. `product_category`
+      names one of the business's menu categories (trimmed, any case; when two names differ
+      only in case, as written): the row's sales count under that category (aggregates
+      `group_by=category`, historical `category_id`), and a name the menu does not have is a
+      row error like an unknown item. A file may hold several rows of a date, one per
+      category: within the file, a date's (and location's) `marketing_spend` is the sum of its
+      rows and `is_holiday` is true if any row says so (false if all say false); a later
+      file's value for the date replaces the earlier one's, and a cell left empty in every
+      row of the date keeps it. Marketing spend and holidays are forecasting signals;
     - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
       (SKU, else exact name) and/or `sku` (with both, `sku` decides, and an `item` that
       names another menu item is a row error), `quantity`, `amount` [`,location,

@@ -89,6 +89,8 @@ class SalesImportReport(ResponseSchema):
     first_date: date | None = None
     last_date: date | None = None
     signals_written: int = Field(
-        default=0, description="Daily files: days whose marketing spend or holiday flag was set"
+        default=0,
+        description="Daily files: days (per location) whose marketing spend or holiday flag "
+        "was set",
     )
     filename: str | None = None

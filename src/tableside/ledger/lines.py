@@ -86,6 +86,14 @@ def stamp(line: LineIn, calendar: Calendar) -> StampedLine:
     return StampedLine(line, sold_at, business_day, hour_start, local.hour)
 
 
+def category_key(menu_item_id: uuid.UUID | None, category_id: uuid.UUID | None) -> uuid.UUID:
+    """The daily rollups' category key of a line: its category when it has no item (a daily
+    import's row per category), else NO_KEY (an item is one row whatever its category)."""
+    if menu_item_id is None and category_id is not None:
+        return category_id
+    return NO_KEY
+
+
 @dataclass
 class DailyDelta:
     category_id: uuid.UUID | None
@@ -108,8 +116,9 @@ class HourlyDelta:
     covers: int = 0
 
 
-DailyKey = tuple[date, uuid.UUID, uuid.UUID]  # business date, location key, item key
-TotalKey = tuple[date, uuid.UUID]  # business date, item key
+# business date, location key, item key, category key
+DailyKey = tuple[date, uuid.UUID, uuid.UUID, uuid.UUID]
+TotalKey = tuple[date, uuid.UUID, uuid.UUID]  # business date, item key, category key
 HourlyKey = tuple[datetime, uuid.UUID]  # hour start, location key
 
 
@@ -124,10 +133,10 @@ class RollupDeltas:
         """The daily deltas summed over locations: what the lines add to the business-wide
         item totals (a row's category is that of the last location's delta carrying one)."""
         totals: dict[TotalKey, DailyDelta] = {}
-        for (business_date, _location, item), delta in self.daily.items():
-            total = totals.get((business_date, item))
+        for (business_date, _location, item, category), delta in self.daily.items():
+            total = totals.get((business_date, item, category))
             if total is None:
-                total = totals[(business_date, item)] = DailyDelta(None)
+                total = totals[(business_date, item, category)] = DailyDelta(None)
             total.category_id = delta.category_id or total.category_id
             total.quantity += delta.quantity
             total.net_amount += delta.net_amount
@@ -140,7 +149,12 @@ class RollupDeltas:
         line = stamped.line
         location_key = line.location_id or NO_KEY
         cost = line.cost or ZERO
-        daily_key = (stamped.business_date, location_key, line.menu_item_id or NO_KEY)
+        daily_key = (
+            stamped.business_date,
+            location_key,
+            line.menu_item_id or NO_KEY,
+            category_key(line.menu_item_id, line.category_id),
+        )
         day = self.daily.get(daily_key)
         if day is None:
             day = self.daily[daily_key] = DailyDelta(line.category_id)

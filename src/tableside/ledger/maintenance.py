@@ -11,7 +11,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, SmallInteger, cast, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    SmallInteger,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +42,8 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     The result equals what the write paths would have built line by line: `line_count` adds
     +1 per sold line and -1 per refund line, `cost` counts a missing cost as 0 and
     `costed_revenue` sums the net amounts of the lines with a cost, a row's
-    `category_id` is that of the newest line carrying one. An hour row's `business_date` and
+    `category_id` is that of the newest line carrying one, and lines without an item are
+    kept apart by category (`category_key`). An hour row's `business_date` and
     `local_hour` are the same for all its lines (their zone fixes them), taken with min().
 
     Holds the business's ledger lock (as bulk imports do) so an import cannot interleave;
@@ -47,6 +58,10 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     line = LedgerLine
     location_key = func.coalesce(line.location_id, NO_KEY)
     item_key = func.coalesce(line.menu_item_id, NO_KEY)
+    # As `lines.category_key`: lines without an item are kept apart by category.
+    category_key = case(
+        (line.menu_item_id.is_(None), func.coalesce(line.category_id, NO_KEY)), else_=NO_KEY
+    )
     newest_category = func.array_agg(aggregate_order_by(line.category_id, line.id.desc())).filter(
         line.category_id.is_not(None)
     )
@@ -75,9 +90,17 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
 
     daily_rows = await rebuild_items(
         DailyItemRollup,
-        {"business_date": line.business_date, "location_key": location_key, "item_key": item_key},
+        {
+            "business_date": line.business_date,
+            "location_key": location_key,
+            "item_key": item_key,
+            "category_key": category_key,
+        },
     )
-    await rebuild_items(DailyItemTotal, {"business_date": line.business_date, "item_key": item_key})
+    await rebuild_items(
+        DailyItemTotal,
+        {"business_date": line.business_date, "item_key": item_key, "category_key": category_key},
+    )
     hourly = (
         select(
             line.business_id,

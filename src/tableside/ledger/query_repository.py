@@ -81,6 +81,27 @@ def _exact(column: Any) -> ColumnElement[int]:
     return cast(func.sum(column), BigInteger)
 
 
+def _merge_no_item_rows(columns: list[np.ndarray[Any, Any]]) -> list[np.ndarray[Any, Any]]:
+    """Rows of (period, item key, values...) with the `NO_KEY` rows of a period summed into
+    one: the rollups keep a row per category for the lines without an item."""
+    periods, groups, *values = columns
+    no_item = groups == np.void(NO_KEY.bytes)
+    rows = np.flatnonzero(no_item)
+    days, slot = np.unique(periods[rows], return_inverse=True)
+    if len(days) == len(rows):
+        return columns
+    keep = ~no_item
+    merged = [
+        np.concatenate([periods[keep], days]),
+        np.concatenate([groups[keep], np.full(len(days), np.void(NO_KEY.bytes), groups.dtype)]),
+    ]
+    for column in values:
+        sums = np.zeros(len(days), column.dtype)
+        np.add.at(sums, slot, column[rows])
+        merged.append(np.concatenate([column[keep], sums]))
+    return merged
+
+
 @dataclass(frozen=True)
 class SeriesColumns:
     """A series query's rows column by column as numpy arrays, aligned: each (period, group)
@@ -248,8 +269,9 @@ class LedgerQueryRepository:
         )
         stmt: Select[Any]
         if granularity is Granularity.day and group_by is GroupBy.item:
-            # One rollup row per date and item already (per location when filtered by one):
-            # read the values as they are, without grouping 73,000 one-row groups.
+            # One rollup row per date and item already (per location when filtered by one),
+            # but for the lines without an item, kept per category: read the values as they
+            # are, without grouping 73,000 one-row groups, and add those few up after.
             stmt = select(
                 table.business_date,
                 group,
@@ -271,9 +293,10 @@ class LedgerQueryRepository:
                 .group_by(period, group)
             )
         kinds = [ColumnKind.date, ColumnKind.uuid, *[ColumnKind.int8] * 3]
-        periods, groups, cents, thousandths, transactions = await copy_columns(
-            self.session, stmt, kinds
-        )
+        columns = await copy_columns(self.session, stmt, kinds)
+        if granularity is Granularity.day and group_by is GroupBy.item:
+            columns = _merge_no_item_rows(columns)
+        periods, groups, cents, thousandths, transactions = columns
         return SeriesColumns(periods, groups, cents, thousandths, transactions, None)
 
     async def top_items(

@@ -130,10 +130,12 @@ class LedgerRepository:
         touching the same days lock them in the same order (no deadlock)."""
         if deltas.daily:
             await self._upsert_item_rows(
-                DailyItemRollup, ["business_date", "location_key", "item_key"], deltas.daily
+                DailyItemRollup,
+                ["business_date", "location_key", "item_key", "category_key"],
+                deltas.daily,
             )
             await self._upsert_item_rows(
-                DailyItemTotal, ["business_date", "item_key"], deltas.daily_totals()
+                DailyItemTotal, ["business_date", "item_key", "category_key"], deltas.daily_totals()
             )
         if deltas.hourly:
             rows = [

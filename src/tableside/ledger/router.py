@@ -65,7 +65,9 @@ group that has any data in the range).
   and last week or month may begin before or end after the range; only days in range count.
 - `group_by`: `category` or `item` (names looked up now; `transactions` is then the number of
   lines sold of it and `covers` is null), `hour_of_day` (0-23 local), `day_of_week` (1-7, ISO,
-  Monday = 1) or `location`. `groups` gives each group's totals over the range.
+  Monday = 1) or `location`. `groups` gives each group's totals over the range. Daily
+  imports' revenue counts under the row's `product_category` by `category` and as "No item"
+  (key null) by `item`.
 - Not available (422 on `group_by`): per `item` or `category` by `hour` (the rollups keep
   items per day; use `day`, or `hour_of_day` for an hourly profile), and groupings a period
   already fixes (`hour` with `hour_of_day` or `day_of_week`, `day` with `day_of_week`).

@@ -33,6 +33,14 @@ QUANTITY = Numeric(14, 3)
 AMOUNT = Numeric(14, 2)
 # Rollup keys cannot be NULL; "no location" and "no item" (a daily revenue import) use this.
 NO_KEY = uuid.UUID(int=0)
+_NO_KEY_SQL = f"'{NO_KEY}'"
+
+
+def _category_key() -> Mapped[uuid.UUID]:
+    # Lines without an item (a daily import's row per category) are told apart by their
+    # category: its id, NO_KEY when none. Item lines always have NO_KEY here, whatever their
+    # category (an item's row keeps `category_id` as an attribute), so an item is one row.
+    return mapped_column(Uuid, primary_key=True, default=NO_KEY, server_default=_NO_KEY_SQL)
 
 
 # The rollups' money and quantities also as exact integers, computed by PostgreSQL on every
@@ -121,10 +129,10 @@ class LedgerLine(Base):
 
 
 class DailyItemRollup(Base):
-    """Per business date, location and item: what was sold. `line_count` counts the sales
-    that contained the item (net of refunded sales' lines, which count -0); `costed_revenue`
-    is the revenue of the lines whose cost is known (history imported before the item had a
-    cost has none)."""
+    """Per business date, location and item (and, for lines without an item, category): what
+    was sold. `line_count` counts the sales that contained the item (net of refunded sales'
+    lines, which count -0); `costed_revenue` is the revenue of the lines whose cost is known
+    (history imported before the item had a cost has none)."""
 
     __tablename__ = "sales_daily_item_rollups"
     # Reads by date range per item (series, top items) run as index-only scans in this order.
@@ -147,6 +155,7 @@ class DailyItemRollup(Base):
     business_date: Mapped[date] = mapped_column(Date, primary_key=True)
     location_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     item_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    category_key: Mapped[uuid.UUID] = _category_key()
     category_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     quantity: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal("0"))
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
@@ -158,9 +167,10 @@ class DailyItemRollup(Base):
 
 
 class DailyItemTotal(Base):
-    """Per business date and item, all locations together: the daily item rollup summed over
-    locations, kept in the same transactions. Business-wide item series and rankings read
-    it, a third of the rows of the per-location rollup for a business with three sites."""
+    """Per business date and item (and category, for lines without an item), all locations
+    together: the daily item rollup summed over locations, kept in the same transactions.
+    Business-wide item series and rankings read it, a third of the rows of the per-location
+    rollup for a business with three sites."""
 
     __tablename__ = "sales_daily_item_totals"
     __table_args__ = (
@@ -187,6 +197,7 @@ class DailyItemTotal(Base):
     )
     business_date: Mapped[date] = mapped_column(Date, primary_key=True)
     item_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    category_key: Mapped[uuid.UUID] = _category_key()
     category_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     quantity: Mapped[Decimal] = mapped_column(QUANTITY, default=Decimal("0"))
     net_amount: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal("0"))
