@@ -14,6 +14,7 @@ from tableside.db.database import Database
 from tests.factories import add_user, assert_error, money, register
 from tests.factories.ledger import (
     Shop,
+    add_category,
     assert_rollups_match_ledger,
     bulk,
     create_shop,
@@ -34,8 +35,8 @@ async def rollups(database: Database, shop: Shop) -> dict[str, list[dict[str, An
     totals = await fetch(
         database,
         shop.business_id,
-        "SELECT business_date, item_key, category_id, quantity, net_amount, cost, line_count,"
-        " costed_revenue FROM sales_daily_item_totals ORDER BY 1, 2",
+        "SELECT business_date, item_key, category_key, category_id, quantity, net_amount, cost,"
+        " line_count, costed_revenue FROM sales_daily_item_totals ORDER BY 1, 2, 3",
     )
     tables = {
         "daily": await daily_rollups(database, shop.business_id),
@@ -158,18 +159,24 @@ async def test_a_reverted_bulk_batch_id_can_be_sent_again(
 
 async def test_a_daily_file_is_reverted_too(client: httpx.AsyncClient, database: Database) -> None:
     shop = await create_shop(client, database)
+    await add_category(database, shop, "Drinks")
+    await other_sales(client, shop)
+    before = await rollups(database, shop)
+    # Two categories on the same dates, one of them a date the other sales share.
     content = csv_bytes(
-        ["date", "daily_sales", "marketing_spend"],
-        [["2026-11-10", "1200.00", "50"], ["2026-11-11", "980.50", "40"]],
-    )
+        ["date", "daily_sales", "marketing_spend", "product_category"],
+        [["2026-11-18", "1200.00", "50", "Food"], ["2026-11-18", "300.00", "10", "Drinks"],
+         ["2026-11-22", "980.50", "40", "Food"]],
+    )  # fmt: skip
     response = await upload(client, shop.owner, content, location="Main")
     assert response.status_code == 201, response.text
-    (batch,) = (await client.get(IMPORTS, headers=shop.owner.headers)).json()["items"]
-    assert batch["kind"] == "csv_daily"
-    deleted = await client.delete(f"{IMPORTS}/{batch['id']}", headers=shop.owner.headers)
+    listed = (await client.get(IMPORTS, headers=shop.owner.headers)).json()["items"]
+    assert listed[0]["kind"] == "csv_daily"
+    deleted = await client.delete(f"{IMPORTS}/{listed[0]['id']}", headers=shop.owner.headers)
     assert deleted.status_code == 204
-    assert await rollups(database, shop) == {"daily": [], "hourly": [], "totals": []}
-    totals = await aggregate(client, shop, date_from="2026-11-10", date_to="2026-11-11")
+    assert await rollups(database, shop) == before
+    await assert_rollups_match_ledger(database, shop.business_id)
+    totals = await aggregate(client, shop, date_from="2026-11-22", date_to="2026-11-22")
     assert money(totals["total_revenue"]) == 0
 
 

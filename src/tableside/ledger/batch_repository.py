@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, delete, func, select, text
+from sqlalchemy import ColumnElement, case, delete, func, select, text
 
 from tableside.kit.repository import TenantRepository
 from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas
@@ -50,12 +50,17 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         where = self._lines_of(batch)
         location_key = func.coalesce(line.location_id, NO_KEY)
         item_key = func.coalesce(line.menu_item_id, NO_KEY)
+        # As `lines.category_key`: a line without an item is kept apart by its category.
+        category_key = case(
+            (line.menu_item_id.is_(None), func.coalesce(line.category_id, NO_KEY)), else_=NO_KEY
+        )
         deltas = RollupDeltas()
         daily = await self.session.execute(
             select(
                 line.business_date,
                 location_key,
                 item_key,
+                category_key,
                 func.coalesce(func.sum(line.quantity), 0),
                 func.coalesce(func.sum(line.net_amount), 0),
                 func.coalesce(func.sum(line.cost), 0),
@@ -64,12 +69,12 @@ class BatchRepository(TenantRepository[LedgerBatch]):
                 func.count(),
             )
             .where(*where)
-            .group_by(line.business_date, location_key, item_key)
+            .group_by(line.business_date, location_key, item_key, category_key)
         )
         count = 0
-        for day, location, item, quantity, amount, cost, signs, costed, lines in daily:
+        for day, location, item, category, quantity, amount, cost, signs, costed, lines in daily:
             # The category stays as the rollup row has it: the lines left decide it.
-            deltas.daily[(day, location, item)] = DailyDelta(
+            deltas.daily[(day, location, item, category)] = DailyDelta(
                 None, -quantity, -amount, -cost, -int(signs), -costed
             )
             count += int(lines)
@@ -125,7 +130,9 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             text(
                 f"DELETE FROM sales_daily_item_rollups r WHERE {dated} AND {empty_items}"
                 f" AND NOT EXISTS (SELECT 1 FROM sales_ledger l WHERE {window}"
-                " AND coalesce(l.menu_item_id, :no_key) = r.item_key)"
+                " AND coalesce(l.menu_item_id, :no_key) = r.item_key"
+                " AND CASE WHEN l.menu_item_id IS NULL THEN coalesce(l.category_id, :no_key)"
+                " ELSE :no_key END = r.category_key)"
             ),
             {**scope, "no_key": NO_KEY},
         )
@@ -134,7 +141,7 @@ class BatchRepository(TenantRepository[LedgerBatch]):
                 f"DELETE FROM sales_daily_item_totals r WHERE {dated} AND {empty_items}"
                 " AND NOT EXISTS (SELECT 1 FROM sales_daily_item_rollups d"
                 " WHERE d.business_id = r.business_id AND d.business_date = r.business_date"
-                " AND d.item_key = r.item_key)"
+                " AND d.item_key = r.item_key AND d.category_key = r.category_key)"
             ),
             scope,
         )
