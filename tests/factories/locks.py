@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import asyncpg
 
@@ -25,14 +26,26 @@ async def lock_waiters(database_url: str) -> int:
     return int(count)
 
 
-async def until_waiting_or_done(database_url: str, task: asyncio.Future[object]) -> bool:
-    """Wait until some transaction is queued on a lock (True) or `task` has ended without
-    queueing (False). A condition is watched, not a time guessed: the answer is the same on
-    a slow machine."""
+async def advisory_locks(database_url: str) -> int:
+    """How many advisory locks are held or asked for in the test database right now."""
+    conn = await asyncpg.connect(**asyncpg_connect_kwargs(database_url))
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE d.datname = current_database() AND l.locktype = 'advisory'"
+        )
+    finally:
+        await conn.close()
+    return int(count)
+
+
+async def until_waiting_or(database_url: str, stop: Callable[[], bool]) -> bool:
+    """Wait until some transaction is queued on a lock (True) or `stop()` holds (False). A
+    condition is watched, not a time guessed: the answer is the same on a slow machine."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOCK_WAIT_LIMIT
     while loop.time() < deadline:
-        if task.done():
+        if stop():
             return False
         if await lock_waiters(database_url) > 0:
             return True

@@ -32,7 +32,7 @@ from tests.factories.ledger import (
     ledger_lines,
     upload,
 )
-from tests.factories.locks import until_waiting_or_done
+from tests.factories.locks import until_waiting_or
 
 HEADER = ["timestamp", "sku", "quantity", "amount", "location"]
 
@@ -270,7 +270,7 @@ async def test_a_cancel_while_the_import_commits_waits_and_is_refused(
         await asyncio.wait_for(held.wait(), 60)
         cancelling = asyncio.ensure_future(cancel(client, shop, job_id))
         # The cancel queues on the job's row lock, which the import's transaction holds.
-        assert await until_waiting_or_done(database_url, cancelling), (
+        assert await until_waiting_or(database_url, cancelling.done), (
             "the cancel did not wait for the import's commit"
         )
     finally:
