@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -19,8 +20,9 @@ from tableside.db.database import Database
 from tableside.forecasting import runs
 from tableside.jobs.tasks import execute_job
 from tableside.models import JobStatus
-from tests.factories.ledger import fetch
-from tests.forecasting.conftest import FORECASTS, Bistro
+from tests.factories.ledger import bulk, fetch
+from tests.factories.locks import advisory_locks, until_waiting_or
+from tests.forecasting.conftest import FORECASTS, Bistro, run_job, today
 
 T = TypeVar("T")
 # How long a request may take while the engine is held: far more than a DELETE or PATCH
@@ -35,8 +37,10 @@ class HeldEngine:
     def __init__(self) -> None:
         self.started = threading.Event()
         self.release = threading.Event()
+        self.calls = 0
 
     def __call__(self, *args: Any) -> Any:
+        self.calls += 1
         self.started.set()
         # Bounded, so a failing test never hangs the run.
         self.release.wait(60)
@@ -197,3 +201,150 @@ async def test_concurrent_predicts_still_train_once(bistro: Bistro, held: HeldEn
     one, two = (await first).json(), (await second).json()
     assert one["model_version"] == 1 and one["cached"] is False
     assert two["model_version"] == 1 and two["cached"] is True
+
+
+# --- a retrain job and a predict share the training lock --------------------------------------
+
+
+async def job_of(bistro: Bistro, job_id: str) -> dict[str, Any]:
+    response = await bistro.client.get(f"/api/v1/jobs/{job_id}", headers=bistro.owner.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_retrain_waits_for_a_predicts_training_and_reuses_its_run(
+    bistro: Bistro, database: Database, database_url: str, settings: Settings, held: HeldEngine
+) -> None:
+    """The retrain was asked for, then a predict found the forecast stale and started
+    training; the job, running meanwhile, waits for that training and keeps its run."""
+    forecast = await bistro.create(scope="location", horizon=7)
+    job_id = await retrain(bistro, forecast["id"])
+    predicting = asyncio.ensure_future(bistro.predict(forecast["id"]))
+    try:
+        await held.wait_started()
+        training_job = asyncio.ensure_future(execute_job(database, settings, uuid.UUID(job_id)))
+        waited = await until_waiting_or(database_url, lambda: held.calls > 1)
+        assert waited, "the retrain trained alongside the predict instead of waiting for it"
+        waiting = await job_of(bistro, job_id)
+        assert waiting["status"] == "running"
+        assert waiting["message"] == "Waiting for the training of this forecast under way"
+    finally:
+        held.release.set()
+    predicted, status = await asyncio.gather(predicting, training_job)
+    assert predicted.status_code == 200, predicted.text
+    served = predicted.json()
+    assert served["cached"] is False and served["model_version"] == 1
+    assert status == JobStatus.succeeded
+    job = await job_of(bistro, job_id)
+    result = job["result"]
+    assert result["trained"] is False and result["reused_run_id"] == served["run_id"]
+    assert result["run_id"] == served["run_id"] and result["model_version"] == 1
+    assert result["definition_current"] is True
+    assert job["message"].startswith("Kept model version 1")
+    assert held.calls == 1
+    assert await stored_runs(database, bistro, forecast["id"]) == [
+        {"model_version": 1, "method": "seasonal_naive"}
+    ]
+
+
+async def test_a_predict_waits_for_a_retrain_and_serves_its_run(
+    bistro: Bistro, database: Database, database_url: str, settings: Settings, held: HeldEngine
+) -> None:
+    forecast = await bistro.create(scope="location", horizon=7)
+    job_id = await retrain(bistro, forecast["id"])
+    training_job = asyncio.ensure_future(execute_job(database, settings, uuid.UUID(job_id)))
+    try:
+        await held.wait_started()
+        predicting = asyncio.ensure_future(bistro.predict(forecast["id"]))
+        waited = await until_waiting_or(database_url, lambda: held.calls > 1)
+    finally:
+        held.release.set()
+    status, predicted = await asyncio.gather(training_job, predicting)
+    assert waited, "the predict trained alongside the retrain instead of waiting for it"
+    assert status == JobStatus.succeeded
+    result = (await job_of(bistro, job_id))["result"]
+    assert result["trained"] is True and result["reused_run_id"] is None
+    assert result["model_version"] == 1
+    assert predicted.status_code == 200, predicted.text
+    served = predicted.json()
+    assert served["cached"] is True and served["run_id"] == result["run_id"]
+    assert held.calls == 1
+    assert len(await stored_runs(database, bistro, forecast["id"])) == 1
+
+
+async def test_a_retrain_trains_when_data_came_after_the_run_it_waited_for(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """A run stored while the retrain waited is kept only if it saw the same data and
+    definition: a sale recorded since, or a PATCH, and the retrain trains."""
+    forecast = await bistro.create(scope="location", horizon=7)
+    path = f"{FORECASTS}/{forecast['id']}"
+    job_id = await retrain(bistro, forecast["id"])
+    assert (await bistro.predict(forecast["id"])).json()["model_version"] == 1
+    yesterday = today() - timedelta(days=1)
+    late_sale = {
+        "sold_at": f"{yesterday.isoformat()}T21:00:00Z",
+        "location_id": bistro.location("Main"),
+        "sku": "PIZ",
+        "quantity": 2,
+        "amount": "24.00",
+    }
+    assert (await bulk(client, bistro.owner, [late_sale])).status_code == 201
+    job = await run_job(client, database, settings, bistro.owner, job_id)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["trained"] is True and job["result"]["model_version"] == 2
+
+    # The definition changed since the run (v3, by a predict): a retrain asked before it
+    # trains again.
+    job_id = await retrain(bistro, forecast["id"])
+    patched = await client.patch(path, headers=bistro.owner.headers, json={"horizon": 5})
+    assert patched.status_code == 200, patched.text
+    assert (await bistro.predict(forecast["id"])).json()["model_version"] == 3
+    assert (await client.patch(path, headers=bistro.owner.headers, json={"horizon": 6})).is_success
+    job = await run_job(client, database, settings, bistro.owner, job_id)
+    assert job["result"]["trained"] is True and job["result"]["model_version"] == 4
+    assert job["result"]["horizon"] == 6
+
+
+async def test_a_retrain_asked_after_the_run_still_trains(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """Only a run stored after the retrain was asked for stands in for it: asking for a
+    retrain of a fresh run is a new version, as it always was."""
+    forecast = await bistro.create(scope="location", horizon=7)
+    assert (await bistro.predict(forecast["id"])).json()["model_version"] == 1
+    job = await run_job(
+        client, database, settings, bistro.owner, await retrain(bistro, forecast["id"])
+    )
+    assert job["result"]["trained"] is True and job["result"]["model_version"] == 2
+
+
+async def test_a_retrain_stopped_while_it_waits_leaves_no_lock_behind(
+    bistro: Bistro,
+    client: httpx.AsyncClient,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    held: HeldEngine,
+) -> None:
+    """A retrain interrupted while it waits for the lock (a worker shutting down, an abort)
+    gives its connection up rather than the pool a connection that may hold the lock: the
+    lock is free afterwards, and the job, queued again, keeps the predict's run."""
+    forecast = await bistro.create(scope="location", horizon=7)
+    job_id = await retrain(bistro, forecast["id"])
+    predicting = asyncio.ensure_future(bistro.predict(forecast["id"]))
+    try:
+        await held.wait_started()
+        training_job = asyncio.ensure_future(execute_job(database, settings, uuid.UUID(job_id)))
+        assert await until_waiting_or(database_url, lambda: held.calls > 1)
+        training_job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await training_job
+    finally:
+        held.release.set()
+    assert (await predicting).json()["model_version"] == 1
+    assert await advisory_locks(database_url) == 0
+    assert (await job_of(bistro, job_id))["status"] == "queued"
+    job = await run_job(client, database, settings, bistro.owner, job_id)
+    assert job["result"]["trained"] is False and job["result"]["model_version"] == 1
+    assert await advisory_locks(database_url) == 0

@@ -77,3 +77,26 @@ async def block(ctx: JobContext, params: dict[str, Any]) -> None:
     except asyncio.CancelledError:
         interrupted_event.set()
         raise
+
+
+@job_handler("test.succeed_in", sensitive_params=True)
+async def succeed_in(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Does its work (a message on its own row) and records its success in one transaction;
+    with `cancel_first`, it is cancelled from another transaction before it commits."""
+    result = {"done": params["value"]}
+    async with ctx.session() as session:
+        if params.get("cancel_first"):
+            # Committed before this transaction touches the row (it would wait for it after).
+            async with ctx.session() as other:
+                await other.execute(
+                    update(Job)
+                    .where(Job.business_id == ctx.business_id, Job.id == ctx.job_id)
+                    .values(status=JobStatus.cancelled)
+                )
+        await session.execute(
+            update(Job)
+            .where(Job.business_id == ctx.business_id, Job.id == ctx.job_id)
+            .values(message="work done")
+        )
+        await ctx.succeed_in(session, result)
+    return result

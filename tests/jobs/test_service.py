@@ -126,6 +126,31 @@ async def test_handler_stopping_on_cancel_ends_cancelled(
     assert row.result is None and row.error is None
 
 
+async def test_success_recorded_in_the_handlers_transaction(
+    jobs_database: Database, jobs_settings, business_id: uuid.UUID
+) -> None:
+    """`succeed_in` commits the outcome with the handler's work; the runner keeps it."""
+    job = await enqueue(jobs_database, business_id, "test.succeed_in", {"value": 7})
+    assert await execute_job(jobs_database, jobs_settings, job.id) == JobStatus.succeeded
+    row = await load(jobs_database, business_id, job.id)
+    assert row.status == JobStatus.succeeded and row.progress == 100
+    assert row.result == {"done": 7} and row.message == "work done"
+    assert row.finished_at is not None and row.params == {}
+
+
+async def test_succeed_in_after_a_cancel_rolls_the_work_back(
+    jobs_database: Database, jobs_settings, business_id: uuid.UUID
+) -> None:
+    job = await enqueue(
+        jobs_database, business_id, "test.succeed_in", {"value": 7, "cancel_first": True}
+    )
+    assert await execute_job(jobs_database, jobs_settings, job.id) == JobStatus.cancelled
+    row = await load(jobs_database, business_id, job.id)
+    assert row.status == JobStatus.cancelled and row.result is None
+    # The handler's work went with its transaction; its params (sensitive) are cleared.
+    assert row.message != "work done" and row.params == {}
+
+
 async def test_sensitive_params_are_cleared(
     jobs_database: Database, jobs_settings, business_id: uuid.UUID
 ) -> None:

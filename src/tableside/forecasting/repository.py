@@ -4,7 +4,8 @@ ledger's rollups that feed the engine. Every statement starts from the caller's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from tableside.kit.repository import TenantRepository
 from tableside.models import (
@@ -85,12 +86,12 @@ class ForecastRepository(TenantRepository[Forecast]):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def lock_training(self, forecast_id: uuid.UUID) -> None:
-        """Serialize the trainings in requests of one forecast until this transaction ends
-        (a predict that finds the run stale trains; another meanwhile waits and serves that
-        run). An advisory lock, not the row's: a PATCH or DELETE of the forecast does not
-        wait for a training."""
-        key = func.hashtextextended(f"tableside.forecast.training:{forecast_id}", 0)
-        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        """Serialize the trainings of one forecast until this transaction ends (a predict
+        that finds the run stale trains; another predict or a retrain job meanwhile waits
+        and uses that run). An advisory lock, not the row's: a PATCH or DELETE of the
+        forecast does not wait for a training. A job holds the same lock across its
+        transactions with `hold_training_lock`."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(_training_key(forecast_id))))
 
     async def find_by_name(self, name: str) -> Forecast | None:
         stmt = self.base_select().where(Forecast.name == name)
@@ -133,6 +134,63 @@ class ForecastRepository(TenantRepository[Forecast]):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
 
+def _training_key(forecast_id: uuid.UUID) -> ColumnElement[int]:
+    """The advisory lock key of one forecast's trainings (forecast ids are unique across
+    businesses, so the key needs no business)."""
+    return func.hashtextextended(f"tableside.forecast.training:{forecast_id}", 0)
+
+
+@asynccontextmanager
+async def hold_training_lock(
+    engine: AsyncEngine,
+    forecast_id: uuid.UUID,
+    *,
+    on_wait: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncIterator[None]:
+    """Hold the forecast's training lock (the one `ForecastRepository.lock_training` takes
+    in a predict's transaction) for the whole block, across the transactions of a job:
+    session-level, on a connection of its own that stays idle meanwhile, so the job keeps
+    no transaction open while its model fits. `on_wait` runs first when another training
+    holds the lock. A block left any way but normally (an abort's cancellation included)
+    closes the connection instead of unlocking it: closing is what surely releases the lock,
+    and a pooled connection must never keep one."""
+    key = _training_key(forecast_id)
+    async with engine.connect() as conn:
+        locked = False
+        try:
+            if not (await conn.execute(select(func.pg_try_advisory_lock(key)))).scalar_one():
+                await conn.commit()
+                if on_wait is not None:
+                    await on_wait()
+                await conn.execute(select(func.pg_advisory_lock(key)))
+            # The lock outlives the transaction that took it: end that one at once.
+            await conn.commit()
+            locked = True
+            yield
+        finally:
+            await _release_training_lock(conn, key, locked)
+
+
+async def _release_training_lock(conn: AsyncConnection, key: Any, locked: bool) -> None:
+    """Unlock; when that cannot be done for sure (the lock was being taken when the job was
+    cancelled, or the unlock failed), close the connection, which releases every lock it has,
+    instead of returning it to the pool with one."""
+    if locked:
+        try:
+            await conn.execute(select(func.pg_advisory_unlock(key)))
+            await conn.commit()
+            return
+        except Exception:
+            # Closed, the connection has released the lock all the same: the job's own
+            # outcome stands.
+            await conn.invalidate()
+            return
+        except BaseException:
+            await conn.invalidate()
+            raise
+    await conn.invalidate()
+
+
 class RunRepository(TenantRepository[ForecastRun]):
     """Runs of the business's forecasts."""
 
@@ -147,6 +205,11 @@ class RunRepository(TenantRepository[ForecastRun]):
 
     def for_forecast(self, forecast_id: uuid.UUID) -> Select[ForecastRun]:
         return self.base_select().where(ForecastRun.forecast_id == forecast_id)
+
+    async def newest_version(self, forecast_id: uuid.UUID) -> int:
+        """The highest model version of the forecast's runs, failed ones included (0 when
+        it has none)."""
+        return await self.next_version(forecast_id) - 1
 
     async def next_version(self, forecast_id: uuid.UUID) -> int:
         stmt = select(func.coalesce(func.max(ForecastRun.model_version), 0)).where(

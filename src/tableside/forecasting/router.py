@@ -169,7 +169,9 @@ async def delete_forecast(
     description="""
 Served from the latest stored run when it is fresh (under an hour old, trained with the
 current definition, and no sales have changed the data since: `cached: true`); otherwise the
-forecast trains now and the new run (next `model_version`) is stored and served.
+forecast trains now and the new run (next `model_version`) is stored and served. A training
+under way for this forecast (another predict's or a retrain job's) is waited for, and its run
+served when fresh, instead of training a second time.
 
 `start_date`/`end_date` are business dates (default: the whole horizon; the answer's are the
 part of the range the forecast covers). `granularity` may be the forecast's own or coarser (a
@@ -210,7 +212,14 @@ async def retrain(forecast_id: uuid.UUID, principal: ForecastWriter, session: Se
     The job does not hold the forecast while the model fits: a PATCH or DELETE meanwhile
     answers at once. Deleted meanwhile, the job fails with NOT_FOUND and stores no run;
     changed meanwhile, the run is stored as a run of the definition it was trained with
-    (`definition_current: false` in the result) and the next predict trains anew."""
+    (`definition_current: false` in the result) and the next predict trains anew.
+
+    The job never trains alongside a predict of the same forecast: it waits for a training
+    under way. When a predict has stored a run since this retrain was asked for, with the
+    forecast's current definition and the same data, the job keeps that run: its result is
+    that run's, with `trained: false` and `reused_run_id`. Otherwise it trains
+    (`trained: true`, `reused_run_id: null`); a retrain asked for after the latest run
+    always trains."""
     return accepted(await service.start_retrain(session, principal, forecast_id))
 
 

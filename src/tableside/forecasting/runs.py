@@ -14,6 +14,13 @@ caller's.
 `predict` serves the latest run while it is fresh: under an hour old, trained with the
 forecast's current definition, and no new data since (same fingerprint). Otherwise it trains a
 new run in the request.
+
+Trainings of one forecast take turns on one advisory lock: a predict in its transaction
+(`ForecastRepository.lock_training`), a retrain job across its steps
+(`repository.hold_training_lock`). Whoever gets it second looks again: a predict serves the
+run just stored when it is fresh, a retrain keeps it when it is fresh and newer than the
+retrain's request (`run_stored_since`), so a predict and a retrain at the same moment store
+one run, not two.
 """
 
 from __future__ import annotations
@@ -575,6 +582,24 @@ async def fresh_run(
         return None
     fingerprint, _ = await data_fingerprint(session, business_id, spec_of(forecast), now)
     return run if fingerprint == run.data_fingerprint else None
+
+
+async def run_stored_since(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    forecast: Forecast,
+    version: int | None,
+    now: datetime,
+) -> ForecastRun | None:
+    """The run a retrain asked for when the newest version was `version` can keep instead of
+    training: a run stored since (by a predict, or a training it waited for) that is fresh
+    (`fresh_run`: the current definition, the same data). None without `version` (a job
+    queued before retrains recorded it) or when nothing newer qualifies; a run that was
+    already there when the retrain was asked for never stands in for it."""
+    if version is None:
+        return None
+    run = await fresh_run(session, business_id, forecast, now)
+    return run if run is not None and run.model_version > version else None
 
 
 # Serving a prediction ------------------------------------------------------------------------

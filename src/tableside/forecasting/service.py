@@ -376,14 +376,19 @@ async def enqueue_retrain(
     trigger: str,
     created_by: uuid.UUID | None = None,
 ) -> Job:
+    """Queue a retrain of `forecast` in the caller's transaction (the one already queued or
+    running, if any), noting the newest run version it was asked for after."""
     existing = await ForecastRepository(session, business_id).active_job(forecast.id, RETRAIN_JOB)
     if existing is not None:
         return existing
+    # The newest version now: a run stored after it (a predict's, while the job waits) with
+    # the same definition and data is kept instead of training again; one already there is not.
+    asked_at = await RunRepository(session, business_id).newest_version(forecast.id)
     return await enqueue_job(
         session,
         business_id=business_id,
         kind=RETRAIN_JOB,
-        params={"forecast_id": str(forecast.id), "trigger": trigger},
+        params={"forecast_id": str(forecast.id), "trigger": trigger, "asked_at_version": asked_at},
         created_by_id=created_by,
     )
 

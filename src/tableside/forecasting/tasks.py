@@ -22,10 +22,15 @@ from tableside.config import Settings
 from tableside.db.database import Database, enter_system_scope, set_tenant
 from tableside.errors import NotFound
 from tableside.forecasting import runs
-from tableside.forecasting.repository import ForecastRepository, ForecastSystemRepository
+from tableside.forecasting.repository import (
+    ForecastRepository,
+    ForecastSystemRepository,
+    hold_training_lock,
+)
 from tableside.forecasting.service import RETRAIN_JOB, enqueue_retrain
 from tableside.jobs.registry import JobContext, job_handler, periodic_job
 from tableside.jobs.tasks import error_of
+from tableside.kit.schemas import utcnow
 from tableside.models import ForecastRun
 
 logger = structlog.get_logger("tableside.forecasting")
@@ -60,6 +65,13 @@ async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train the forecast `params["forecast_id"]` and store the run. A failure is stored as
     a failed run too (then the job fails with the same message).
 
+    The job takes the forecast's training lock first, the one a predict that trains holds:
+    a predict and a retrain never fit the same forecast at once. Having waited for another
+    training (or been preceded by one since it was asked for), it keeps the run that training
+    stored when that run is fresh, of the current definition and the same data: nothing is
+    trained, and the result says `trained: false` with that run as `reused_run_id`.
+    Otherwise it trains (`trained: true`, `reused_run_id: null`).
+
     The definition and data are read in one transaction, the engine fits with none open, and
     the run is stored in a short one that re-reads the forecast: a DELETE or PATCH meanwhile
     never waits for the training. Deleted meanwhile, the job fails with NOT_FOUND and stores
@@ -68,38 +80,71 @@ async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     false`."""
     forecast_id = uuid.UUID(str(params["forecast_id"]))
     trigger = str(params.get("trigger") or "retrain")
+    asked_at = params.get("asked_at_version")
+    asked_at_version = int(asked_at) if asked_at is not None else None
     await ctx.set_progress(5, "Reading sales")
     definition: runs.Definition | None = None
+
+    async def waiting() -> None:
+        await ctx.set_progress(5, "Waiting for the training of this forecast under way")
+
     try:
-        async with ctx.session() as session:
-            forecast = await ForecastRepository(session, ctx.business_id).get(forecast_id)
-            if forecast is None:
-                raise NotFound("The forecast no longer exists")
-            definition = runs.Definition.of(forecast)
-            prepared = await runs.prepare(session, ctx.business_id, definition)
-        await ctx.set_progress(20, "Training")
-        trained = await runs.fit(prepared)
-        async with ctx.session() as session:
-            run = await runs.store(
-                session, ctx.business_id, prepared, trained, trigger=trigger, job_id=ctx.job_id
-            )
-            current = await ForecastRepository(session, ctx.business_id).get(forecast_id)
-            result = run_summary(run)
-            result["definition_current"] = current is not None and runs.is_current(run, current)
+        async with hold_training_lock(ctx.database.engine, forecast_id, on_wait=waiting):
+            async with ctx.session() as session:
+                forecast = await ForecastRepository(session, ctx.business_id).get(forecast_id)
+                if forecast is None:
+                    raise NotFound("The forecast no longer exists")
+                kept = await runs.run_stored_since(
+                    session, ctx.business_id, forecast, asked_at_version, utcnow()
+                )
+                if kept is not None:
+                    result = run_summary(kept) | {
+                        "definition_current": True,
+                        "trained": False,
+                        "reused_run_id": str(kept.id),
+                    }
+                else:
+                    definition = runs.Definition.of(forecast)
+                    prepared = await runs.prepare(session, ctx.business_id, definition)
+            if kept is None:
+                result = await _fit_and_store(ctx, prepared, trigger)
     except NotFound:
         raise
     except Exception as exc:
         await _record_failure(ctx, forecast_id, definition, trigger, error_of(exc))
         raise
     # The job's last word is what it did, not the first step it started.
-    message = (
-        f"Trained model version {result['model_version']} on sales through "
-        f"{result['trained_through']}"
-    )
+    await ctx.set_progress(100, _outcome_message(result))
+    return result
+
+
+async def _fit_and_store(ctx: JobContext, prepared: runs.Prepared, trigger: str) -> dict[str, Any]:
+    """Fit with no transaction open, then store the run in a short one; the job's result."""
+    await ctx.set_progress(20, "Training")
+    trained = await runs.fit(prepared)
+    async with ctx.session() as session:
+        run = await runs.store(
+            session, ctx.business_id, prepared, trained, trigger=trigger, job_id=ctx.job_id
+        )
+        current = await ForecastRepository(session, ctx.business_id).get(prepared.definition.id)
+        return run_summary(run) | {
+            "definition_current": current is not None and runs.is_current(run, current),
+            "trained": True,
+            "reused_run_id": None,
+        }
+
+
+def _outcome_message(result: dict[str, Any]) -> str:
+    through = result["trained_through"]
+    if not result["trained"]:
+        return (
+            f"Kept model version {result['model_version']} on sales through {through}: "
+            "a training stored it meanwhile, with the same definition and data"
+        )
+    message = f"Trained model version {result['model_version']} on sales through {through}"
     if not result["definition_current"]:
         message += " (the forecast's definition changed meanwhile: the next predict trains anew)"
-    await ctx.set_progress(100, message)
-    return result
+    return message
 
 
 async def _record_failure(

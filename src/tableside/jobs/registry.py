@@ -25,11 +25,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.config import Settings
 from tableside.db.database import Database, set_tenant
 from tableside.jobs.repository import JobRepository
+from tableside.kit.schemas import utcnow
 from tableside.models import JobStatus
 
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -150,6 +152,8 @@ class JobContext:
     business_id: uuid.UUID
     job_id: uuid.UUID
     kind: str
+    # Set by `succeed_in`: the job's outcome is already recorded, in the handler's transaction.
+    succeeded_in_transaction: bool = False
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -179,3 +183,26 @@ class JobContext:
         """Stop the handler with `JobCancelled` when the job was cancelled."""
         if await self.is_cancelled():
             raise JobCancelled()
+
+    async def succeed_in(self, session: AsyncSession, result: dict[str, Any] | None) -> None:
+        """Record the job as succeeded with `result` inside the handler's own transaction
+        `session`, so its work and its outcome commit together: a cancel cannot fall between
+        them. Raises `JobCancelled` (rolling the work back with the session) when the job was
+        cancelled first.
+
+        The update holds the job's row lock until `session` commits: a cancel meanwhile waits
+        and then finds the job finished (409). Call it last before the commit, and report no
+        progress after it (`set_progress` would wait for that same lock). The handler then
+        returns as usual; the runner keeps the outcome recorded here.
+        """
+        spec = get_handler(self.kind)
+        finished = await JobRepository(session, self.business_id).finish(
+            self.job_id,
+            status=JobStatus.succeeded,
+            now=utcnow(),
+            result=to_jsonable_python(result) if result is not None else None,
+            clear_params=spec is not None and spec.sensitive_params,
+        )
+        if not finished:
+            raise JobCancelled()
+        self.succeeded_in_transaction = True

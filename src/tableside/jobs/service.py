@@ -167,6 +167,9 @@ async def cancel_job(session: AsyncSession, principal: Principal, job_id: uuid.U
     cancels an async handler at its next await. Either way the row says `cancelled` at once,
     and the runner never overwrites that with a late result. The kind's `on_cancel` hook runs
     in this transaction, so what the job held (a stored upload) goes with the cancellation.
+    The job's row lock comes first: a handler recording its success with its work
+    (`JobContext.succeed_in`) holds it until that commits, and the cancel then finds the job
+    succeeded (409) instead of cancelling work that is already in.
     """
     repo = JobRepository(session, principal.business_id)
     job = await repo.get_for_update(job_id)

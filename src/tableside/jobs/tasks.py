@@ -175,6 +175,10 @@ async def _run_claimed(database: Database, settings: Settings, job: Job) -> JobS
             error=error_of(exc),
             clear_params=spec.sensitive_params,
         )
+    if ctx.succeeded_in_transaction:
+        # Committed with the handler's work (`JobContext.succeed_in`).
+        logger.info("job.succeeded")
+        return JobStatus.succeeded
     logger.info("job.succeeded")
     return await _finish(
         database,

@@ -108,8 +108,10 @@ async def import_sales(
     such a file wrote nothing and can be sent again once fixed (an item added). Files over
     the background threshold (5 MB by default) or sent with `background=true` are imported
     by a job: 202 with the job's status URL, whose result is this same report. Cancelling
-    that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file, and the same file
-    can then be sent again."""
+    that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file and writes nothing,
+    and the same file can then be sent again. A cancel that comes as the import commits
+    waits for it and answers 409 `INVALID_STATE`: the job then says `succeeded` and its
+    lines are in; a `cancelled` import never leaves lines behind."""
     outcome = await ingest.receive_upload(
         session,
         principal,

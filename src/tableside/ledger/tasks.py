@@ -7,6 +7,11 @@ the file and after each phase. The stored file is deleted once the job has run, 
 outcome, except when the worker is stopped mid-run (the job is queued again and needs it), and
 when the job is cancelled, queued or running (`discard_cancelled_upload`, in the cancelling
 transaction): a cancelled import leaves nothing behind, and the same file can be sent again.
+
+The import's transaction records the job's success itself, just before it commits
+(`JobContext.succeed_in`), so the outcome is one of two and never a mix: the cancel wins (the
+import rolls back, nothing is written, the job is `cancelled`) or the import wins (its lines
+are written, the job is `succeeded`, and the cancel answers 409 INVALID_STATE).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ async def discard_cancelled_upload(
     session: AsyncSession, business_id: uuid.UUID, params: dict[str, Any]
 ) -> None:
     """On cancel: delete the job's stored upload. A queued job never runs, so nothing else
-    would; a running one is aborted and its own delete rolled back with its import."""
+    would; a running one rolls its import back, its own delete with it (it finds the job
+    cancelled before it commits, if the abort has not stopped it earlier)."""
     if "upload_id" in params:
         upload_id = uuid.UUID(str(params["upload_id"]))
         await IngestRepository(session, business_id).delete_upload(upload_id)
@@ -78,6 +84,12 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
                 options,
                 progress=progress,
             )
+            result = outcome.report.model_dump(mode="json")
+            # The lines and the job's success commit together, or neither does: a cancel
+            # that came first rolls the import back here (JobCancelled), and one that comes
+            # later waits for this commit and is refused as too late. The job row is locked
+            # before the upload row, in the order a cancel locks them.
+            await ctx.succeed_in(session, result)
             await repo.delete_upload(upload_id)
     except ValidationFailed as exc:
         await _discard(ctx, upload_id)
@@ -85,7 +97,7 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     except Exception:
         await _discard(ctx, upload_id)
         raise
-    return outcome.report.model_dump(mode="json")
+    return result
 
 
 async def _discard(ctx: JobContext, upload_id: uuid.UUID) -> None:
