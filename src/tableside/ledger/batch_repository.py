@@ -7,10 +7,11 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, case, delete, func, select, text
+from sqlalchemy import ColumnElement, delete, func, select, text
 
 from tableside.kit.repository import TenantRepository
 from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas
+from tableside.ledger.repository import LINE_CATEGORY_KEY, LINE_ITEM_KEY, LINE_LOCATION_KEY
 from tableside.models import NO_KEY, LedgerBatch, LedgerLine
 
 # A business date's lines were sold within a day and a half of its UTC midnight whatever the
@@ -48,12 +49,7 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         (the lines grouped by rollup key, signs flipped), and how many lines that is."""
         line = LedgerLine
         where = self._lines_of(batch)
-        location_key = func.coalesce(line.location_id, NO_KEY)
-        item_key = func.coalesce(line.menu_item_id, NO_KEY)
-        # As `lines.category_key`: a line without an item is kept apart by its category.
-        category_key = case(
-            (line.menu_item_id.is_(None), func.coalesce(line.category_id, NO_KEY)), else_=NO_KEY
-        )
+        location_key, item_key, category_key = LINE_LOCATION_KEY, LINE_ITEM_KEY, LINE_CATEGORY_KEY
         deltas = RollupDeltas()
         daily = await self.session.execute(
             select(

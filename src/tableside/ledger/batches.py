@@ -73,12 +73,12 @@ async def revert_import(session: AsyncSession, principal: Principal, import_id: 
     rollups are corrected by adding the lines' negated sums, the same additive upserts the
     tills use, so sales rung up meanwhile are never lost."""
     repo = BatchRepository(session, principal.business_id)
-    await LedgerRepository(session, principal.business_id).lock_business_ledger()
+    ledger = LedgerRepository(session, principal.business_id)
+    await ledger.lock_business_ledger()
     batch = await repo.lock(import_id)
     if batch is None:
         raise ImportNotFound()
     reversal, lines = await repo.reversal(batch)
-    ledger = LedgerRepository(session, principal.business_id)
     for chunk in _chunks(reversal):
         await ledger.apply_rollups(chunk)
     deleted = await repo.delete_lines(batch)

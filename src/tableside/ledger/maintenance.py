@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     SmallInteger,
-    case,
     cast,
     delete,
     func,
@@ -25,8 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tableside.ledger.repository import LedgerRepository
-from tableside.models import NO_KEY, DailyItemRollup, DailyItemTotal, HourlyRollup, LedgerLine
+from tableside.ledger.repository import (
+    LINE_CATEGORY_KEY,
+    LINE_ITEM_KEY,
+    LINE_LOCATION_KEY,
+    LedgerRepository,
+)
+from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup, LedgerLine
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,7 @@ async def rebuild_rollups(session: AsyncSession, business_id: uuid.UUID) -> Rebu
     await session.execute(delete(DailyItemTotal).where(DailyItemTotal.business_id == business_id))
 
     line = LedgerLine
-    location_key = func.coalesce(line.location_id, NO_KEY)
-    item_key = func.coalesce(line.menu_item_id, NO_KEY)
-    # As `lines.category_key`: lines without an item are kept apart by category.
-    category_key = case(
-        (line.menu_item_id.is_(None), func.coalesce(line.category_id, NO_KEY)), else_=NO_KEY
-    )
+    location_key, item_key, category_key = LINE_LOCATION_KEY, LINE_ITEM_KEY, LINE_CATEGORY_KEY
     newest_category = func.array_agg(aggregate_order_by(line.category_id, line.id.desc())).filter(
         line.category_id.is_not(None)
     )

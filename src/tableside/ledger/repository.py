@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import case, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.ledger.lines import Calendar, DailyDelta, RollupDeltas, StampedLine
 from tableside.models import (
+    NO_KEY,
     Business,
     DailyItemRollup,
     DailyItemTotal,
@@ -20,6 +21,17 @@ from tableside.models import (
     LedgerLine,
     Location,
     SaleSource,
+)
+
+# The rollup keys of a ledger line, as SQL over `sales_ledger` (the same rule as
+# `lines.category_key` and the ingest's grouping): every query that groups lines into rollup
+# rows groups by these.
+LINE_LOCATION_KEY = func.coalesce(LedgerLine.location_id, NO_KEY)
+LINE_ITEM_KEY = func.coalesce(LedgerLine.menu_item_id, NO_KEY)
+# A line without an item (a daily import's row per category) is kept apart by its category.
+LINE_CATEGORY_KEY = case(
+    (LedgerLine.menu_item_id.is_(None), func.coalesce(LedgerLine.category_id, NO_KEY)),
+    else_=NO_KEY,
 )
 
 
