@@ -348,3 +348,48 @@ async def test_a_retrain_stopped_while_it_waits_leaves_no_lock_behind(
     job = await run_job(client, database, settings, bistro.owner, job_id)
     assert job["result"]["trained"] is False and job["result"]["model_version"] == 1
     assert await advisory_locks(database_url) == 0
+
+
+async def test_a_retrain_cancelled_while_it_fits_stores_no_run(
+    bistro: Bistro,
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    held: HeldEngine,
+) -> None:
+    """A cancel that comes while the model fits (the fit runs in a thread and does not see
+    it) wins: the run is stored with the job's success or not at all, never under a
+    cancelled job."""
+    forecast = await bistro.create(scope="location", horizon=7)
+    job_id = await retrain(bistro, forecast["id"])
+    async with training(held, database, settings, job_id) as task:
+        cancelled = await promptly(
+            client.post(f"/api/v1/jobs/{job_id}/cancel", headers=bistro.owner.headers)
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    assert task.result() == JobStatus.cancelled
+    job = await job_of(bistro, job_id)
+    assert job["status"] == "cancelled" and job["result"] is None, job
+    assert await stored_runs(database, bistro, forecast["id"]) == []
+
+
+async def test_a_retrain_records_its_outcome_with_its_run(
+    bistro: Bistro, client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    forecast = await bistro.create(scope="location", horizon=7)
+    job = await run_job(
+        client, database, settings, bistro.owner, await retrain(bistro, forecast["id"])
+    )
+    assert job["status"] == "succeeded" and job["progress"] == 100
+    assert job["message"].startswith("Trained model version 1 on sales through"), job
+    assert job["result"]["run_id"] == (await stored_runs_ids(database, bistro, forecast["id"]))[0]
+
+
+async def stored_runs_ids(database: Database, bistro: Bistro, forecast_id: str) -> list[str]:
+    rows = await fetch(
+        database,
+        bistro.shop.business_id,
+        "SELECT id FROM forecast_runs WHERE forecast_id = :id",
+        id=uuid.UUID(forecast_id),
+    )
+    return [str(row["id"]) for row in rows]

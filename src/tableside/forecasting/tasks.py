@@ -28,7 +28,7 @@ from tableside.forecasting.repository import (
     hold_training_lock,
 )
 from tableside.forecasting.service import RETRAIN_JOB, enqueue_retrain
-from tableside.jobs.registry import JobContext, job_handler, periodic_job
+from tableside.jobs.registry import JobCancelled, JobContext, job_handler, periodic_job
 from tableside.jobs.tasks import error_of
 from tableside.kit.schemas import utcnow
 from tableside.models import ForecastRun
@@ -77,7 +77,9 @@ async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     never waits for the training. Deleted meanwhile, the job fails with NOT_FOUND and stores
     nothing; changed meanwhile, the run is stored as a run of the definition it was trained
     on (never served or judged as the new one) and the result says `definition_current:
-    false`."""
+    false`. The job's success is recorded in the transaction that stores (or keeps) the run
+    (`JobContext.succeed_in`): a cancel that came during the fit wins and nothing is stored,
+    and one that comes as the run commits waits and answers 409."""
     forecast_id = uuid.UUID(str(params["forecast_id"]))
     trigger = str(params.get("trigger") or "retrain")
     asked_at = params.get("asked_at_version")
@@ -103,18 +105,17 @@ async def retrain(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                         "trained": False,
                         "reused_run_id": str(kept.id),
                     }
+                    await ctx.succeed_in(session, result, _outcome_message(result))
                 else:
                     definition = runs.Definition.of(forecast)
                     prepared = await runs.prepare(session, ctx.business_id, definition)
             if kept is None:
                 result = await _fit_and_store(ctx, prepared, trigger)
-    except NotFound:
+    except (NotFound, JobCancelled):
         raise
     except Exception as exc:
         await _record_failure(ctx, forecast_id, definition, trigger, error_of(exc))
         raise
-    # The job's last word is what it did, not the first step it started.
-    await ctx.set_progress(100, _outcome_message(result))
     return result
 
 
@@ -127,11 +128,13 @@ async def _fit_and_store(ctx: JobContext, prepared: runs.Prepared, trigger: str)
             session, ctx.business_id, prepared, trained, trigger=trigger, job_id=ctx.job_id
         )
         current = await ForecastRepository(session, ctx.business_id).get(prepared.definition.id)
-        return run_summary(run) | {
+        result = run_summary(run) | {
             "definition_current": current is not None and runs.is_current(run, current),
             "trained": True,
             "reused_run_id": None,
         }
+        await ctx.succeed_in(session, result, _outcome_message(result))
+        return result
 
 
 def _outcome_message(result: dict[str, Any]) -> str:

@@ -184,11 +184,13 @@ class JobContext:
         if await self.is_cancelled():
             raise JobCancelled()
 
-    async def succeed_in(self, session: AsyncSession, result: dict[str, Any] | None) -> None:
-        """Record the job as succeeded with `result` inside the handler's own transaction
-        `session`, so its work and its outcome commit together: a cancel cannot fall between
-        them. Raises `JobCancelled` (rolling the work back with the session) when the job was
-        cancelled first.
+    async def succeed_in(
+        self, session: AsyncSession, result: dict[str, Any] | None, message: str | None = None
+    ) -> None:
+        """Record the job as succeeded with `result` (and a last `message`) inside the
+        handler's own transaction `session`, so its work and its outcome commit together: a
+        cancel cannot fall between them. Raises `JobCancelled` (rolling the work back with the
+        session) when the job was cancelled first.
 
         The update holds the job's row lock until `session` commits: a cancel meanwhile waits
         and then finds the job finished (409). Call it last before the commit, and report no
@@ -202,6 +204,7 @@ class JobContext:
             now=utcnow(),
             result=to_jsonable_python(result) if result is not None else None,
             clear_params=spec is not None and spec.sensitive_params,
+            message=message,
         )
         if not finished:
             raise JobCancelled()

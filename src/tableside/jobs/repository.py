@@ -102,9 +102,11 @@ class JobRepository(TenantRepository[Job]):
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
         clear_params: bool = False,
+        message: str | None = None,
     ) -> bool:
-        """running → a final status. False when the job left `running` meanwhile (cancelled):
-        a late result must not overwrite the cancellation."""
+        """running → a final status (and a last message, when given). False when the job
+        left `running` meanwhile (cancelled): a late result must not overwrite the
+        cancellation."""
         values: dict[str, Any] = {
             "status": status,
             "finished_at": now,
@@ -113,6 +115,8 @@ class JobRepository(TenantRepository[Job]):
         }
         if status == JobStatus.succeeded:
             values["progress"] = 100
+        if message is not None:
+            values["message"] = message
         if clear_params:
             values["params"] = {}
         stmt = (

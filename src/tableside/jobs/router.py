@@ -42,6 +42,7 @@ async def get_job(job_id: uuid.UUID, session: SessionDep, principal: ReadJobs) -
 @router.post("/{job_id}/cancel", response_model=JobRead, summary="Cancel a job")
 async def cancel_job(job_id: uuid.UUID, session: SessionDep, principal: WriteJobs) -> JobRead:
     """Cancel a queued or running job; a finished one answers 409 INVALID_STATE. A job
-    that records its outcome with its work (a sales import) may be finishing as the cancel
-    comes: the cancel then waits for that commit and answers 409, and the result stands."""
+    that records its outcome with its work (a sales import, a forecast retrain) may be
+    finishing as the cancel comes: the cancel then waits for that commit and answers 409,
+    and the result stands."""
     return JobRead.model_validate(await service.cancel_job(session, principal, job_id))
