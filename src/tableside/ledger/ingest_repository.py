@@ -259,7 +259,7 @@ class IngestRepository:
         self, records: Sequence[tuple[object, ...]], columns: Sequence[str]
     ) -> bool:
         """COPY rows that carry their own line numbers (bulk JSON, parsed CSV). False, with
-        nothing copied, when a value holds a NUL character (text cannot)."""
+        nothing copied, when a value holds a NUL character or a lone surrogate (text cannot)."""
         if not records:
             return True
         conn = await self.connection()
@@ -269,7 +269,7 @@ class IngestRepository:
             await conn.copy_records_to_table(
                 "_ingest_raw", records=records, columns=["line_no", *columns]
             )
-        except asyncpg.CharacterNotInRepertoireError:
+        except (asyncpg.CharacterNotInRepertoireError, UnicodeEncodeError):
             await conn.execute("ROLLBACK TO SAVEPOINT ingest_records")
             return False
         finally:
