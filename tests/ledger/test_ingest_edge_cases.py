@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import httpx
 
-from tableside.db.database import Database
+from tableside.db.database import Database, set_tenant
+from tableside.models import Location
 from tests.factories import assert_error
-from tests.factories.ledger import BULK, bulk, create_shop, ledger_lines
+from tests.factories.ledger import BULK, bulk, create_shop, csv_bytes, ledger_lines, upload
 
+LINES_HEADER = ["timestamp", "sku", "quantity", "amount"]
 GOOD = {"sold_at": "2026-11-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": 10}
 
 
@@ -54,3 +56,35 @@ async def test_values_json_allows_but_the_ledger_cannot_hold_are_line_errors(
     again = await client.post(BULK + "?skip_invalid=true", headers=headers, content=body)
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert len(await ledger_lines(database, shop.business_id)) == 1
+
+
+async def test_the_location_parameter_is_checked_like_a_location_cell(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """`?location=` with a NUL character answered 500; a name two locations share (in
+    another case) silently chose the older one, where the same name in the file's `location`
+    column is a row error asking for the id."""
+    shop = await create_shop(client, database)
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        session.add(Location(business_id=shop.business_id, name="MAIN"))
+    content = csv_bytes(LINES_HEADER, [["2026-11-02T12:00:00Z", "PIZ", "1", "10"]])
+    nul = await upload(client, shop.owner, content, location="Main\x00")
+    error = assert_error(nul, 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": "location", "message": "unknown location"}]
+    ambiguous = await upload(client, shop.owner, content, location="main")
+    error = assert_error(ambiguous, 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"field": "location", "message": "matches 2 locations by name; use the id"}
+    ]
+    in_file = csv_bytes(
+        [*LINES_HEADER, "location"], [["2026-11-02T12:00:00Z", "PIZ", "1", "10", "main"]]
+    )
+    error = assert_error(await upload(client, shop.owner, in_file), 422, "VALIDATION_ERROR")
+    assert error["details"][0]["message"] == "matches 2 locations by name; use the id"
+    assert await ledger_lines(database, shop.business_id) == []
+    # A name written as the location has it is not ambiguous.
+    exact = await upload(client, shop.owner, content, location="Main")
+    assert exact.status_code == 201, exact.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [row["location_id"] for row in rows] == [shop.locations["Main"]]

@@ -735,25 +735,32 @@ class IngestRepository:
         return (await self.session.execute(stmt)).scalars().first()
 
     async def find_location(self, reference: str) -> uuid.UUID | None:
-        """A location of this business by id or name (exact, else case-insensitive)."""
+        """A location of this business by id or name (as written, else the one location of
+        that name in any case), None when there is none. A name several locations share in
+        other cases is refused (ValidationFailed), as in a file's `location` cell."""
         reference = reference.strip()
-        stmt = select(Location.id).where(Location.business_id == self.business_id)
+        if "\x00" in reference:
+            return None  # no name holds one (and PostgreSQL text cannot)
+        stmt = select(Location.id, Location.name).where(Location.business_id == self.business_id)
         try:
-            wanted = uuid.UUID(reference)
+            wanted: uuid.UUID | None = uuid.UUID(reference)
         except ValueError:
-            rows = (
-                (
-                    await self.session.execute(
-                        stmt.where(func.lower(Location.name) == reference.lower()).order_by(
-                            (Location.name == reference).desc(), Location.created_at
-                        )
-                    )
-                )
-                .scalars()
-                .all()
+            wanted = None
+        if wanted is not None:
+            found = (await self.session.execute(stmt.where(Location.id == wanted))).first()
+            return found.id if found else None
+        rows = (
+            await self.session.execute(stmt.where(func.lower(Location.name) == reference.lower()))
+        ).all()
+        exact = [row.id for row in rows if row.name == reference]
+        if exact:
+            return exact[0]
+        if len(rows) > 1:
+            message = f"matches {len(rows)} locations by name; use the id"
+            raise ValidationFailed(
+                f"The location {message}", details=[{"field": "location", "message": message}]
             )
-            return rows[0] if rows else None
-        return (await self.session.execute(stmt.where(Location.id == wanted))).scalar_one_or_none()
+        return rows[0].id if rows else None
 
     async def upload_by_hash(self, content_hash: str) -> LedgerUpload | None:
         stmt = select(LedgerUpload).where(
