@@ -88,3 +88,17 @@ async def test_the_location_parameter_is_checked_like_a_location_cell(
     assert exact.status_code == 201, exact.text
     rows = await ledger_lines(database, shop.business_id)
     assert [row["location_id"] for row in rows] == [shop.locations["Main"]]
+
+
+async def test_a_utf16_file_is_named_as_such(client: httpx.AsyncClient, database: Database) -> None:
+    """Excel's "Unicode Text" and some tills save UTF-16 (with a byte-order mark): that was
+    refused as "binary data", which sends the operator looking for the wrong problem."""
+    shop = await create_shop(client, database)
+    text = "date\tdaily_sales\n2026-01-01\t10\n"
+    for content in (
+        b"\xff\xfe" + text.encode("utf-16-le"),
+        b"\xfe\xff" + text.encode("utf-16-be"),
+    ):
+        error = assert_error(await upload(client, shop.owner, content), 400, "BAD_REQUEST")
+        assert "UTF-16" in error["message"] and "CSV UTF-8" in error["message"]
+    assert await ledger_lines(database, shop.business_id) == []

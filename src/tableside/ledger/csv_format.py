@@ -32,6 +32,7 @@ from tableside.kit.csv_header import header_problems
 CHUNK_SIZE = 1024 * 1024
 _WHITESPACE = b" \t\r\n"
 _BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class Shape(enum.StrEnum):
@@ -175,6 +176,11 @@ async def inspect(source: ByteSource) -> FileFacts:
     header_found: tuple[bytes, int, int] | None = None  # (line, line number, end offset)
     async for chunk in source.chunks():
         digest.update(chunk)
+        if size == 0 and chunk.startswith(_UTF16_BOMS):
+            raise BadRequest(
+                'The file is UTF-16 text (as Excel\'s "Unicode Text" saves it); save it as'
+                " CSV UTF-8"
+            )
         if b"\x00" in chunk:
             raise BadRequest("The file is not a CSV file (it contains binary data)")
         try:
