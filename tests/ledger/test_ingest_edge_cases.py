@@ -102,3 +102,22 @@ async def test_a_utf16_file_is_named_as_such(client: httpx.AsyncClient, database
         error = assert_error(await upload(client, shop.owner, content), 400, "BAD_REQUEST")
         assert "UTF-16" in error["message"] and "CSV UTF-8" in error["message"]
     assert await ledger_lines(database, shop.business_id) == []
+
+
+async def test_a_file_without_line_breaks_is_refused_briefly(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A file with no line feed (a JSON export on one line, old Mac line ends) was held
+    whole in memory and searched again for every megabyte read, time growing with the
+    square of its size (seconds of a blocked event loop for a file of 100 MB), and a JSON
+    file was then answered "a header but no data rows"."""
+    shop = await create_shop(client, database)
+    one_line = b"[" + b",".join([b'{"date":"2026-01-01","daily_sales":10}'] * 60_000) + b"]"
+    response = await upload(client, shop.owner, one_line)
+    error = assert_error(response, 400, "BAD_REQUEST")
+    assert "first line" in error["message"]
+    assert len(response.content) < 2_000
+    old_mac = b"date,daily_sales\r" + b"2026-01-01,10\r" * 200_000
+    error = assert_error(await upload(client, shop.owner, old_mac), 400, "BAD_REQUEST")
+    assert "carriage return" in error["message"]
+    assert await ledger_lines(database, shop.business_id) == []
