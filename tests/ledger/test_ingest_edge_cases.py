@@ -121,3 +121,29 @@ async def test_a_file_without_line_breaks_is_refused_briefly(
     error = assert_error(await upload(client, shop.owner, old_mac), 400, "BAD_REQUEST")
     assert "carriage return" in error["message"]
     assert await ledger_lines(database, shop.business_id) == []
+
+
+async def test_transaction_ids_are_trimmed_like_every_other_cell(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A padded transaction cell (`"T1 "`, or a lone space where a till leaves it blank) was
+    read as written: `T1` and `T1 ` were two sales, and every row whose cell held a space
+    became one sale, so the day's transaction count (and average ticket) came out wrong."""
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        [*LINES_HEADER, "transaction_id", "covers"],
+        [
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "T1", "2"],
+            ["2026-11-02T12:00:00Z", "PAS", "1", "9", " T1 ", "2"],
+            ["2026-11-02T12:05:00Z", "PIZ", "1", "10", " ", "3"],
+            ["2026-11-02T12:10:00Z", "PIZ", "1", "10", " ", "3"],
+            ["2026-11-02T12:20:00Z", "PIZ", "1", "10", " ", "3"],
+            ["2026-11-02T12:15:00Z", "PIZ", "1", "10", "\t", "3"],
+        ],
+    )
+    response = await upload(client, shop.owner, content)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    # T1 is one sale of two guests; each row without a transaction id is a sale of its own.
+    assert sum(row["transactions"] for row in rows) == 1 + 4
+    assert sum(row["covers"] for row in rows) == 2 + 3 * 4

@@ -1067,7 +1067,9 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
             "NULL::uuid AS menu_item_id, NULL::uuid AS category_id,"
             " NULL::numeric AS unit_cost, NULL::text AS item_err, NULL::text AS category_err"
         )
-    txn = "NULLIF(r.txn, '')" if "txn" in plan.present else "NULL::text"
+    # Trimmed like every other cell: a padded `T1 ` is the sale `T1`, and a cell of spaces
+    # names no sale (not one sale shared by every such row).
+    txn = f"NULLIF(btrim(r.txn, {_PADDING}), '')" if "txn" in plan.present else "NULL::text"
     has_offset = (
         "(c.r_ts LIKE '%Z' OR c.r_ts LIKE '%z' OR c.r_ts LIKE '________________%+%'"
         " OR c.r_ts LIKE '________________%-%')"
