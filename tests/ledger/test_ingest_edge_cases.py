@@ -147,3 +147,22 @@ async def test_transaction_ids_are_trimmed_like_every_other_cell(
     # T1 is one sale of two guests; each row without a transaction id is a sale of its own.
     assert sum(row["transactions"] for row in rows) == 1 + 4
     assert sum(row["covers"] for row in rows) == 2 + 3 * 4
+
+
+async def test_unnamed_header_columns_are_named_by_position(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Spreadsheets save columns that once held something as empty header cells
+    (`date,daily_sales,,`): the error listed them as unknown columns `'', ''` and as
+    "repeated column(s): " followed by nothing."""
+    shop = await create_shop(client, database)
+    content = b"date,daily_sales,,\n2026-01-01,10,,\n"
+    error = assert_error(await upload(client, shop.owner, content), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"field": "file", "message": "columns 3, 4 have no name: delete them or name them"}
+    ]
+    one = b"Date;Daily_Sales;;Colour\n2026-01-01;10;;red\n"
+    error = assert_error(await upload(client, shop.owner, one), 422, "VALIDATION_ERROR")
+    messages = [detail["message"] for detail in error["details"]]
+    assert messages[0].startswith("unknown column(s): 'colour';")
+    assert messages[1:] == ["column 3 has no name: delete it or name it"]
