@@ -166,3 +166,33 @@ async def test_unnamed_header_columns_are_named_by_position(
     messages = [detail["message"] for detail in error["details"]]
     assert messages[0].startswith("unknown column(s): 'colour';")
     assert messages[1:] == ["column 3 has no name: delete it or name it"]
+
+
+async def test_a_count_past_the_integer_range_is_too_large(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Covers or transactions of ten digits and more were "not a whole number"."""
+    shop = await create_shop(client, database)
+    lines = csv_bytes(
+        [*LINES_HEADER, "covers"],
+        [
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "99999"],
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "9999999999"],
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "\t-9999999999"],
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "12345678901234567890123"],
+            ["2026-11-02T12:00:00Z", "PIZ", "1", "10", "2.5"],
+        ],
+    )
+    error = assert_error(await upload(client, shop.owner, lines), 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["message"]) for d in error["details"]] == [
+        (2, "is too large (at most 32767)"),
+        (3, "is too large (at most 32767)"),
+        (4, "must not be negative"),
+        (5, "is too large (at most 32767)"),
+        (6, "is not a whole number"),
+    ]
+    daily = b"date,daily_sales,transactions\n2026-11-02,10,99999999999\n"
+    error = assert_error(await upload(client, shop.owner, daily), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"line": 2, "field": "transactions", "message": "is too large (at most 32767)"}
+    ]

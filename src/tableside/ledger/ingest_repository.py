@@ -64,6 +64,7 @@ MAX_COUNT = 32767  # transactions is a SMALLINT; covers share the bound
 
 _NUM_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 _INT_RE = r"^\s*[+-]?\d{1,9}\s*$"
+_WHOLE_RE = r"^\s*[+-]?\d+\s*$"
 # Anything outside these characters can never match the patterns above.
 _NUM_CHARS = r"[^0-9eE.+\-\s]"
 _INT_CHARS = r"[^0-9+\-\s]"
@@ -935,9 +936,13 @@ def _checks(plan: TypedPlan) -> list[str]:
         ]
     for column in ("covers", "transactions"):
         if has(column):
+            # A whole number past the int range has no value to compare: told by its digits.
             checks += [
-                f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL"
-                f" THEN '{column}|is not a whole number'",
+                f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL THEN CASE"
+                f" WHEN e.r_{column} ~ {literal(_WHOLE_RE)} THEN CASE"
+                f" WHEN e.r_{column} ~ '^\\s*-' THEN '{column}|must not be negative'"
+                f" ELSE '{column}|is too large (at most {MAX_COUNT})' END"
+                f" ELSE '{column}|is not a whole number' END",
                 f"WHEN e.{column} < 0 THEN '{column}|must not be negative'",
                 f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
             ]
