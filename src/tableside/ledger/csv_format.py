@@ -32,6 +32,10 @@ from tableside.kit.csv_header import header_problems
 CHUNK_SIZE = 1024 * 1024
 _WHITESPACE = b" \t\r\n"
 _BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A header is a handful of column names: a longer first line is not one, and no more of the
+# file than this is kept (and searched) while looking for the header's end.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class Shape(enum.StrEnum):
@@ -165,8 +169,9 @@ async def inspect(source: ByteSource) -> FileFacts:
     """Read the file once: hash it, check it is UTF-8 text, find and check its header and the
     byte range of its data rows.
 
-    Raises BadRequest for an empty, binary or non-UTF-8 file or one with a header and no rows,
-    and ValidationFailed for a header with missing, unknown or repeated columns."""
+    Raises BadRequest for an empty, binary or non-UTF-8 file, one whose first line is too
+    long to be a header, or one with a header and no rows, and ValidationFailed for a header
+    with missing, unknown or repeated columns."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     size = 0
@@ -175,6 +180,11 @@ async def inspect(source: ByteSource) -> FileFacts:
     header_found: tuple[bytes, int, int] | None = None  # (line, line number, end offset)
     async for chunk in source.chunks():
         digest.update(chunk)
+        if size == 0 and chunk.startswith(_UTF16_BOMS):
+            raise BadRequest(
+                'The file is UTF-16 text (as Excel\'s "Unicode Text" saves it); save it as'
+                " CSV UTF-8"
+            )
         if b"\x00" in chunk:
             raise BadRequest("The file is not a CSV file (it contains binary data)")
         try:
@@ -187,7 +197,7 @@ async def inspect(source: ByteSource) -> FileFacts:
         stripped = chunk.rstrip(_WHITESPACE)
         if stripped:
             content_end = size + len(stripped)
-        if header_found is None:
+        if header_found is None and len(head) < MAX_HEADER_BYTES:
             head.extend(chunk)
             header_found = _find_header(bytes(head))
         size += len(chunk)
@@ -205,10 +215,14 @@ async def inspect(source: ByteSource) -> FileFacts:
                 "The file's lines end with a carriage return only (the old Mac CSV format);"
                 " save it as CSV UTF-8"
             )
+        if len(head) >= MAX_HEADER_BYTES:
+            raise _long_first_line()
         header_found = _find_header(bytes(head) + b"\n")
     if header_found is None:  # nothing but a byte-order mark
         raise BadRequest("The file is empty")
     line, line_number, line_end = header_found
+    if len(line) > MAX_HEADER_BYTES:
+        raise _long_first_line()
     if line_end >= content_end:
         raise BadRequest("The file has a header but no data rows")
     return FileFacts(
@@ -219,6 +233,13 @@ async def inspect(source: ByteSource) -> FileFacts:
         data_start=line_end,
         data_end=content_end,
         filename=source.filename,
+    )
+
+
+def _long_first_line() -> BadRequest:
+    return BadRequest(
+        f"The file's first line is longer than {MAX_HEADER_BYTES // 1024} KiB, so it is not a"
+        " CSV header: a sales file starts with a line of column names such as date,daily_sales"
     )
 
 

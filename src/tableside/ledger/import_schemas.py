@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tableside.kit.schemas import DecimalNumber, ResponseSchema, Schema
 
@@ -60,6 +60,14 @@ class BulkSalesRequest(Schema):
             json_schema_extra={"items": SaleLineIn.model_json_schema()},
         ),
     ]
+
+    @field_validator("batch_id")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        # PostgreSQL text cannot hold NUL: the duplicate lookup itself would fail.
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class LineError(ResponseSchema):

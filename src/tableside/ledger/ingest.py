@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -418,7 +419,13 @@ def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
 def bulk_fingerprint(body: BulkSalesRequest) -> str:
     """sha256 of a bulk request's lines as parsed (the same lines however the JSON was
     spaced or its keys ordered)."""
-    return hashlib.sha256(orjson.dumps(body.lines, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        encoded = orjson.dumps(body.lines, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # JSON allows what orjson refuses: integers past 64 bits, lone surrogates ("\ud800").
+        # The lines holding them are refused later; the standard encoder writes both.
+        encoded = json.dumps(body.lines, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 async def _existing_batch(
@@ -526,24 +533,32 @@ def _line_problem(line: dict[str, Any]) -> tuple[str, str]:
 def without_nul(
     records: list[tuple[object, ...]],
 ) -> tuple[list[tuple[object, ...]], list[LineError]]:
-    """The records without a NUL character (PostgreSQL text cannot hold one), and an error
-    for each record with one. Only run once COPY refused the batch: it looks at every value."""
+    """The records without a NUL character or a lone surrogate (PostgreSQL text cannot hold
+    either; JSON can send both), and an error for each record with one. Only run once COPY
+    refused the batch: it looks at every value."""
     kept, errors = [], []
     for record in records:
         for name, value in zip(BULK_FIELDS, record[1:], strict=True):
-            if isinstance(value, str) and "\x00" in value:
+            problem = _unstorable(value) if isinstance(value, str) else None
+            if problem is not None:
                 index = int(str(record[0]))
                 errors.append(
-                    LineError(
-                        index=index,
-                        field=f"lines.{index}.{name}",
-                        message="contains a NUL character",
-                    )
+                    LineError(index=index, field=f"lines.{index}.{name}", message=problem)
                 )
                 break
         else:
             kept.append(record)
     return kept, errors
+
+
+def _unstorable(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
 
 
 def _bulk_error(index: int, column: str, message: str) -> LineError:

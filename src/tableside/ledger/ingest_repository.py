@@ -64,6 +64,7 @@ MAX_COUNT = 32767  # transactions is a SMALLINT; covers share the bound
 
 _NUM_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 _INT_RE = r"^\s*[+-]?\d{1,9}\s*$"
+_WHOLE_RE = r"^\s*[+-]?\d+\s*$"
 # Anything outside these characters can never match the patterns above.
 _NUM_CHARS = r"[^0-9eE.+\-\s]"
 _INT_CHARS = r"[^0-9+\-\s]"
@@ -259,7 +260,7 @@ class IngestRepository:
         self, records: Sequence[tuple[object, ...]], columns: Sequence[str]
     ) -> bool:
         """COPY rows that carry their own line numbers (bulk JSON, parsed CSV). False, with
-        nothing copied, when a value holds a NUL character (text cannot)."""
+        nothing copied, when a value holds a NUL character or a lone surrogate (text cannot)."""
         if not records:
             return True
         conn = await self.connection()
@@ -269,7 +270,7 @@ class IngestRepository:
             await conn.copy_records_to_table(
                 "_ingest_raw", records=records, columns=["line_no", *columns]
             )
-        except asyncpg.CharacterNotInRepertoireError:
+        except (asyncpg.CharacterNotInRepertoireError, UnicodeEncodeError):
             await conn.execute("ROLLBACK TO SAVEPOINT ingest_records")
             return False
         finally:
@@ -735,25 +736,32 @@ class IngestRepository:
         return (await self.session.execute(stmt)).scalars().first()
 
     async def find_location(self, reference: str) -> uuid.UUID | None:
-        """A location of this business by id or name (exact, else case-insensitive)."""
+        """A location of this business by id or name (as written, else the one location of
+        that name in any case), None when there is none. A name several locations share in
+        other cases is refused (ValidationFailed), as in a file's `location` cell."""
         reference = reference.strip()
-        stmt = select(Location.id).where(Location.business_id == self.business_id)
+        if "\x00" in reference:
+            return None  # no name holds one (and PostgreSQL text cannot)
+        stmt = select(Location.id, Location.name).where(Location.business_id == self.business_id)
         try:
-            wanted = uuid.UUID(reference)
+            wanted: uuid.UUID | None = uuid.UUID(reference)
         except ValueError:
-            rows = (
-                (
-                    await self.session.execute(
-                        stmt.where(func.lower(Location.name) == reference.lower()).order_by(
-                            (Location.name == reference).desc(), Location.created_at
-                        )
-                    )
-                )
-                .scalars()
-                .all()
+            wanted = None
+        if wanted is not None:
+            found = (await self.session.execute(stmt.where(Location.id == wanted))).first()
+            return found.id if found else None
+        rows = (
+            await self.session.execute(stmt.where(func.lower(Location.name) == reference.lower()))
+        ).all()
+        exact = [row.id for row in rows if row.name == reference]
+        if exact:
+            return exact[0]
+        if len(rows) > 1:
+            message = f"matches {len(rows)} locations by name; use the id"
+            raise ValidationFailed(
+                f"The location {message}", details=[{"field": "location", "message": message}]
             )
-            return rows[0] if rows else None
-        return (await self.session.execute(stmt.where(Location.id == wanted))).scalar_one_or_none()
+        return rows[0].id if rows else None
 
     async def upload_by_hash(self, content_hash: str) -> LedgerUpload | None:
         stmt = select(LedgerUpload).where(
@@ -928,9 +936,13 @@ def _checks(plan: TypedPlan) -> list[str]:
         ]
     for column in ("covers", "transactions"):
         if has(column):
+            # A whole number past the int range has no value to compare: told by its digits.
             checks += [
-                f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL"
-                f" THEN '{column}|is not a whole number'",
+                f"WHEN e.r_{column} IS NOT NULL AND e.{column} IS NULL THEN CASE"
+                f" WHEN e.r_{column} ~ {literal(_WHOLE_RE)} THEN CASE"
+                f" WHEN e.r_{column} ~ '^\\s*-' THEN '{column}|must not be negative'"
+                f" ELSE '{column}|is too large (at most {MAX_COUNT})' END"
+                f" ELSE '{column}|is not a whole number' END",
                 f"WHEN e.{column} < 0 THEN '{column}|must not be negative'",
                 f"WHEN e.{column} > {MAX_COUNT} THEN '{column}|is too large (at most {MAX_COUNT})'",
             ]
@@ -1060,7 +1072,9 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
             "NULL::uuid AS menu_item_id, NULL::uuid AS category_id,"
             " NULL::numeric AS unit_cost, NULL::text AS item_err, NULL::text AS category_err"
         )
-    txn = "NULLIF(r.txn, '')" if "txn" in plan.present else "NULL::text"
+    # Trimmed like every other cell: a padded `T1 ` is the sale `T1`, and a cell of spaces
+    # names no sale (not one sale shared by every such row).
+    txn = f"NULLIF(btrim(r.txn, {_PADDING}), '')" if "txn" in plan.present else "NULL::text"
     has_offset = (
         "(c.r_ts LIKE '%Z' OR c.r_ts LIKE '%z' OR c.r_ts LIKE '________________%+%'"
         " OR c.r_ts LIKE '________________%-%')"
