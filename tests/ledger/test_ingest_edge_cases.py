@@ -196,3 +196,39 @@ async def test_a_count_past_the_integer_range_is_too_large(
     assert error["details"] == [
         {"line": 2, "field": "transactions", "message": "is too large (at most 32767)"}
     ]
+
+
+async def test_whole_counts_written_with_a_decimal_point_are_whole(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """`covers: 2.0` is what a JSON encoder writes for a float that holds a count, and `3.0`
+    what a spreadsheet saves for a cell formatted with a decimal place: both are whole
+    numbers. A true fraction stays an error."""
+    shop = await create_shop(client, database)
+    response = await bulk(client, shop.owner, [{**GOOD, "covers": 2.0}])
+    assert response.status_code == 201, response.text
+    content = csv_bytes(
+        [*LINES_HEADER, "covers"],
+        [["2026-11-02T13:00:00Z", "PIZ", "1", "10", " 3.00 "]],
+    )
+    assert (await upload(client, shop.owner, content)).status_code == 201
+    assert sorted(row["covers"] for row in await ledger_lines(database, shop.business_id)) == [
+        2,
+        3,
+    ]
+    daily = b"date,daily_sales,transactions\n2026-11-03,10,4.0\n2026-11-04,10,4.5\n"
+    error = assert_error(await upload(client, shop.owner, daily), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {"line": 3, "field": "transactions", "message": "is not a whole number"}
+    ]
+
+
+async def test_a_blank_batch_id_is_a_validation_error(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A batch id of spaces names nothing a sender could send again on purpose."""
+    shop = await create_shop(client, database)
+    response = await bulk(client, shop.owner, [GOOD], batch_id="   ")
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": "batch_id", "message": "must not be blank"}]
+    assert await ledger_lines(database, shop.business_id) == []

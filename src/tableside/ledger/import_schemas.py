@@ -67,6 +67,8 @@ class BulkSalesRequest(Schema):
         # PostgreSQL text cannot hold NUL: the duplicate lookup itself would fail.
         if "\x00" in value:
             raise ValueError("must not contain a NUL character")
+        if not value.strip():
+            raise ValueError("must not be blank")
         return value
 
 

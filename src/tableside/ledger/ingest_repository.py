@@ -63,11 +63,13 @@ MAX_QUANTITY = Decimal("1e6")
 MAX_COUNT = 32767  # transactions is a SMALLINT; covers share the bound
 
 _NUM_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?\s*$"
-_INT_RE = r"^\s*[+-]?\d{1,9}\s*$"
-_WHOLE_RE = r"^\s*[+-]?\d+\s*$"
+# A count may carry a decimal point and zeros (`2.0`): JSON encoders and spreadsheets
+# write whole numbers that way.
+_INT_RE = r"^\s*[+-]?\d{1,9}(\.0*)?\s*$"
+_WHOLE_RE = r"^\s*[+-]?\d+(\.0*)?\s*$"
 # Anything outside these characters can never match the patterns above.
 _NUM_CHARS = r"[^0-9eE.+\-\s]"
-_INT_CHARS = r"[^0-9+\-\s]"
+_INT_CHARS = r"[^0-9.+\-\s]"
 _DATE_RE = r"^\d{4}-\d\d-\d\d$"
 _TS_RE = (
     r"^\d{4}-\d\d-\d\d[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d*)?)?"
@@ -811,7 +813,8 @@ def _num(column: str, careful: bool, decimal_comma: bool = False) -> str:
 
 def _int(column: str, careful: bool) -> str:
     if careful:
-        return f"CASE WHEN r.{column} ~ {literal(_INT_RE)} THEN r.{column}::int END"
+        return f"CASE WHEN r.{column} ~ {literal(_INT_RE)} THEN r.{column}::numeric::int END"
+    # `2.0` fails the int cast, which sends the file to the careful variant above.
     return f"CASE WHEN r.{column} !~ {literal(_INT_CHARS)} THEN NULLIF(r.{column}, '')::int END"
 
 
