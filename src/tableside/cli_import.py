@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from tableside.config import Settings, get_settings
+from tableside.ledger.import_schemas import OnOverlap
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tableside.errors import ValidationFailed
     from tableside.ledger.import_schemas import SalesImportReport
     from tableside.ledger.ingest import ImportOptions, IngestOutcome
+    from tableside.ledger.overlap import ImportOverlap
 
 import_app = typer.Typer(help="Import data into Tableside.", no_args_is_help=True)
 console = Console()
@@ -66,21 +68,35 @@ def import_sales(
     batch_id: Annotated[
         str | None, typer.Option(help="Your id for this import: running it again adds nothing")
     ] = None,
+    on_overlap: Annotated[
+        OnOverlap,
+        typer.Option(
+            help="Daily files: dates an earlier daily import holds (same location and"
+            " category) are refused (reject), added up (add) or replaced (replace)"
+        ),
+    ] = OnOverlap.reject,
 ) -> None:
     """Import a sales CSV (daily totals or sale lines), as the API's upload does."""
     from tableside.db.database import resolve_database_url
     from tableside.errors import AppError, ValidationFailed
     from tableside.ledger.ingest import ImportOptions
+    from tableside.ledger.overlap import ImportOverlap
 
     settings = get_settings()
     url = asyncio.run(resolve_database_url(settings))
     options = ImportOptions(
-        skip_invalid=skip_invalid, default_location=location, external_id=batch_id
+        skip_invalid=skip_invalid,
+        default_location=location,
+        external_id=batch_id,
+        on_overlap=on_overlap,
     )
     try:
         outcome = asyncio.run(run_import(settings, url, file, business_slug, options))
     except ValidationFailed as exc:
         _print_errors(exc)
+        raise typer.Exit(1) from exc
+    except ImportOverlap as exc:
+        _print_overlap(exc)
         raise typer.Exit(1) from exc
     except (AppError, CliImportError) as exc:
         console.print(f"[red]{exc}[/]")
@@ -172,6 +188,8 @@ def print_report(report: SalesImportReport) -> None:
     table.add_row("shape", report.kind)
     table.add_row("lines written", f"{report.lines_written:,}")
     table.add_row("lines skipped", f"{report.lines_skipped:,}")
+    if report.lines_replaced:
+        table.add_row("lines replaced", f"{report.lines_replaced:,}")
     table.add_row("net amount", f"{report.net_amount:,}")
     table.add_row("business dates", f"{report.first_date} to {report.last_date}")
     if report.signals_written:
@@ -181,6 +199,17 @@ def print_report(report: SalesImportReport) -> None:
         _print_error_rows(
             [e.model_dump(exclude_none=True) for e in report.errors], report.error_count
         )
+
+
+def _print_overlap(exc: ImportOverlap) -> None:
+    """The earlier imports the file overlaps, and the option that lets it in."""
+    console.print("[red]Nothing was written:[/]")
+    for detail in exc.details:
+        console.print(f"  {detail['message']} (import {detail['import_id']})")
+    console.print(
+        "Run again with --on-overlap replace to put this file's totals in their place,"
+        " or --on-overlap add to add them up."
+    )
 
 
 def _print_errors(exc: ValidationFailed) -> None:

@@ -152,7 +152,7 @@ async def test_spend_is_summed_per_date_and_location_and_replaced_by_a_later_fil
             ["2026-01-02", "1", "", "true", "Food", "Main"],
         ],
     )
-    assert (await upload(client, shop.owner, second)).status_code == 201
+    assert (await upload(client, shop.owner, second, on_overlap="add")).status_code == 201
     signals = await fetch(
         database,
         shop.business_id,

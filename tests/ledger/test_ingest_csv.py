@@ -124,12 +124,13 @@ async def test_daily_shape_and_signals(client: httpx.AsyncClient, database: Data
         {"business_date": date(2026, 1, 3), "marketing_spend": D("25.00"), "is_holiday": True,
          "product_category": "Drinks"},
     ]  # fmt: skip
-    # A second file for the same days: sales add up, signals are updated (empty keeps).
+    # A second file for the same days, added to the first (`on_overlap=add`): sales add
+    # up, signals are updated (empty keeps).
     second = csv_bytes(
         ["date", "daily_sales", "marketing_spend", "location"],
         [["2026-01-01", "10", "", "Main"], ["2026-01-02", "5", "50", ""]],
     )
-    response = await upload(client, shop.owner, second)
+    response = await upload(client, shop.owner, second, on_overlap="add")
     assert response.status_code == 201, response.text
     signals = await fetch(
         database,

@@ -106,7 +106,8 @@ HOLIDAYS = {"1": True, "0": True, "yes": True, "No": True, "t": True, "FALSE": T
 async def _accepted(client: httpx.AsyncClient, shop: Shop, header: list[str], row: list[str],
                     broken: list[str] | None) -> bool:  # fmt: skip
     rows = [row] + ([broken] if broken else [])
-    response = await upload(client, shop.owner, csv_bytes(header, rows))
+    # Daily files of one date in a row: added up, not refused as overlapping.
+    response = await upload(client, shop.owner, csv_bytes(header, rows), on_overlap="add")
     if broken is None:
         assert response.status_code in (201, 422), response.text
         return response.status_code == 201

@@ -1,13 +1,15 @@
 """SQL of recorded ingestions (`ledger_batches`): listing them and taking one back out of the
-ledger. Every statement is scoped to one business."""
+ledger, whole or (a daily import overlapped by a newer one) under some of its keys. Every
+statement is scoped to one business."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, delete, func, select, text
+from sqlalchemy import ColumnElement, FromClause, delete, exists, func, select, text
 
 from tableside.kit.repository import TenantRepository
 from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas
@@ -21,6 +23,49 @@ _BEFORE = timedelta(days=1)
 _AFTER = timedelta(days=3)
 
 
+@dataclass(frozen=True)
+class LineKeys:
+    """Some rollup keys of batches' item-less (daily) lines: `table` has the columns
+    `batch_id`, `business_date`, `location_key` and `category_key`, one row per key of a
+    batch; every date lies between `first_date` and `last_date`."""
+
+    table: FromClause
+    first_date: date
+    last_date: date
+
+
+@dataclass(frozen=True)
+class OverlappedImport:
+    """An earlier daily import holding totals under some keys of a newer daily file."""
+
+    import_id: uuid.UUID
+    filename: str | None
+    dates: int  # business dates of the overlap (any location or category)
+    first_date: date
+    last_date: date
+
+
+@dataclass(frozen=True)
+class DailyOverlap:
+    """The keys of a daily file that earlier daily imports already hold: the imports, and
+    the business dates concerned (each counted once, whichever imports hold it)."""
+
+    imports: list[OverlappedImport]
+    dates: int
+    first_date: date
+    last_date: date
+
+
+@dataclass(frozen=True)
+class BatchContents:
+    """What a batch's lines still add up to."""
+
+    lines: int
+    net_amount: Decimal
+    first_date: date | None
+    last_date: date | None
+
+
 class BatchRepository(TenantRepository[LedgerBatch]):
     model = LedgerBatch
     sortable = {"created_at": "created_at", "first_date": "first_date", "lines": "line_count"}
@@ -29,26 +74,45 @@ class BatchRepository(TenantRepository[LedgerBatch]):
     searchable = ("filename", "external_id")
     nulls_last = True
 
-    def _lines_of(self, batch: LedgerBatch) -> list[ColumnElement[bool]]:
-        """WHERE clauses selecting exactly the batch's ledger lines."""
+    def _lines_of(
+        self, batch: LedgerBatch, keys: LineKeys | None = None
+    ) -> list[ColumnElement[bool]]:
+        """WHERE clauses selecting exactly the batch's ledger lines (only those under `keys`
+        when given)."""
         line = LedgerLine
         clauses: list[ColumnElement[bool]] = [
             line.business_id == self.business_id,
             line.batch_id == batch.id,
         ]
-        if batch.first_date is not None and batch.last_date is not None:
+        first, last = (keys.first_date, keys.last_date) if keys else (None, None)
+        first, last = first or batch.first_date, last or batch.last_date
+        if first is not None and last is not None:
             clauses += [
-                line.sold_at >= _midnight(batch.first_date) - _BEFORE,
-                line.sold_at < _midnight(batch.last_date) + _AFTER,
-                line.business_date.between(batch.first_date, batch.last_date),
+                line.sold_at >= _midnight(first) - _BEFORE,
+                line.sold_at < _midnight(last) + _AFTER,
+                line.business_date.between(first, last),
+            ]
+        if keys is not None:
+            key = keys.table.c
+            clauses += [
+                line.menu_item_id.is_(None),
+                exists().where(
+                    key.batch_id == line.batch_id,
+                    key.business_date == line.business_date,
+                    key.location_key == LINE_LOCATION_KEY,
+                    key.category_key == LINE_CATEGORY_KEY,
+                ),
             ]
         return clauses
 
-    async def reversal(self, batch: LedgerBatch) -> tuple[RollupDeltas, int]:
-        """What taking the batch's lines out subtracts from every rollup row they added to
-        (the lines grouped by rollup key, signs flipped), and how many lines that is."""
+    async def reversal(
+        self, batch: LedgerBatch, keys: LineKeys | None = None
+    ) -> tuple[RollupDeltas, int]:
+        """What taking the batch's lines (those under `keys`, when given) out subtracts from
+        every rollup row they added to (the lines grouped by rollup key, signs flipped), and
+        how many lines that is."""
         line = LedgerLine
-        where = self._lines_of(batch)
+        where = self._lines_of(batch, keys)
         location_key, item_key, category_key = LINE_LOCATION_KEY, LINE_ITEM_KEY, LINE_CATEGORY_KEY
         deltas = RollupDeltas()
         daily = await self.session.execute(
@@ -101,10 +165,26 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             )
         return deltas, count
 
-    async def delete_lines(self, batch: LedgerBatch) -> int:
-        """Delete the batch's ledger lines; returns how many."""
-        result = await self.session.execute(delete(LedgerLine).where(*self._lines_of(batch)))
+    async def delete_lines(self, batch: LedgerBatch, keys: LineKeys | None = None) -> int:
+        """Delete the batch's ledger lines (those under `keys`, when given); returns how
+        many."""
+        result = await self.session.execute(delete(LedgerLine).where(*self._lines_of(batch, keys)))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def contents(self, batch: LedgerBatch) -> BatchContents:
+        """What the batch's lines in the ledger add up to now."""
+        line = LedgerLine
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(line.net_amount), 0),
+                    func.min(line.business_date),
+                    func.max(line.business_date),
+                ).where(*self._lines_of(batch))
+            )
+        ).one()
+        return BatchContents(int(row[0]), Decimal(row[1]), row[2], row[3])
 
     async def prune_empty_rollups(self, first: date, last: date) -> None:
         """Delete the rollup rows of these dates left empty: every sum 0 and no ledger line

@@ -1,19 +1,23 @@
 """The import history: what each bulk request, CSV upload or CLI import brought into the
-ledger, and taking a whole import back out (a wrong file, the wrong location, an overlapping
-export) so it can be sent again."""
+ledger, taking a whole import back out (a wrong file, the wrong location, an overlapping
+export) so it can be sent again, and taking the part of earlier daily imports out that a
+newer daily file replaces (`on_overlap=replace`)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
+from sqlalchemy import FromClause
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.errors import NotFound
 from tableside.kit.pagination import ListParams, Page
-from tableside.ledger.batch_repository import BatchRepository
+from tableside.ledger.batch_repository import BatchRepository, LineKeys, OverlappedImport
 from tableside.ledger.batch_schemas import SalesImport
 from tableside.ledger.lines import RollupDeltas
 from tableside.ledger.repository import LedgerRepository
@@ -78,15 +82,8 @@ async def revert_import(session: AsyncSession, principal: Principal, import_id: 
     batch = await repo.lock(import_id)
     if batch is None:
         raise ImportNotFound()
-    reversal, lines = await repo.reversal(batch)
-    for chunk in _chunks(reversal):
-        await ledger.apply_rollups(chunk)
-    deleted = await repo.delete_lines(batch)
-    if deleted != lines:
-        raise RuntimeError(f"import {batch.id}: {lines} lines summed but {deleted} deleted")
-    if batch.first_date is not None and batch.last_date is not None:
-        await repo.prune_empty_rollups(batch.first_date, batch.last_date)
     view = _view(batch)
+    taken = await _take_out(repo, ledger, batch)
     await repo.delete(batch)
     await audit.record(
         session,
@@ -99,12 +96,97 @@ async def revert_import(session: AsyncSession, principal: Principal, import_id: 
             "kind": view.kind,
             "batch_id": view.batch_id,
             "filename": view.filename,
-            "lines_deleted": deleted,
+            "lines_deleted": taken.lines,
             "net_amount": str(view.net_amount),
             "first_date": view.first_date.isoformat() if view.first_date else None,
             "last_date": view.last_date.isoformat() if view.last_date else None,
         },
     )
+
+
+async def replace_overlapped(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    overlapped: list[OverlappedImport],
+    keys: FromClause,
+    *,
+    replaced_by: str,
+    principal: Principal | None,
+    actor_user_id: uuid.UUID | None,
+) -> int:
+    """Take the earlier daily imports' lines under the overlapping `keys` (a table of
+    batch_id, business_date, location_key, category_key) out of the ledger and the rollups,
+    exactly as a revert does; each import's history then says what it still holds, and an
+    import left with nothing is forgotten (its file can be sent again). Returns the number
+    of lines taken out. The caller holds the business's ledger lock."""
+    repo = BatchRepository(session, business_id)
+    ledger = LedgerRepository(session, business_id)
+    total = 0
+    for earlier in sorted(overlapped, key=lambda o: o.import_id):
+        batch = await repo.lock(earlier.import_id)
+        if batch is None:
+            raise RuntimeError(f"import {earlier.import_id} overlaps but cannot be found")
+        taken = await _take_out(
+            repo, ledger, batch, LineKeys(keys, earlier.first_date, earlier.last_date)
+        )
+        total += taken.lines
+        left = await repo.contents(batch)
+        if left.lines == 0:
+            await repo.delete(batch)
+        else:
+            batch.line_count = left.lines
+            batch.net_amount = left.net_amount
+            batch.first_date = left.first_date
+            batch.last_date = left.last_date
+            await repo.flush()
+        await audit.record(
+            session,
+            business_id=business_id,
+            action="sales.import_replaced",
+            principal=principal,
+            actor_user_id=actor_user_id if principal is None else None,
+            entity_type="ledger_batch",
+            entity_id=batch.id,
+            details={
+                "kind": batch.kind,
+                "batch_id": batch.external_id,
+                "filename": batch.filename,
+                "replaced_by": replaced_by,
+                "lines_deleted": taken.lines,
+                "net_amount": str(taken.net_amount),
+                "first_date": earlier.first_date.isoformat(),
+                "last_date": earlier.last_date.isoformat(),
+                "lines_left": left.lines,
+            },
+        )
+    return total
+
+
+@dataclass(frozen=True)
+class _TakenOut:
+    lines: int
+    net_amount: Decimal
+
+
+async def _take_out(
+    repo: BatchRepository,
+    ledger: LedgerRepository,
+    batch: LedgerBatch,
+    keys: LineKeys | None = None,
+) -> _TakenOut:
+    """Delete the batch's lines (those under `keys`, when given) and subtract them from the
+    rollups; the rollup rows left empty are removed."""
+    reversal, lines = await repo.reversal(batch, keys)
+    net_amount = -sum((delta.net_amount for delta in reversal.daily.values()), Decimal(0))
+    for chunk in _chunks(reversal):
+        await ledger.apply_rollups(chunk)
+    deleted = await repo.delete_lines(batch, keys)
+    if deleted != lines:
+        raise RuntimeError(f"import {batch.id}: {lines} lines summed but {deleted} deleted")
+    first, last = (keys.first_date, keys.last_date) if keys else (batch.first_date, batch.last_date)
+    if first is not None and last is not None:
+        await repo.prune_empty_rollups(first, last)
+    return _TakenOut(deleted, net_amount)
 
 
 def _chunks(deltas: RollupDeltas) -> Iterator[RollupDeltas]:

@@ -12,7 +12,12 @@ from tableside.db.session import SessionDep
 from tableside.jobs.schemas import JobAccepted, accepted
 from tableside.ledger import ingest
 from tableside.ledger.csv_format import UploadSource
-from tableside.ledger.import_schemas import MAX_BULK_LINES, BulkSalesRequest, SalesImportReport
+from tableside.ledger.import_schemas import (
+    MAX_BULK_LINES,
+    BulkSalesRequest,
+    OnOverlap,
+    SalesImportReport,
+)
 
 router = APIRouter(prefix="/sales", tags=["sales ledger"])
 
@@ -78,6 +83,13 @@ async def import_sales(
     location: Annotated[
         str | None, Query(description="Location (name or id) of rows without one")
     ] = None,
+    on_overlap: Annotated[
+        OnOverlap,
+        Query(
+            description="Daily files: what to do with dates (per location and category) an"
+            " earlier daily import holds: reject (409), add, or replace the earlier totals"
+        ),
+    ] = OnOverlap.reject,
 ) -> Any:
     """Two shapes, told apart by the header:
 
@@ -111,7 +123,19 @@ async def import_sales(
     that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file and writes nothing,
     and the same file can then be sent again. A cancel that comes as the import commits
     waits for it and answers 409 `INVALID_STATE`: the job then says `succeeded` and its
-    lines are in; a `cancelled` import never leaves lines behind."""
+    lines are in; a `cancelled` import never leaves lines behind.
+
+    A daily row is the whole of its date's sales (per location and category): a daily file
+    with a date, location and category an earlier daily import already holds (a corrected
+    or longer export) is refused with 409 `IMPORT_OVERLAP`, nothing written, the details
+    naming each earlier import (`import_id`, `filename`) with its `overlapping_dates`,
+    `first_date` and `last_date`. `on_overlap=add` keeps both (the day's totals add up);
+    `on_overlap=replace` takes the earlier import's lines of exactly those keys out (as
+    `DELETE /sales/imports/{id}` would, recorded in the audit log) and puts the new ones in,
+    in one transaction: the earlier import's history then shows what it still holds, and
+    one left with nothing leaves the history (its file can be sent again). Other locations
+    and categories of the same date, sale lines and other businesses never overlap; the same
+    file again is still answered as a duplicate. A background job honours it too."""
     outcome = await ingest.receive_upload(
         session,
         principal,
@@ -121,6 +145,7 @@ async def import_sales(
         background=background,
         location=location,
         threshold=request.app.state.settings.sales_import_background_bytes,
+        on_overlap=on_overlap,
     )
     if not isinstance(outcome, ingest.IngestOutcome):
         return accepted(outcome)

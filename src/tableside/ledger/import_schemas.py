@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -10,6 +11,17 @@ from pydantic import Field, field_validator
 from tableside.kit.schemas import DecimalNumber, ResponseSchema, Schema
 
 MAX_BULK_LINES = 100_000
+
+
+class OnOverlap(StrEnum):
+    """What a daily-totals file does with business dates (per location and category) that
+    already hold totals from an earlier daily import."""
+
+    reject = "reject"  # refuse the file (409 IMPORT_OVERLAP), write nothing
+    add = "add"  # keep both: the day's totals add up
+    # take the earlier totals of those keys out, put the new ones in (`replace` is a str
+    # method: the member is named like `SaleSource.import_`)
+    replace_ = "replace"
 
 
 class SaleLineIn(Schema):
@@ -98,6 +110,10 @@ class SalesImportReport(ResponseSchema):
     net_amount: DecimalNumber
     first_date: date | None = None
     last_date: date | None = None
+    lines_replaced: int = Field(
+        default=0,
+        description="Daily files with on_overlap=replace: earlier daily lines taken out",
+    )
     signals_written: int = Field(
         default=0,
         description="Daily files: days (per location) whose marketing spend or holiday flag "

@@ -9,7 +9,9 @@ Every origin takes the same path inside the caller's transaction:
 3. any invalid row refuses the whole request (422 listing the first 1,000) unless
    `skip_invalid`, which writes the valid rows and reports the others;
 4. the business's ledger lock is taken, the batch claimed (a concurrent twin loses here and
-   answers as a duplicate), lines inserted and both rollups upserted; an audit entry records it.
+   answers as a duplicate), a daily file's overlap with earlier daily imports settled
+   (`overlap`: refused by default), lines inserted and both rollups upserted; an audit entry
+   records it.
 
 Files above `TABLESIDE_SALES_IMPORT_BACKGROUND_BYTES` (or sent with `background=true`) are
 stored and imported by the `ledger.import_sales` job instead (`tasks.py`).
@@ -44,7 +46,12 @@ from tableside.ledger.csv_format import (
     inspect,
     parse_rows,
 )
-from tableside.ledger.import_schemas import BulkSalesRequest, LineError, SalesImportReport
+from tableside.ledger.import_schemas import (
+    BulkSalesRequest,
+    LineError,
+    OnOverlap,
+    SalesImportReport,
+)
 from tableside.ledger.ingest_repository import (
     ITEM_COLUMNS,
     MAX_ERRORS,
@@ -52,6 +59,7 @@ from tableside.ledger.ingest_repository import (
     TypedPlan,
     Written,
 )
+from tableside.ledger.overlap import settle_overlaps
 from tableside.ledger.repository import LedgerRepository
 from tableside.models import Job, LedgerBatch, LedgerUpload, SaleSource
 
@@ -93,6 +101,8 @@ class ImportOptions:
     created_by: uuid.UUID | None = None
     # sha256 of what is imported (a bulk request's lines, a file's bytes)
     fingerprint: str | None = None
+    # A daily file's dates that earlier daily imports hold: refuse, add up or replace.
+    on_overlap: OnOverlap = OnOverlap.reject
 
 
 @dataclass
@@ -173,6 +183,7 @@ async def receive_upload(
     background: bool,
     location: str | None,
     threshold: int,
+    on_overlap: OnOverlap = OnOverlap.reject,
 ) -> IngestOutcome | Job:
     """`POST /sales/import`: check the file, then import it now or hand it to a job."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
@@ -186,7 +197,10 @@ async def receive_upload(
         return IngestOutcome(_duplicate_report(existing, existing.kind))
     await _default_location(repo, location)  # a bad one is refused now, not in the job
     options = ImportOptions(
-        skip_invalid=skip_invalid, default_location=location, created_by=principal.user_id
+        skip_invalid=skip_invalid,
+        default_location=location,
+        created_by=principal.user_id,
+        on_overlap=on_overlap,
     )
     if background or facts.size > threshold:
         return await _enqueue(session, repo, source, facts, options)
@@ -349,10 +363,22 @@ async def _validate_and_write(
         if existing is None:
             raise RuntimeError("the batch was claimed but cannot be found")
         return IngestOutcome(_duplicate_report(existing, kind), repo.timings.phases)
+    replaced = 0
+    if plan.shape is Shape.daily:
+        # Under the lock: a daily file committed meanwhile is seen (never both "no overlap").
+        replaced = await settle_overlaps(
+            repo.session,
+            repo,
+            batch,
+            options.on_overlap,
+            report_batch_id=options.external_id or str(batch.id),
+            principal=principal,
+        )
     written = await repo.write(plan, batch.id)
     signals = await repo.upsert_signals() if plan.shape is Shape.daily else 0
     await repo.finish_batch(batch.id, written, invalid)
     report = _report(batch, kind, written, invalid, errors, signals, options, filename)
+    report.lines_replaced = replaced
     await audit.record(
         repo.session,
         business_id=repo.business_id,
@@ -367,6 +393,7 @@ async def _validate_and_write(
             "filename": filename,
             "lines_written": written.lines,
             "lines_skipped": invalid,
+            "lines_replaced": replaced,
             "net_amount": str(written.net_amount),
         },
     )
@@ -613,7 +640,11 @@ async def _enqueue(
         session,
         business_id=repo.business_id,
         kind=IMPORT_SALES_JOB,
-        params={"upload_id": str(upload.id), "filename": upload.filename},
+        params={
+            "upload_id": str(upload.id),
+            "filename": upload.filename,
+            "on_overlap": options.on_overlap.value,
+        },
         created_by_id=options.created_by,
     )
     upload.job_id = job.id

@@ -29,11 +29,14 @@ from datetime import date
 from decimal import Decimal
 
 import asyncpg
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Date, Uuid, delete, func, select, text, update
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.errors import ValidationFailed
 from tableside.kit.money import minor_unit
+from tableside.ledger.batch_repository import DailyOverlap, OverlappedImport
 from tableside.ledger.csv_format import Shape
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -101,6 +104,17 @@ def _add_item_sums(alias: str) -> str:
         f" costed_revenue = {alias}.costed_revenue + excluded.costed_revenue,"
         f" category_id = coalesce(excluded.category_id, {alias}.category_id)"
     )
+
+
+# The keys of a daily file that earlier daily imports hold (`find_daily_overlaps`), one row
+# per key and earlier import, until the transaction ends.
+OVERLAP_KEYS = sql_table(
+    "_ingest_overlap",
+    sql_column("batch_id", Uuid),
+    sql_column("business_date", Date),
+    sql_column("location_key", Uuid),
+    sql_column("category_key", Uuid),
+)
 
 
 TS_MESSAGE = "is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])"
@@ -703,6 +717,88 @@ class IngestRepository:
                 details=[{"field": "marketing_spend", "message": "a day's total is too large"}],
             ) from exc
         return int(status.split()[-1])
+
+    async def find_daily_overlaps(self, batch_id: uuid.UUID) -> DailyOverlap | None:
+        """The earlier daily imports (`csv_daily` batches other than `batch_id`) with lines
+        under a key of the staged valid rows: the same business date, location (or none)
+        and category (or none). The keys they hold are kept in `OVERLAP_KEYS`.
+
+        Run under the business's ledger lock, so a daily file committed meanwhile is seen.
+        The common case, no overlap, costs one probe of the daily rollup's primary key per
+        key of the file (item-less rollup rows exist only where item-less lines were
+        written); only keys found there are looked for in the ledger, through its
+        (business_id, sold_at) index within the window of those dates."""
+        business, no_key = literal(self.business_id), literal(NO_KEY)
+        conn = await self.connection()
+        started = time.perf_counter()
+        await conn.execute(
+            "DROP TABLE IF EXISTS pg_temp._ingest_held, pg_temp._ingest_overlap;"
+            " CREATE TEMP TABLE _ingest_overlap (batch_id uuid, business_date date,"
+            " location_key uuid, category_key uuid) ON COMMIT DROP;"
+            " CREATE TEMP TABLE _ingest_held ON COMMIT DROP AS"
+            " SELECT k.* FROM (SELECT DISTINCT business_date,"
+            f" coalesce(location_id, {no_key}) AS location_key,"
+            f" coalesce(category_id, {no_key}) AS category_key"
+            " FROM _ingest_typed WHERE err IS NULL AND menu_item_id IS NULL) k"
+            " WHERE EXISTS (SELECT 1 FROM sales_daily_item_rollups r"
+            f" WHERE r.business_id = {business} AND r.business_date = k.business_date"
+            f" AND r.location_key = k.location_key AND r.item_key = {no_key}"
+            " AND r.category_key = k.category_key)"
+        )
+        span = await conn.fetchrow(
+            "SELECT min(business_date) AS first, max(business_date) AS last FROM _ingest_held"
+        )
+        assert span is not None
+        if span["first"] is None:
+            self.timings.add("overlap", started)
+            return None
+        # A business date's lines lie within a day before and three after its UTC midnight
+        # whatever the zone and cutoff (as `batch_repository` reads a batch's lines).
+        since = literal(f"{span['first'].isoformat()}T00:00:00Z")
+        until = literal(f"{span['last'].isoformat()}T00:00:00Z")
+        await conn.execute(
+            "INSERT INTO _ingest_overlap"
+            " SELECT DISTINCT l.batch_id, h.business_date, h.location_key, h.category_key"
+            " FROM _ingest_held h"
+            f" JOIN sales_ledger l ON l.business_id = {business}"
+            f" AND l.sold_at >= {since}::timestamptz - interval '1 day'"
+            f" AND l.sold_at < {until}::timestamptz + interval '3 days'"
+            " AND l.business_date = h.business_date AND l.menu_item_id IS NULL"
+            f" AND coalesce(l.location_id, {no_key}) = h.location_key"
+            f" AND coalesce(l.category_id, {no_key}) = h.category_key"
+            f" JOIN ledger_batches b ON b.business_id = {business} AND b.id = l.batch_id"
+            f" AND b.kind = 'csv_daily' AND b.id <> {literal(batch_id)}"
+        )
+        rows = await conn.fetch(
+            "SELECT o.batch_id, b.filename, count(DISTINCT o.business_date) AS dates,"
+            " min(o.business_date) AS first, max(o.business_date) AS last"
+            " FROM _ingest_overlap o"
+            f" JOIN ledger_batches b ON b.business_id = {business} AND b.id = o.batch_id"
+            " GROUP BY o.batch_id, b.filename, b.created_at"
+            " ORDER BY b.created_at, o.batch_id"
+        )
+        total = await conn.fetchrow(
+            "SELECT count(DISTINCT business_date) AS dates, min(business_date) AS first,"
+            " max(business_date) AS last FROM _ingest_overlap"
+        )
+        self.timings.add("overlap", started)
+        if not rows or total is None:
+            return None  # item-less lines under these keys, but none of a daily import
+        return DailyOverlap(
+            imports=[
+                OverlappedImport(
+                    import_id=row["batch_id"],
+                    filename=row["filename"],
+                    dates=int(row["dates"]),
+                    first_date=row["first"],
+                    last_date=row["last"],
+                )
+                for row in rows
+            ],
+            dates=int(total["dates"]),
+            first_date=total["first"],
+            last_date=total["last"],
+        )
 
     # -- batches, locations, uploads -----------------------------------------------------------
 

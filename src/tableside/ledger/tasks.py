@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.errors import ValidationFailed
 from tableside.jobs.registry import JobContext, job_handler
 from tableside.ledger.csv_format import BytesSource
+from tableside.ledger.import_schemas import OnOverlap
 from tableside.ledger.ingest import IMPORT_SALES_JOB, ImportOptions, import_file
 from tableside.ledger.ingest_repository import IngestRepository
 
@@ -76,6 +77,8 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
                 skip_invalid=upload.skip_invalid,
                 default_location=upload.default_location,
                 created_by=upload.created_by,
+                # Jobs queued before the option existed refuse an overlap, as it is now.
+                on_overlap=OnOverlap(params.get("on_overlap", OnOverlap.reject)),
             )
             outcome = await import_file(
                 session,
