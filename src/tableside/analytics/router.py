@@ -41,7 +41,8 @@ LocationFilter = Annotated[
 
 PERIOD_NOTE = """
 The period is a range of business days (the business's time zone and day cutoff: a sale at
-01:30 with a 04:00 cutoff belongs to the previous day), by default the 30 days ending today,
+01:30 with a 04:00 cutoff belongs to the previous day; with `location_id`, that location's own
+time zone if it keeps one, today included), by default the 30 days ending today,
 at most 3660 days. Figures are net: discounts are out and refunds, recorded as negative lines
 on the day they were made, reduce them. A ratio over zero (an average without sales, growth
 against a period without revenue) is `null`.
