@@ -4,6 +4,7 @@ calendars whose clock changes fall on the day cutoff, and the like."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from tableside.db.database import Database
 from tests.factories import assert_error, money
 from tests.factories.ledger_queries import (
+    create_item,
     get,
     get_ok,
     ledger_business,
@@ -87,3 +89,35 @@ async def test_hours_of_a_day_whose_cutoff_falls_in_a_half_hour_gap(
     both = await get_ok(client, owner, "aggregate", date_from="2026-10-03", date_to="2026-10-04",
                         granularity="hour")  # fmt: skip
     assert len(both["time_series"]) == 48
+
+
+async def test_top_items_tied_on_both_measures_share_a_rank(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Items ranked by revenue, ties broken by units: two items equal on both were ranked
+    2 and 3 in the order of their random ids, as if one had sold better. They share the
+    rank and the next one skips (1, 2, 2, 4), as the analytics ranks do."""
+    owner = await ledger_business(client, timezone="UTC", cutoff_hour=0)
+    names = ("Soup", "Salad", "Bread", "Olives")
+    items = {name: (await create_item(database, owner, name=name)).id for name in names}
+    noon = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    await record(
+        database,
+        owner,
+        [
+            sale(noon, "20.00", quantity="2", item=items["Soup"]),
+            sale(noon, "8.00", quantity="2", item=items["Salad"]),
+            sale(noon, "8.00", quantity="2", item=items["Bread"]),
+            sale(noon, "8.00", quantity="1", item=items["Olives"]),  # tied on revenue only
+        ],
+    )
+    body = await get_ok(client, owner, "top-items", date_from="2026-06-01", date_to="2026-06-01")
+    ranks = [(i["rank"], i["name"]) for i in body["items"]]
+    assert [rank for rank, _ in ranks] == [1, 2, 2, 4]
+    assert ranks[0][1] == "Soup" and ranks[3][1] == "Olives"
+    assert {name for _, name in ranks[1:3]} == {"Salad", "Bread"}
+    by_units = await get_ok(client, owner, "top-items", date_from="2026-06-01",
+                            date_to="2026-06-01", order_by="quantity")  # fmt: skip
+    # Soup, Salad and Bread sold 2 each: Soup's revenue puts it first, the other two tie.
+    assert (by_units["items"][0]["rank"], by_units["items"][0]["name"]) == (1, "Soup")
+    assert [i["rank"] for i in by_units["items"]] == [1, 2, 2, 4]
