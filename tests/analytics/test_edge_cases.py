@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +13,17 @@ import pytest
 from tableside.analytics import service
 from tableside.db.database import Database
 from tableside.ledger.lines import LineIn
-from tests.factories import Account, money
-from tests.factories.analytics import customer, menu_item, ok, record
+from tests.factories import Account, assert_error, money, register
+from tests.factories.analytics import (
+    Sold,
+    customer,
+    get,
+    menu_category,
+    menu_item,
+    ok,
+    record,
+    sale,
+)
 from tests.factories.ledger_queries import create_location, local
 from tests.factories.sales import set_business
 
@@ -111,3 +120,26 @@ async def test_a_location_in_its_own_time_zone_is_cut_at_its_own_today(
     # Without the filter the business's own calendar applies: today is 03-10 in UTC.
     business_wide = await ok(client, owner, "revenue-trends")
     assert business_wide["period"]["date_to"] == "2026-03-10"
+
+
+async def test_items_of_a_category_not_of_this_business_is_422(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """`category_id` naming another business's category (or no category at all) gave an
+    empty page, which reads as "this category sold nothing"; /sales/historical refuses such
+    an id, and so does this now, with the same message either way (nothing leaks)."""
+    pizza = await menu_category(client, owner, "Pizza")
+    item = await menu_item(client, owner, "Margherita", "10.00", category_id=pizza)
+    await record(database, owner, sale(date(2026, 3, 4), [Sold(item, 1, "10.00")]))
+    period = {"date_from": "2026-03-01", "date_to": "2026-03-10"}
+    mine = await ok(client, owner, "items", **period, category_id=pizza)
+    assert [i["name"] for i in mine["items"]] == ["Margherita"]
+
+    other = await register(client)
+    theirs = await menu_category(client, other, "Pizza")
+    for category in (theirs, str(uuid.uuid4()), str(item)):
+        error = assert_error(await get(client, owner, "items", **period, category_id=category),
+                             422, "VALIDATION_ERROR")  # fmt: skip
+        assert error["details"] == [
+            {"field": "category_id", "message": "no such category in this business"}
+        ]

@@ -157,6 +157,13 @@ class AnalyticsRepository:
         )
         return (await self.session.execute(stmt)).first()
 
+    async def category_exists(self, category_id: uuid.UUID) -> bool:
+        """Whether the menu category is this business's (deactivated ones included)."""
+        stmt = select(MenuCategory.id).where(
+            MenuCategory.business_id == self.business_id, MenuCategory.id == category_id
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
     # Items and revenue: the rollups, and a cut day's lines ---------------------------------
 
     def _cut_lines(self, span: Span) -> Any:

@@ -134,7 +134,8 @@ async def item_performance(
     date_to: DateTo = None,
     location_id: LocationFilter = None,
     category_id: Annotated[
-        uuid.UUID | None, Query(description="Only items of this menu category")
+        uuid.UUID | None,
+        Query(description="Only items of this menu category (422 if not one of this business's)"),
     ] = None,
 ) -> ItemPerformancePage:
     return await service.item_performance(

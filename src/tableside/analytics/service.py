@@ -322,6 +322,10 @@ async def item_performance(
     narrow the list, and the summary adds up the items that match, over all pages. A
     period reaching today is counted up to now, the previous one up to the same point."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
+    # As /sales/historical answers: another business's category is an error, not an empty
+    # page that reads as "this category sold nothing".
+    if category_id is not None and not await scope.repository.category_exists(category_id):
+        raise _invalid("category_id", "no such category in this business")
     rows = await scope.repository.item_rows(scope.previous(), scope.current(), scope.location_id)
     total = sum((row.revenue for row in rows), ZERO)
     ranks = competition_ranks([row.revenue for row in rows])
