@@ -149,12 +149,20 @@ class AnalyticsRepository:
         stmt = select(Business).where(Business.id == self.business_id)
         return (await self.session.execute(stmt)).scalar_one()
 
-    async def location_exists(self, location_id: uuid.UUID) -> bool:
-        """Whether the location is this business's (active or not: history stays readable)."""
-        stmt = select(Location.id).where(
+    async def location(self, location_id: uuid.UUID) -> Any:
+        """A location of this business (active or not: history stays readable) with its own
+        time zone (None when it keeps the business's); None when there is no such one."""
+        stmt = select(Location.id, Location.timezone).where(
             Location.business_id == self.business_id, Location.id == location_id
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return (await self.session.execute(stmt)).first()
+
+    async def category_exists(self, category_id: uuid.UUID) -> bool:
+        """Whether the menu category is this business's (deactivated ones included)."""
+        stmt = select(MenuCategory.id).where(
+            MenuCategory.business_id == self.business_id, MenuCategory.id == category_id
+        )
+        return (await self.session.execute(stmt)).first() is not None
 
     # Items and revenue: the rollups, and a cut day's lines ---------------------------------
 

@@ -41,7 +41,8 @@ LocationFilter = Annotated[
 
 PERIOD_NOTE = """
 The period is a range of business days (the business's time zone and day cutoff: a sale at
-01:30 with a 04:00 cutoff belongs to the previous day), by default the 30 days ending today,
+01:30 with a 04:00 cutoff belongs to the previous day; with `location_id`, that location's own
+time zone if it keeps one, today included), by default the 30 days ending today,
 at most 3660 days. Figures are net: discounts are out and refunds, recorded as negative lines
 on the day they were made, reduce them. A ratio over zero (an average without sales, growth
 against a period without revenue) is `null`.
@@ -133,7 +134,8 @@ async def item_performance(
     date_to: DateTo = None,
     location_id: LocationFilter = None,
     category_id: Annotated[
-        uuid.UUID | None, Query(description="Only items of this menu category")
+        uuid.UUID | None,
+        Query(description="Only items of this menu category (422 if not one of this business's)"),
     ] = None,
 ) -> ItemPerformancePage:
     return await service.item_performance(

@@ -48,8 +48,9 @@ FLAT_THRESHOLD_PERCENT = Decimal(1)
 @dataclass(frozen=True)
 class Scope:
     """What a request reads: the business's repository and currency, the business days
-    `first`..`last`, the location filter, and now: the instant, the business's time zone and
-    today's business date (whose sales are still coming in)."""
+    `first`..`last`, the location filter, and now: the instant, the time zone of the days
+    (the business's, or the filtered location's own) and today's business date in it (whose
+    sales are still coming in)."""
 
     repository: AnalyticsRepository
     currency: str
@@ -151,18 +152,22 @@ async def open_scope(
     date_to: date | None,
     location_id: uuid.UUID | None,
 ) -> Scope:
-    """Resolve the period in the business's calendar and check the location filter (a
-    location of another business, or none at all, is 422)."""
+    """Check the location filter (a location of another business, or none at all, is 422)
+    and resolve the period in the business's calendar, or in the location's when it keeps
+    its own time zone: its lines carry business dates of that zone, so "today" and the
+    partial day's cut are its own (as the ledger queries' `resolve_scope` reads them)."""
     repository = AnalyticsRepository(session, principal.business_id)
     business = await repository.business()
+    timezone = business.timezone
+    if location_id is not None:
+        location = await repository.location(location_id)
+        if location is None:
+            raise _invalid("location_id", "no such location")
+        timezone = location.timezone or timezone
     now = utcnow()
-    today = business_date(now, business.timezone, business.day_cutoff_hour)
+    today = business_date(now, timezone, business.day_cutoff_hour)
     first, last = resolve_period(today, date_from, date_to)
-    if location_id is not None and not await repository.location_exists(location_id):
-        raise _invalid("location_id", "no such location")
-    return Scope(
-        repository, business.currency, first, last, location_id, today, now, business.timezone
-    )
+    return Scope(repository, business.currency, first, last, location_id, today, now, timezone)
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -317,6 +322,10 @@ async def item_performance(
     narrow the list, and the summary adds up the items that match, over all pages. A
     period reaching today is counted up to now, the previous one up to the same point."""
     scope = await open_scope(session, principal, date_from, date_to, location_id)
+    # As /sales/historical answers: another business's category is an error, not an empty
+    # page that reads as "this category sold nothing".
+    if category_id is not None and not await scope.repository.category_exists(category_id):
+        raise _invalid("category_id", "no such category in this business")
     rows = await scope.repository.item_rows(scope.previous(), scope.current(), scope.location_id)
     total = sum((row.revenue for row in rows), ZERO)
     ranks = competition_ranks([row.revenue for row in rows])

@@ -106,14 +106,20 @@ async def top_items(
     limit: int,
     order_by: TopItemsOrder,
 ) -> TopItems:
-    """The best-selling items by revenue or units, with their share of all revenue."""
+    """The best-selling items by revenue or units, with their share of all revenue; items
+    equal on both measures share a rank."""
     scope = await resolve_scope(session, principal, date_from, date_to, location_id)
     repository, where = scope.repository, scope.where
     rows = await repository.top_items(where, order_by, limit)
     total = (await repository.totals(where)).revenue
     details = await repository.items_with_categories([row.item_key for row in rows])
     items = []
-    for rank, row in enumerate(rows, start=1):
+    rank, tie = 0, None
+    for position, row in enumerate(rows, start=1):
+        # Items equal on both measures share a rank (1, 2, 2, 4): the order between them is
+        # only that of their ids, and a rank must not say one sold better.
+        if (row.revenue, row.quantity) != tie:
+            rank, tie = position, (row.revenue, row.quantity)
         item = details.get(row.item_key)
         share = (
             (row.revenue * 100 / total).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)

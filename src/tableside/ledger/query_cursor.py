@@ -37,7 +37,9 @@ def decode_cursor(secret: str, business_id: uuid.UUID, cursor: str) -> tuple[dat
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         sold_at_text, id_text, mac = raw.split("|")
         payload = f"{sold_at_text}|{id_text}"
-        if not hmac.compare_digest(mac, _mac(secret, business_id, payload)):
+        # As bytes: compare_digest refuses str holding non-ASCII (TypeError, a 500), and a
+        # forged cursor may hold anything that decodes as UTF-8.
+        if not hmac.compare_digest(mac.encode(), _mac(secret, business_id, payload).encode()):
             raise invalid
         sold_at = datetime.fromisoformat(sold_at_text)
         line_id = int(id_text)

@@ -116,22 +116,31 @@ def hour_periods(date_from: date, date_to: date, timezone: str, cutoff_hour: int
 
     Each start is what the ledger stamps as a line's hour start (the instant minus its local
     minutes). Where a clock change is not a whole hour (Lord Howe Island moves by 30
-    minutes) the hours after it begin half an hour off the hours before it, so on such a day
-    every hour is found from the one before; other days simply step by an hour."""
+    minutes) the hours after it begin half an hour off the hours before it, and a day whose
+    cutoff falls in such a gap begins at half past a local hour: on such a day the hours
+    are those of the day's instants, each found from the first instant after the one
+    before (an hour starting before the day's start is its first one, an hour starting
+    before its end but holding none of its instants is not its last); other days simply
+    step by an hour."""
     zone = ZoneInfo(timezone)
     hours: list[datetime] = []
     for day in days(date_from, date_to):
         start, end = business_day_bounds(day, timezone, cutoff_hour)
-        if start.astimezone(zone).utcoffset() == end.astimezone(zone).utcoffset():
+        if (
+            start.astimezone(zone).utcoffset() == end.astimezone(zone).utcoffset()
+            and local_hour_start(start, zone) == start
+        ):
             current = start
             while current < end:
                 hours.append(current)
                 current += HOUR
             continue
-        current = local_hour_start(start, zone)
-        while current < end:
+        instant = start
+        while instant < end:
+            current = local_hour_start(instant, zone)
             hours.append(current)
-            current = local_hour_start(current + HOUR, zone)
+            # No instant of this hour lies an hour or more after its start.
+            instant = current + HOUR
     return hours
 
 

@@ -111,7 +111,8 @@ async def get_aggregate(
     "/top-items",
     response_model=TopItems,
     summary="Best-selling items over business dates",
-    description="Items ranked by revenue or units sold (ties: the other measure), with "
+    description="Items ranked by revenue or units sold (ties: the other measure; items "
+    "equal on both share a rank and the next rank skips: 1, 2, 2, 4), with "
     "their share of the range's total revenue (lines without an item included in the "
     "total, never ranked)." + RANGE_NOTE,
 )

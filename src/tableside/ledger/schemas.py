@@ -107,7 +107,7 @@ class SalesAggregate(ResponseSchema):
 
 
 class TopItem(ResponseSchema):
-    rank: int
+    rank: int = Field(description="From 1; items equal on both measures share a rank")
     menu_item_id: uuid.UUID
     name: str | None
     sku: str | None
