@@ -8,6 +8,9 @@ from tableside.errors import ValidationFailed
 from tableside.kit.money import round_money
 
 ZERO = Decimal("0.00")
+# The largest amount a sale, a sale line or a payment holds (NUMERIC(12, 2)): a sum past it
+# is refused as a request the business cannot mean, never left to overflow on insert.
+MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def invalid(field_name: str, message: str, summary: str | None = None) -> ValidationFailed:
@@ -19,3 +22,12 @@ def check_minor_unit(value: Decimal, currency: str, field_name: str) -> None:
     """Amounts finer than the currency's minor unit (a cent of yen) are refused, not rounded."""
     if round_money(value, currency) != value:
         raise invalid(field_name, f"has more decimals than {currency} allows")
+
+
+def too_large(field_name: str, what: str, value: Decimal) -> ValidationFailed:
+    """422 for an amount computed from the request that is past `MAX_AMOUNT`."""
+    return invalid(
+        field_name,
+        f"{what} {value} is above the largest amount a sale holds ({MAX_AMOUNT})",
+        "An amount of this sale is too large",
+    )
