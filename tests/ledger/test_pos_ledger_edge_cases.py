@@ -3,6 +3,7 @@ the sales ledger and its rollups receive them (an audit's findings, each once a 
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 
 from tableside.db.database import Database
 from tests.factories import Account, assert_error
+from tests.factories.ledger import assert_rollups_match_ledger
 from tests.factories.sales import (
     SALES,
     card,
@@ -79,3 +81,24 @@ async def test_a_sale_whose_amounts_pass_what_a_sale_holds_is_refused(
     assert response.status_code == 201, response.text
     (line,) = (await read_ledger(database, owner)).lines
     assert line.net_amount == D(LARGEST)
+
+
+async def test_tips_past_what_a_sale_holds_are_refused(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """Each tip fits, their sum on the sale did not: a 500, now 422 on the payment."""
+    item = await create_item(database, owner, price="10.00")
+    generous = [card("5.00", tip_amount=LARGEST), card("5.00", tip_amount="0.01")]
+    error = assert_error(await counter_sale(client, owner, [(item, 1)], generous), 422,
+                         "VALIDATION_ERROR")  # fmt: skip
+    assert [d["field"] for d in error["details"]] == ["payments.1.tip_amount"]
+    assert await _sales(client, owner) == []
+    assert (await read_ledger(database, owner)).lines == []
+
+    sale = (await counter_sale(client, owner, [(item, 1)], [generous[0]])).json()
+    response = await client.post(f"{SALES}/{sale['id']}/payments", headers=owner.headers,
+                                 json=generous[1])  # fmt: skip
+    assert [d["field"] for d in assert_error(response, 422, "VALIDATION_ERROR")["details"]] == [
+        "tip_amount"
+    ]
+    await assert_rollups_match_ledger(database, uuid.UUID(owner.business_id))

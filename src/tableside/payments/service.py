@@ -423,6 +423,12 @@ async def _apply_payment(
                 ],
             )
         applied, change = remaining, data.amount - remaining
+    if sale.tip_amount + data.tip_amount > MAX_AMOUNT:
+        raise too_large(
+            f"{where}.tip_amount" if index is not None else "tip_amount",
+            "the sale's tips",
+            sale.tip_amount + data.tip_amount,
+        )
     now = utcnow()
     if after is not None and now <= after:
         now = after + timedelta(microseconds=1)
