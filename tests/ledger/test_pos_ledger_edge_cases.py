@@ -3,13 +3,17 @@ the sales ledger and its rollups receive them (an audit's findings, each once a 
 
 from __future__ import annotations
 
+import heapq
+import random
 import uuid
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import httpx
 
 from tableside.db.database import Database
+from tableside.ledger.pos import spread_refunded
 from tests.factories import Account, assert_error
 from tests.factories.ledger import assert_rollups_match_ledger
 from tests.factories.sales import (
@@ -102,3 +106,68 @@ async def test_tips_past_what_a_sale_holds_are_refused(
         "tip_amount"
     ]
     await assert_rollups_match_ledger(database, uuid.UUID(owner.business_id))
+
+
+async def _refund(
+    client: httpx.AsyncClient, owner: Account, sale: dict[str, Any], amount: str, index: int = 0
+) -> dict[str, Any]:
+    response = await client.post(
+        f"{SALES}/{sale['id']}/refund",
+        headers=owner.headers,
+        json={"payment_index": index, "refund_amount": amount, "reason": "returned"},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_later_refund_never_gives_an_item_revenue_back(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """Refunds were spread cumulatively by largest remainders, which are not monotone (the
+    Alabama paradox): after 7.92 then 0.01 out of these four lines, the second refund wrote
+    +0.01 on the 0.49 line, revenue booked by a refund. Now every refund line is <= 0 and what
+    each line has given back only grows, to exactly its net on the last refund."""
+    prices = ("9.71", "2.34", "0.49", "6.39")
+    items = [await create_item(database, owner, price=price) for price in prices]
+    sale = (await counter_sale(client, owner, [(i, 1) for i in items], [card("18.93")])).json()
+    given: dict[uuid.UUID | None, Decimal] = {}
+    for amount in ("7.92", "0.01", "3.00", "0.01", "7.99"):
+        written = len((await read_ledger(database, owner)).lines)
+        await _refund(client, owner, sale, amount)
+        refund_lines = (await read_ledger(database, owner)).lines[written:]
+        assert refund_lines, amount
+        assert all(line.net_amount <= 0 for line in refund_lines), (amount, refund_lines)
+        assert -sum(line.net_amount for line in refund_lines) == D(amount)
+        for line in refund_lines:
+            given[line.menu_item_id] = given.get(line.menu_item_id, D(0)) - line.net_amount
+        for item, price in zip(items, prices, strict=True):
+            assert given.get(uuid.UUID(item.id), D(0)) <= D(price)
+    assert given == {
+        uuid.UUID(item.id): D(price) for item, price in zip(items, prices, strict=True)
+    }
+    await assert_rollups_match_ledger(database, uuid.UUID(owner.business_id))
+
+
+def test_the_refund_spread_only_grows_and_ends_on_the_nets() -> None:
+    """`spread_refunded` is Sainte-Lague by its definition (each next unit to the largest
+    net / (given + 1/2), ties to the earlier line) for every total up to the sum of the nets."""
+    rng = random.Random(20261125)
+    for _ in range(200):
+        weights = [rng.choice([0, rng.randint(1, 9), rng.randint(1, 300)]) for _ in range(6)]
+        nets = [D(w) / 100 for w in weights]
+        expected = [0] * len(weights)
+        heap = [(-Fraction(2 * w), i) for i, w in enumerate(weights) if w > 0]
+        heapq.heapify(heap)
+        for units in range(sum(weights) + 1):
+            parts = spread_refunded(D(units) / 100, nets, "USD")
+            assert parts == [D(p) / 100 for p in expected], (weights, units)
+            assert all(part <= net for part, net in zip(parts, nets, strict=True))
+            if heap:
+                _, index = heapq.heappop(heap)
+                expected[index] += 1
+                value = Fraction(2 * weights[index], 2 * expected[index] + 1)
+                heapq.heappush(heap, (-value, index))
+        assert parts == nets
+    # Yen has no minor unit below 1.
+    assert spread_refunded(D(5), [D(10), D(3)], "JPY") == [D(4), D(1)]
