@@ -18,6 +18,7 @@ from tests.factories import Account, assert_error
 from tests.factories.ledger import assert_rollups_match_ledger
 from tests.factories.sales import (
     SALES,
+    Item,
     card,
     counter_sale,
     create_item,
@@ -171,3 +172,48 @@ def test_the_refund_spread_only_grows_and_ends_on_the_nets() -> None:
         assert parts == nets
     # Yen has no minor unit below 1.
     assert spread_refunded(D(5), [D(10), D(3)], "JPY") == [D(4), D(1)]
+
+
+async def test_an_order_whose_amounts_pass_what_it_holds_is_refused(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """The till's order has the sale's bounds: a line total or total past 9,999,999,999.99
+    (creating, adding a line, raising a quantity, a tip) was a 500, now 422; nothing changes."""
+    orders = "/api/v1/orders"
+    dear = await create_item(database, owner, price=LARGEST)
+    cheap = await create_item(database, owner, price="1.00")
+
+    def line(item: Item, quantity: int = 1) -> dict[str, Any]:
+        return {"menu_item_id": item.id, "quantity": quantity}
+
+    new_order: dict[str, Any] = {"order_type": "takeaway", "items": [line(dear, 2)]}
+    response = await client.post(orders, headers=owner.headers, json=new_order)
+    assert [d["field"] for d in assert_error(response, 422, "VALIDATION_ERROR")["details"]] == [
+        "items.0.quantity"
+    ]
+    new_order["items"] = [line(dear)]
+    response = await client.post(orders, headers=owner.headers, json=new_order)
+    assert response.status_code == 201, response.text
+    order = response.json()
+    for path, body, field in [
+        (f"{orders}/{order['id']}/items", {"items": [line(cheap)]}, "items"),
+        (f"{orders}/{order['id']}/items", {"items": [line(cheap, 1), line(dear, 3)]},
+         "items.1.quantity"),
+    ]:  # fmt: skip
+        response = await client.post(path, headers=owner.headers, json=body)
+        assert [d["field"] for d in assert_error(response, 422, "VALIDATION_ERROR")["details"]] == [
+            field
+        ]
+    (dear_line,) = order["items"]
+    response = await client.patch(f"{orders}/{order['id']}/items/{dear_line['id']}",
+                                  headers=owner.headers, json={"quantity": 2})  # fmt: skip
+    assert [d["field"] for d in assert_error(response, 422, "VALIDATION_ERROR")["details"]] == [
+        "quantity"
+    ]
+    response = await client.patch(f"{orders}/{order['id']}", headers=owner.headers,
+                                  json={"tip_amount": "0.01"})  # fmt: skip
+    assert [d["field"] for d in assert_error(response, 422, "VALIDATION_ERROR")["details"]] == [
+        "tip_amount"
+    ]
+    unchanged = (await client.get(f"{orders}/{order['id']}", headers=owner.headers)).json()
+    assert unchanged == order

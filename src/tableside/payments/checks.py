@@ -5,12 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tableside.errors import ValidationFailed
-from tableside.kit.money import round_money
+from tableside.kit.money import MAX_AMOUNT, round_money
 
 ZERO = Decimal("0.00")
-# The largest amount a sale, a sale line or a payment holds (NUMERIC(12, 2)): a sum past it
-# is refused as a request the business cannot mean, never left to overflow on insert.
-MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def invalid(field_name: str, message: str, summary: str | None = None) -> ValidationFailed:
