@@ -10,6 +10,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
+# The largest amount an order, a sale, one of their lines or a payment holds (NUMERIC(12, 2)):
+# a computed sum past it is refused as a request no business means, never left to overflow.
+MAX_AMOUNT = Decimal("9999999999.99")
 
 # ISO 4217 currencies whose minor unit is not the cent.
 _MINOR_UNIT_EXPONENT = {

@@ -20,11 +20,13 @@ A refund
     - Money. The ledger holds net sales; a sale's total also holds its tax (and an order's
       tip). A refund of R out of a total T with net N takes back R x N / T, rounded to the
       minor unit: exactly R when the sale has neither tax nor tip. It is spread over the lines
-      in proportion to their net amounts with `kit.money.allocate`, cumulatively: once refunds
-      add up to X, line i has given back `allocate(share(X), nets)[i]`, and each refund writes
-      the difference from the previous total. So the lines of one refund add up to its share
-      exactly, and the refund that empties the sale (X = T, share = N) brings every line to
-      exactly 0.
+      in proportion to their net amounts, cumulatively: once refunds add up to X, line i has
+      given back `spread_refunded(share(X), nets)[i]`, and each refund writes the difference
+      from the previous total. So the lines of one refund add up to its share exactly, and the
+      refund that empties the sale (X = T, share = N) brings every line to exactly 0. The
+      spread is Sainte-Lague's (Webster's) apportionment, not largest remainders: a line's
+      part never shrinks as X grows, so no refund line is ever positive (with largest
+      remainders one cent could move back to a line, booking revenue on a refund).
     - Quantity and cost. A partial refund gives money back, not goods: quantity 0 and cost 0.
       The refund that makes the sale fully refunded carries the full negative quantity and
       cost of every line (negative in proportion: each line's own cost), so the sale's units
@@ -36,13 +38,15 @@ A refund
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
-from tableside.kit.money import allocate, round_money
+from tableside.kit.money import minor_unit, round_money
 from tableside.ledger.lines import LineIn
 from tableside.models import Sale, SaleLine
 
@@ -96,6 +100,54 @@ def net_share(refunded: Decimal, net: Decimal, total: Decimal, currency: str) ->
     return round_money(refunded * net / total, currency)
 
 
+def spread_refunded(total: Decimal, nets: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """`total` (at most the sum of `nets`) split over the lines in proportion to their nets,
+    in minor units, adding up to `total` exactly; each part at most its line's net.
+
+    Sainte-Lague (Webster) apportionment: the units go to the `total` largest of the values
+    net_i / (k - 1/2), k = 1, 2, ... (ties to the earlier line). Those sets only grow with the
+    total, so a line's part never shrinks when more is refunded (largest remainders can take
+    a unit back: the Alabama paradox). At `total` = the sum of the nets every part is its net.
+    Computed from the rounded quotas, which are at most len(nets) / 2 units off, by taking the
+    smallest values out or the largest next values in, one unit at a time."""
+    unit = minor_unit(currency)
+    weights = [int(net / unit) for net in nets]
+    units, weight_sum = int(total / unit), sum(weights)
+    if units <= 0 or weight_sum <= 0:
+        return [Decimal(0) * unit for _ in nets]
+    half = Fraction(1, 2)
+    parts = [int(Fraction(units * weight, weight_sum) + half) for weight in weights]
+    surplus = sum(parts) - units
+    if surplus > 0:
+        # The smallest values in the allocation first; among equal ones the later line's.
+        heap = [
+            (Fraction(weight) / (part - half), -index)
+            for index, (weight, part) in enumerate(zip(weights, parts, strict=True))
+            if part > 0
+        ]
+        heapq.heapify(heap)
+        for _ in range(surplus):
+            _, negative_index = heapq.heappop(heap)
+            index = -negative_index
+            parts[index] -= 1
+            if parts[index] > 0:
+                value = Fraction(weights[index]) / (parts[index] - half)
+                heapq.heappush(heap, (value, negative_index))
+    elif surplus < 0:
+        # The largest values not yet in first; among equal ones the earlier line's.
+        heap = [
+            (-Fraction(weight) / (part + half), index)
+            for index, (weight, part) in enumerate(zip(weights, parts, strict=True))
+            if weight > 0
+        ]
+        heapq.heapify(heap)
+        for _ in range(-surplus):
+            _, index = heapq.heappop(heap)
+            parts[index] += 1
+            heapq.heappush(heap, (-Fraction(weights[index]) / (parts[index] + half), index))
+    return [part * unit for part in parts]
+
+
 def refund_lines(
     sale: Sale,
     lines: Sequence[SaleLine],
@@ -113,11 +165,15 @@ def refund_lines(
     this refund; `final` says this refund made the sale fully refunded."""
     nets = [line.net_amount for line in lines]
     net = sum(nets, ZERO)
-    before = allocate(net_share(refunded_before, net, sale.total_amount, currency), nets, currency)
+    before = spread_refunded(
+        net_share(refunded_before, net, sale.total_amount, currency), nets, currency
+    )
     after = (
         list(nets)
         if final
-        else allocate(net_share(refunded_after, net, sale.total_amount, currency), nets, currency)
+        else spread_refunded(
+            net_share(refunded_after, net, sale.total_amount, currency), nets, currency
+        )
     )
     written: list[LineIn] = []
     for line, given_before, given_after in zip(lines, before, after, strict=True):

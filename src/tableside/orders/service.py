@@ -18,7 +18,7 @@ from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.errors import InvalidState, NotFound, ValidationFailed
 from tableside.kit.business_time import business_date
-from tableside.kit.money import round_money
+from tableside.kit.money import MAX_AMOUNT, round_money
 from tableside.kit.pagination import ListParams
 from tableside.kit.schemas import utcnow
 from tableside.kitchen import flow as kitchen
@@ -82,6 +82,13 @@ def _new_lines(
     """Lines with the menu's name, SKU, station, price and cost copied as they are now.
 
     Creation times step by a microsecond so lines added together keep the request's order."""
+    too_large = [
+        {"field": f"items.{index}.quantity", "message": f"the line's total is above {MAX_AMOUNT}"}
+        for index, item in enumerate(items)
+        if line_total(menu[item.menu_item_id].price, item.quantity, currency) > MAX_AMOUNT
+    ]
+    if too_large:
+        raise ValidationFailed("An amount of this order is too large", details=too_large)
     lines = []
     for index, item in enumerate(items):
         menu_item = menu[item.menu_item_id]
@@ -107,8 +114,13 @@ def _new_lines(
     return lines
 
 
-async def _recompute(repository: OrderRepository, order: Order, currency: str) -> Order:
-    """Totals from the lines as stored, then the lines attached for the response."""
+async def _recompute(
+    repository: OrderRepository, order: Order, currency: str, *, cause: str = "items"
+) -> Order:
+    """Totals from the lines as stored, then the lines attached for the response.
+
+    A total past what an order holds is 422 on `cause` (the field the request changed); the
+    request's transaction then rolls back whatever it had changed."""
     lines = await repository.lines(order.id)
     totals = compute_totals(
         (line.line_total for line in lines if line.status != OrderItemStatus.voided),
@@ -118,6 +130,12 @@ async def _recompute(repository: OrderRepository, order: Order, currency: str) -
         tip_amount=order.tip_amount,
         currency=currency,
     )
+    if max(totals.subtotal, totals.total_amount) > MAX_AMOUNT:
+        raise invalid(
+            cause,
+            f"the order's total would be above {MAX_AMOUNT}",
+            "An amount of this order is too large",
+        )
     order.subtotal = totals.subtotal
     order.discount_amount = totals.discount_amount
     order.tax_amount = totals.tax_amount
@@ -271,13 +289,16 @@ async def update_line(
             details=[{"field": "line_id", "message": f"line status is {line.status}"}],
         )
     if changes.quantity is not None:
+        total = line_total(line.unit_price, changes.quantity, business.currency)
+        if total > MAX_AMOUNT:
+            raise invalid("quantity", f"the line's total would be above {MAX_AMOUNT}")
         line.quantity = changes.quantity
-        line.line_total = line_total(line.unit_price, line.quantity, business.currency)
+        line.line_total = total
     if "notes" in changes.model_fields_set:
         line.notes = changes.notes
     if changes.modifiers is not None:
         line.modifiers = list(changes.modifiers)
-    return await _recompute(repository, order, business.currency)
+    return await _recompute(repository, order, business.currency, cause="quantity")
 
 
 async def remove_line(
@@ -380,7 +401,8 @@ async def update_order(
     if not money_changes:
         return await with_lines(repository, order)
 
-    result = await _recompute(repository, order, business.currency)
+    cause = "tip_amount" if changes.tip_amount is not None else "discount_amount"
+    result = await _recompute(repository, order, business.currency, cause=cause)
     after = _money_snapshot(order)
     for action, keys in (
         ("order.discount_changed", ("discount_amount", "discount_percent")),

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.auth.permissions import Action, Area
-from tableside.errors import Forbidden, InvalidState, NotFound
+from tableside.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from tableside.kit.business_time import business_date
 from tableside.kit.schemas import utcnow
 from tableside.models import (
@@ -50,9 +50,14 @@ from tableside.models import (
 )
 from tableside.orders.lifecycle import record_payment
 from tableside.payments import booking, schemas, sources
-from tableside.payments.checks import ZERO, check_minor_unit, invalid
+from tableside.payments.checks import MAX_AMOUNT, ZERO, check_minor_unit, invalid, too_large
 from tableside.payments.repository import SaleRepository
-from tableside.payments.totals import DiscountTooLarge, sale_totals, spread_discount
+from tableside.payments.totals import (
+    DiscountTooLarge,
+    SaleTotals,
+    sale_totals,
+    spread_discount,
+)
 from tableside.payments.views import get_sale
 
 
@@ -275,6 +280,8 @@ async def _draft_from_items(
     except DiscountTooLarge as exc:
         raise invalid("discount_amount", str(exc)) from exc
     tax_amount = totals.tax_amount if data.tax_amount is None else data.tax_amount
+    total_amount = totals.subtotal - totals.discount_amount + tax_amount
+    _check_fits(totals, total_amount, taxed_by_client=data.tax_amount is not None)
     lines = [
         SaleLine(
             business_id=business.id,
@@ -302,8 +309,27 @@ async def _draft_from_items(
         subtotal=totals.subtotal,
         discount_amount=totals.discount_amount,
         tax_amount=tax_amount,
-        total_amount=totals.subtotal - totals.discount_amount + tax_amount,
+        total_amount=total_amount,
     )
+
+
+def _check_fits(totals: SaleTotals, total_amount: Decimal, *, taxed_by_client: bool) -> None:
+    """Every amount the sale will store fits its column (422 naming the cause, never an
+    overflow on insert): each line total, then the subtotal, then the total with its tax."""
+    problems = [
+        {
+            "field": f"items.{index}.quantity",
+            "message": f"the line's total {line.line_total} is above {MAX_AMOUNT}",
+        }
+        for index, line in enumerate(totals.lines)
+        if line.line_total > MAX_AMOUNT
+    ]
+    if problems:
+        raise ValidationFailed("An amount of this sale is too large", details=problems)
+    if totals.subtotal > MAX_AMOUNT:
+        raise too_large("items", "the subtotal", totals.subtotal)
+    if total_amount > MAX_AMOUNT:
+        raise too_large("tax_amount" if taxed_by_client else "items", "the total", total_amount)
 
 
 async def _resolve_customer(
@@ -397,6 +423,12 @@ async def _apply_payment(
                 ],
             )
         applied, change = remaining, data.amount - remaining
+    if sale.tip_amount + data.tip_amount > MAX_AMOUNT:
+        raise too_large(
+            f"{where}.tip_amount" if index is not None else "tip_amount",
+            "the sale's tips",
+            sale.tip_amount + data.tip_amount,
+        )
     now = utcnow()
     if after is not None and now <= after:
         now = after + timedelta(microseconds=1)
