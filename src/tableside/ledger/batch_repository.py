@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, FromClause, delete, exists, func, select, text
 
 from tableside.kit.repository import TenantRepository
-from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas
+from tableside.ledger.lines import DailyDelta, HourlyDelta, RollupDeltas, sold_at_window
 from tableside.ledger.repository import LINE_CATEGORY_KEY, LINE_ITEM_KEY, LINE_LOCATION_KEY
 from tableside.models import NO_KEY, LedgerBatch, LedgerLine
-
-# A business date's lines were sold within a day and a half of its UTC midnight whatever the
-# zone (offsets up to 14 h, a cutoff up to 23 h): a window that lets the ledger's
-# (business_id, sold_at) index find a batch's lines instead of reading the whole ledger.
-_BEFORE = timedelta(days=1)
-_AFTER = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -87,9 +81,10 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         first, last = (keys.first_date, keys.last_date) if keys else (None, None)
         first, last = first or batch.first_date, last or batch.last_date
         if first is not None and last is not None:
+            since, until = sold_at_window(first, last)
             clauses += [
-                line.sold_at >= _midnight(first) - _BEFORE,
-                line.sold_at < _midnight(last) + _AFTER,
+                line.sold_at >= since,
+                line.sold_at < until,
                 line.business_date.between(first, last),
             ]
         if keys is not None:
@@ -236,7 +231,3 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         it gone)."""
         stmt = self.base_select().where(LedgerBatch.id == batch_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)

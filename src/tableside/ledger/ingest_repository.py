@@ -38,6 +38,7 @@ from tableside.errors import ValidationFailed
 from tableside.kit.money import minor_unit
 from tableside.ledger.batch_repository import DailyOverlap, OverlappedImport
 from tableside.ledger.csv_format import Shape
+from tableside.ledger.lines import sold_at_window
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
 STAGING_COLUMNS = (
@@ -752,17 +753,13 @@ class IngestRepository:
         if span["first"] is None:
             self.timings.add("overlap", started)
             return None
-        # A business date's lines lie within a day before and three after its UTC midnight
-        # whatever the zone and cutoff (as `batch_repository` reads a batch's lines).
-        since = literal(f"{span['first'].isoformat()}T00:00:00Z")
-        until = literal(f"{span['last'].isoformat()}T00:00:00Z")
+        since, until = (literal(t.isoformat()) for t in sold_at_window(span["first"], span["last"]))
         await conn.execute(
             "INSERT INTO _ingest_overlap"
             " SELECT DISTINCT l.batch_id, h.business_date, h.location_key, h.category_key"
             " FROM _ingest_held h"
             f" JOIN sales_ledger l ON l.business_id = {business}"
-            f" AND l.sold_at >= {since}::timestamptz - interval '1 day'"
-            f" AND l.sold_at < {until}::timestamptz + interval '3 days'"
+            f" AND l.sold_at >= {since}::timestamptz AND l.sold_at < {until}::timestamptz"
             " AND l.business_date = h.business_date AND l.menu_item_id IS NULL"
             f" AND coalesce(l.location_id, {no_key}) = h.location_key"
             f" AND coalesce(l.category_id, {no_key}) = h.category_key"

@@ -181,3 +181,20 @@ def rollup_deltas(lines: Iterable[StampedLine]) -> RollupDeltas:
     for stamped in lines:
         deltas.add(stamped)
     return deltas
+
+
+# A business date's lines were sold within a day and a half of its UTC midnight whatever the
+# zone (offsets up to 14 h, a cutoff up to 23 h); the window leaves margin on both sides.
+_SOLD_BEFORE_MIDNIGHT = timedelta(days=1)
+_SOLD_AFTER_MIDNIGHT = timedelta(days=3)
+
+
+def sold_at_window(first: date, last: date) -> tuple[datetime, datetime]:
+    """Instants `[since, until)` holding every ledger line of the business dates `first` to
+    `last`, in any zone and with any cutoff: a range the ledger's (business_id, sold_at)
+    index can seek, so a batch's or a date's lines are found without reading the whole
+    ledger."""
+    return (
+        datetime.combine(first, datetime.min.time(), tzinfo=UTC) - _SOLD_BEFORE_MIDNIGHT,
+        datetime.combine(last, datetime.min.time(), tzinfo=UTC) + _SOLD_AFTER_MIDNIGHT,
+    )
