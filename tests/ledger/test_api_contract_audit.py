@@ -1,0 +1,35 @@
+"""The ledger's and analytics' endpoints against the conventions of API.md: error bodies and
+status codes for bad parameters, pagination, and what the OpenAPI schema says about them."""
+
+from __future__ import annotations
+
+import httpx
+
+from tableside.db.database import Database
+from tests.factories import assert_error
+from tests.factories.ledger import bulk, create_shop
+
+LINE = {"sold_at": "2026-01-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": "10"}
+
+
+async def test_a_page_number_past_any_list_is_422_not_500(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A page whose offset PostgreSQL cannot hold (past a 64-bit integer) was a 500 from the
+    driver; it is a validation error on `page`, on the import history as on every list."""
+    shop = await create_shop(client, database)
+    assert (await bulk(client, shop.owner, [LINE])).status_code == 201
+    for path in ("/api/v1/sales/imports", "/api/v1/sales"):
+        response = await client.get(
+            path, headers=shop.owner.headers, params={"page": "99999999999999999999"}
+        )
+        error = assert_error(response, 422, "VALIDATION_ERROR")
+        assert [d["field"] for d in error["details"]] == ["page"]
+    # The last page a list may ask for still answers, empty.
+    response = await client.get(
+        "/api/v1/sales/imports",
+        headers=shop.owner.headers,
+        params={"page": 2_147_483_647, "page_size": 100},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == [] and response.json()["total"] == 1
