@@ -33,3 +33,26 @@ async def test_a_page_number_past_any_list_is_422_not_500(
     )
     assert response.status_code == 200, response.text
     assert response.json()["items"] == [] and response.json()["total"] == 1
+
+
+async def test_an_unknown_import_kind_is_422_not_an_empty_history(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """`kind` was free text: a misspelt or empty kind answered 200 with no imports, which
+    reads as "nothing was imported". It is one of the four kinds, else 422 on `kind`."""
+    shop = await create_shop(client, database)
+    assert (await bulk(client, shop.owner, [LINE])).status_code == 201
+    for kind in ("bulks", "CSV", ""):
+        response = await client.get(
+            "/api/v1/sales/imports", headers=shop.owner.headers, params={"kind": kind}
+        )
+        error = assert_error(response, 422, "VALIDATION_ERROR")
+        assert [d["field"] for d in error["details"]] == ["kind"]
+    listed = await client.get(
+        "/api/v1/sales/imports", headers=shop.owner.headers, params={"kind": "bulk"}
+    )
+    assert listed.status_code == 200 and listed.json()["total"] == 1
+    none = await client.get(
+        "/api/v1/sales/imports", headers=shop.owner.headers, params={"kind": "csv_daily"}
+    )
+    assert none.status_code == 200 and none.json()["total"] == 0
