@@ -56,3 +56,23 @@ async def test_an_unknown_import_kind_is_422_not_an_empty_history(
         "/api/v1/sales/imports", headers=shop.owner.headers, params={"kind": "csv_daily"}
     )
     assert none.status_code == 200 and none.json()["total"] == 0
+
+
+async def test_a_body_that_is_not_json_is_reported_on_body(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A bulk body that does not parse named field "1" (the character where parsing failed,
+    read as a field), with "JSON decode error". The detail is on `body` and says why and
+    where."""
+    shop = await create_shop(client, database)
+    response = await client.post(
+        "/api/v1/sales/bulk",
+        headers={**shop.owner.headers, "Content-Type": "application/json"},
+        content=b'{"batch_id": "b1", "lines": [,]}',
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert len(error["details"]) == 1
+    detail = error["details"][0]
+    assert detail["field"] == "body"
+    assert detail["message"].startswith("is not valid JSON: ")
+    assert detail["message"].endswith("(at character 29)")

@@ -71,6 +71,20 @@ def _message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _detail(error: dict[str, Any]) -> dict[str, str]:
+    """One `details` entry. FastAPI locates a body that is not JSON as ("body", <the
+    character where parsing failed>), which would read as a field named "1": that error is
+    reported on `body`, with the parser's reason and the position."""
+    loc = tuple(error["loc"])
+    if error.get("type") == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error", "")).strip()
+        message = "is not valid JSON" + (f": {reason}" if reason else "")
+        if len(loc) > 1:
+            message += f" (at character {loc[1]})"
+        return {"field": "body", "message": message}
+    return {"field": _field(loc), "message": _message(error)}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def handle_app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -78,7 +92,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"field": _field(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+        details = [_detail(e) for e in exc.errors()]
         return error_response(ValidationFailed(details=details), _request_id(request))
 
     @app.exception_handler(StarletteHTTPException)
