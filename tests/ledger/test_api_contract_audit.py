@@ -3,6 +3,8 @@ status codes for bad parameters, pagination, and what the OpenAPI schema says ab
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tableside.db.database import Database
@@ -76,3 +78,52 @@ async def test_a_body_that_is_not_json_is_reported_on_body(
     assert detail["field"] == "body"
     assert detail["message"].startswith("is not valid JSON: ")
     assert detail["message"].endswith("(at character 29)")
+
+
+# Each endpoint with the errors API.md gives it: every one needs credentials (401) and a
+# role (403), validates its parameters (422) and is rate limited (429); an import is found or
+# not (404); uploads are refused as unusable (400), too large (413), or conflicting (409).
+DOCUMENTED_ERRORS: dict[tuple[str, str], set[str]] = {
+    ("get", "/api/v1/sales/aggregate"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/sales/top-items"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/sales/historical"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/sales/ledger"): {"401", "403", "422", "429"},
+    ("post", "/api/v1/sales/bulk"): {"401", "403", "409", "413", "422", "429"},
+    ("post", "/api/v1/sales/import"): {"400", "401", "403", "409", "413", "422", "429"},
+    ("get", "/api/v1/sales/imports"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/sales/imports/{import_id}"): {"401", "403", "404", "422", "429"},
+    ("delete", "/api/v1/sales/imports/{import_id}"): {"401", "403", "404", "422", "429"},
+    ("get", "/api/v1/analytics/items"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/analytics/revenue-trends"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/analytics/staff-performance"): {"401", "403", "422", "429"},
+    ("get", "/api/v1/analytics/customers"): {"401", "403", "422", "429"},
+}
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+async def test_openapi_documents_the_api_md_error_body(client: httpx.AsyncClient) -> None:
+    """The schema documented every 422 as FastAPI's `{"detail": [...]}` (which the API never
+    sends) and no other error at all, so a generated client could not read a single error.
+    Each ledger and analytics endpoint now lists its error statuses with the one body
+    `{"error": {code, message, details, request_id, timestamp}}`."""
+    schema = (await client.get("/openapi.json")).json()
+    for (method, path), statuses in DOCUMENTED_ERRORS.items():
+        responses = schema["paths"][path][method]["responses"]
+        errors = {code for code in responses if code.startswith(("4", "5"))}
+        assert errors == statuses, (method, path, errors)
+        for code in statuses:
+            body = _resolve(schema, responses[code]["content"]["application/json"]["schema"])
+            assert list(body["properties"]) == ["error"], (method, path, code)
+            error = _resolve(schema, body["properties"]["error"])
+            assert set(error["required"]) == {
+                "code",
+                "message",
+                "details",
+                "request_id",
+                "timestamp",
+            }, (method, path, code)

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tableside.errors import (
@@ -35,6 +36,45 @@ _STATUS_ERRORS: dict[int, type[AppError]] = {
     413: PayloadTooLarge,
     422: ValidationFailed,
 }
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND... (API.md)")
+    message: str
+    details: list[dict[str, Any]] = Field(
+        description="What failed: `field` and `message`, and for rows or lines their `index` "
+        "or `line`; empty when there is nothing more to say"
+    )
+    request_id: str = Field(description="The X-Request-ID of the request")
+    timestamp: str = Field(description="ISO 8601 in UTC with Z")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response (API.md)."""
+
+    error: ErrorInfo
+
+
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "BAD_REQUEST: well-formed but unusable (wrong file type, empty upload)",
+    401: "UNAUTHORIZED: missing, expired or invalid credentials",
+    403: "FORBIDDEN: the role does not allow it",
+    404: "NOT_FOUND: absent, or another business's",
+    409: "A conflict (INVALID_STATE, IDEMPOTENCY_CONFLICT, DUPLICATE_ENTRY or the endpoint's own)",
+    413: "PAYLOAD_TOO_LARGE: the body is over the configured limit",
+    422: "VALIDATION_ERROR: the body, query or path does not validate",
+    429: "RATE_LIMITED: over a rate limit (see Retry-After)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the API.md body. Given on a
+    router or route, a 422 here replaces FastAPI's own `{"detail": [...]}`, which the API
+    never sends."""
+    return {
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
 
 
 def error_body(error: AppError, request_id: str | None) -> dict[str, Any]:
