@@ -9,7 +9,7 @@ import httpx
 
 from tableside.db.database import Database
 from tests.factories import assert_error
-from tests.factories.ledger import bulk, create_shop
+from tests.factories.ledger import bulk, create_shop, csv_bytes
 
 LINE = {"sold_at": "2026-01-02T12:00:00Z", "sku": "PIZ", "quantity": 1, "amount": "10"}
 
@@ -127,3 +127,30 @@ async def test_openapi_documents_the_api_md_error_body(client: httpx.AsyncClient
                 "request_id",
                 "timestamp",
             }, (method, path, code)
+
+
+async def test_a_retried_upload_with_its_idempotency_key_is_replayed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A client retrying `POST /sales/import` with the same Idempotency-Key and the same file
+    builds a new multipart body, with a new random boundary: the bytes differed, so the retry
+    was 409 IDEMPOTENCY_CONFLICT. The boundary is not part of what was sent: the retry is the
+    first answer replayed; another file under the key is still a conflict."""
+    shop = await create_shop(client, database)
+    headers = {**shop.owner.headers, "Idempotency-Key": "upload-1"}
+    content = csv_bytes(["date", "item", "quantity", "amount"], [["2026-01-01", "PIZ", 1, "10"]])
+    first = await client.post(
+        "/api/v1/sales/import", headers=headers, files={"file": ("a.csv", content, "text/csv")}
+    )
+    assert first.status_code == 201, first.text
+    retry = await client.post(
+        "/api/v1/sales/import", headers=headers, files={"file": ("a.csv", content, "text/csv")}
+    )
+    assert retry.status_code == 201, retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    other = csv_bytes(["date", "item", "quantity", "amount"], [["2026-01-01", "PIZ", 2, "20"]])
+    conflict = await client.post(
+        "/api/v1/sales/import", headers=headers, files={"file": ("a.csv", other, "text/csv")}
+    )
+    assert_error(conflict, 409, "IDEMPOTENCY_CONFLICT")
