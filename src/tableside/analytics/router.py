@@ -21,10 +21,13 @@ from tableside.analytics.schemas import (
 from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
+from tableside.http.errors import error_responses
 from tableside.kit.pagination import ListParamsDep
 from tableside.models import Role
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(
+    prefix="/analytics", tags=["analytics"], responses=error_responses(401, 403, 422, 429)
+)
 
 AnalyticsReader = Annotated[Principal, Depends(require(Area.analytics, Action.read))]
 

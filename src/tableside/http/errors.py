@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tableside.errors import (
@@ -35,6 +36,45 @@ _STATUS_ERRORS: dict[int, type[AppError]] = {
     413: PayloadTooLarge,
     422: ValidationFailed,
 }
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND... (API.md)")
+    message: str
+    details: list[dict[str, Any]] = Field(
+        description="What failed: `field` and `message`, and for rows or lines their `index` "
+        "or `line`; empty when there is nothing more to say"
+    )
+    request_id: str = Field(description="The X-Request-ID of the request")
+    timestamp: str = Field(description="ISO 8601 in UTC with Z")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response (API.md)."""
+
+    error: ErrorInfo
+
+
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "BAD_REQUEST: well-formed but unusable (wrong file type, empty upload)",
+    401: "UNAUTHORIZED: missing, expired or invalid credentials",
+    403: "FORBIDDEN: the role does not allow it",
+    404: "NOT_FOUND: absent, or another business's",
+    409: "A conflict (INVALID_STATE, IDEMPOTENCY_CONFLICT, DUPLICATE_ENTRY or the endpoint's own)",
+    413: "PAYLOAD_TOO_LARGE: the body is over the configured limit",
+    422: "VALIDATION_ERROR: the body, query or path does not validate",
+    429: "RATE_LIMITED: over a rate limit (see Retry-After)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the API.md body. Given on a
+    router or route, a 422 here replaces FastAPI's own `{"detail": [...]}`, which the API
+    never sends."""
+    return {
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
 
 
 def error_body(error: AppError, request_id: str | None) -> dict[str, Any]:
@@ -71,6 +111,20 @@ def _message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _detail(error: dict[str, Any]) -> dict[str, str]:
+    """One `details` entry. FastAPI locates a body that is not JSON as ("body", <the
+    character where parsing failed>), which would read as a field named "1": that error is
+    reported on `body`, with the parser's reason and the position."""
+    loc = tuple(error["loc"])
+    if error.get("type") == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error", "")).strip()
+        message = "is not valid JSON" + (f": {reason}" if reason else "")
+        if len(loc) > 1:
+            message += f" (at character {loc[1]})"
+        return {"field": "body", "message": message}
+    return {"field": _field(loc), "message": _message(error)}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def handle_app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -78,7 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"field": _field(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+        details = [_detail(e) for e in exc.errors()]
         return error_response(ValidationFailed(details=details), _request_id(request))
 
     @app.exception_handler(StarletteHTTPException)

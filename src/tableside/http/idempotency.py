@@ -132,7 +132,7 @@ def keyed_request(scope: Scope, key: str, body: bytes) -> KeyedRequest:
     for part in (method.encode(), path.encode(), scope.get("query_string", b"")):
         digest.update(part)
         digest.update(b"\0")
-    digest.update(body)
+    digest.update(_canonical_body(scope, body))
     claims = bearer_claims(scope)
     api_key = header(scope, b"x-api-key")
     if claims is not None:
@@ -148,6 +148,22 @@ def keyed_request(scope: Scope, key: str, body: bytes) -> KeyedRequest:
         )
     principal = f"apikey:{hash_token(api_key)}" if api_key else f"anon:{client_ip(scope)}"
     return KeyedRequest(principal, None, method, path, key, digest.hexdigest())
+
+
+def _canonical_body(scope: Scope, body: bytes) -> bytes:
+    """The body as far as it says what the request is. A multipart body (a file upload)
+    carries a boundary the client picks at random for every request, so a retry of the same
+    upload differs in those bytes only: its delimiters are hashed without the boundary (which
+    by definition occurs nowhere else in the body)."""
+    content_type = header(scope, b"content-type") or ""
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip().lower() != "multipart/form-data":
+        return body
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "boundary" and value.strip().strip('"'):
+            return body.replace(b"--" + value.strip().strip('"').encode("latin-1"), b"--")
+    return body
 
 
 class _Exchange:

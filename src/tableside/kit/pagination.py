@@ -14,6 +14,9 @@ from pydantic import BaseModel
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+# The largest page number: PostgreSQL's integer. Its offset (times MAX_PAGE_SIZE) still fits
+# the 64-bit OFFSET the driver sends; a larger page number was a 500 from the driver.
+MAX_PAGE = 2_147_483_647
 
 
 class SortOrder(StrEnum):
@@ -35,7 +38,7 @@ class ListParams:
 
 
 def list_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = 20,
     sort_by: Annotated[str | None, Query(description="Field to sort by")] = None,
     sort_order: Annotated[

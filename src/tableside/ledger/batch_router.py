@@ -10,11 +10,14 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
+from tableside.http.errors import error_responses
 from tableside.kit.pagination import ListParamsDep, Page
 from tableside.ledger import batches
-from tableside.ledger.batch_schemas import SalesImport
+from tableside.ledger.batch_schemas import ImportKind, SalesImport
 
-router = APIRouter(prefix="/sales/imports", tags=["sales ledger"])
+router = APIRouter(
+    prefix="/sales/imports", tags=["sales ledger"], responses=error_responses(401, 403, 422, 429)
+)
 
 ImportReader = Annotated[Principal, Depends(require(Area.analytics, Action.read))]
 Importer = Annotated[Principal, Depends(require(Area.analytics, Action.write))]
@@ -25,8 +28,10 @@ async def list_imports(
     principal: ImportReader,
     session: SessionDep,
     params: ListParamsDep,
+    # An enum, not free text: a misspelt kind is a 422, not an empty history.
     kind: Annotated[
-        str | None, Query(description="Only this kind: bulk, csv_daily, csv_lines or demo")
+        ImportKind | None,
+        Query(description="Only this kind: bulk, csv_daily, csv_lines or demo"),
     ] = None,
 ) -> Page[SalesImport]:
     """Every bulk request, CSV upload and CLI import that wrote lines, newest first (sort by
@@ -35,7 +40,9 @@ async def list_imports(
     return await batches.list_imports(session, principal, params, kind=kind)
 
 
-@router.get("/{import_id}", response_model=SalesImport, summary="One import")
+@router.get(
+    "/{import_id}", response_model=SalesImport, responses=error_responses(404), summary="One import"
+)
 async def get_import(
     import_id: uuid.UUID, principal: ImportReader, session: SessionDep
 ) -> SalesImport:
@@ -46,6 +53,7 @@ async def get_import(
 @router.delete(
     "/{import_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
     summary="Take an import back out of the ledger",
 )
 async def revert_import(import_id: uuid.UUID, principal: Importer, session: SessionDep) -> Response:

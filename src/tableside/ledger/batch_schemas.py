@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date
 
 from pydantic import Field
 
 from tableside.kit.schemas import DecimalNumber, ResponseSchema, UtcDatetime
+
+
+class ImportKind(enum.StrEnum):
+    """What brought an import's lines in (the `kind` of a recorded import)."""
+
+    bulk = "bulk"
+    csv_daily = "csv_daily"
+    csv_lines = "csv_lines"
+    demo = "demo"
 
 
 class SalesImport(ResponseSchema):

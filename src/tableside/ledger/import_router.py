@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
+from tableside.http.errors import error_responses
 from tableside.jobs.schemas import JobAccepted, accepted
 from tableside.ledger import ingest
 from tableside.ledger.csv_format import UploadSource
@@ -19,7 +20,9 @@ from tableside.ledger.import_schemas import (
     SalesImportReport,
 )
 
-router = APIRouter(prefix="/sales", tags=["sales ledger"])
+router = APIRouter(
+    prefix="/sales", tags=["sales ledger"], responses=error_responses(401, 403, 422, 429)
+)
 
 Importer = Annotated[Principal, Depends(require(Area.analytics, Action.write))]
 
@@ -33,7 +36,7 @@ _DUPLICATE = {
     "/bulk",
     response_model=SalesImportReport,
     status_code=status.HTTP_201_CREATED,
-    responses={200: _DUPLICATE},
+    responses={200: _DUPLICATE, **error_responses(409, 413)},
     summary=f"Record up to {MAX_BULK_LINES:,} sale lines that happened elsewhere",
 )
 async def bulk_sales(
@@ -65,7 +68,11 @@ async def bulk_sales(
     "/import",
     response_model=SalesImportReport,
     status_code=status.HTTP_201_CREATED,
-    responses={200: _DUPLICATE, 202: {"model": JobAccepted, "description": "Importing"}},
+    responses={
+        200: _DUPLICATE,
+        202: {"model": JobAccepted, "description": "Importing"},
+        **error_responses(400, 409, 413),
+    },
     summary="Import sales from a CSV file (daily totals or sale lines)",
 )
 async def import_sales(

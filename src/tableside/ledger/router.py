@@ -14,6 +14,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.config import Settings
 from tableside.db.session import SessionDep
+from tableside.http.errors import error_responses
 from tableside.ledger import queries, query_aggregate
 from tableside.ledger.schemas import (
     Granularity,
@@ -27,7 +28,9 @@ from tableside.ledger.schemas import (
 )
 from tableside.models import SaleSource
 
-router = APIRouter(prefix="/sales", tags=["sales ledger"])
+router = APIRouter(
+    prefix="/sales", tags=["sales ledger"], responses=error_responses(401, 403, 422, 429)
+)
 
 LedgerReader = Annotated[Principal, Depends(require(Area.analytics, Action.read))]
 
