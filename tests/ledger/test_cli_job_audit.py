@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import Result
+from sqlalchemy import text
 from typer.testing import CliRunner
 
+import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.cli import app
 from tableside.config import get_settings
-from tableside.db.database import Database
-from tests.factories.ledger import create_shop, csv_bytes, ledger_lines
+from tableside.db.database import Database, set_tenant
+from tableside.jobs.app import open_app_for
+from tableside.jobs.repository import JobRepository
+from tableside.jobs.tasks import MAX_ATTEMPTS, recover_stalled
+from tableside.kit.schemas import utcnow
+from tests.factories.ledger import create_shop, csv_bytes, fetch, ledger_lines, upload
 
 runner = CliRunner()
 
@@ -66,3 +73,44 @@ async def test_cli_prints_batch_ids_and_file_names_as_written(
     refused = await invoke(str(other), "--business-slug", slug)
     assert refused.exit_code == 1, refused.output
     assert "daily [corrected].csv" in " ".join(refused.output.split())
+
+
+# --- large files as jobs ---------------------------------------------------------------------
+
+
+def sales_file(rows: int) -> bytes:
+    return csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [[f"2026-09-{1 + i % 28:02d}T12:15:00Z", "PIZ", 1, "5.00", "Main"] for i in range(rows)],
+    )
+
+
+async def test_an_import_given_up_after_its_workers_died_discards_its_file(
+    client: httpx.AsyncClient, database: Database, database_url: str
+) -> None:
+    """A job whose worker died `MAX_ATTEMPTS` times is marked failed by the stalled-job
+    recovery; its stored file (the whole upload, in the database) must go with it, as it goes
+    after any other failure, instead of staying for good."""
+    shop = await create_shop(client, database)
+    response = await upload(client, shop.owner, sales_file(30), background=True)
+    assert response.status_code == 202, response.text
+    job_id = uuid.UUID(response.json()["job_id"])
+    async with database.session() as session:
+        await set_tenant(session, shop.business_id)
+        repo = JobRepository(session, shop.business_id)
+        assert await repo.claim(job_id, utcnow()) is not None
+        job = await repo.get(job_id)
+        assert job is not None and job.procrastinate_job_id is not None
+        job.attempts = MAX_ATTEMPTS
+        procrastinate_id = job.procrastinate_job_id
+    async with database.session() as session:
+        # The worker that took it is gone (no heartbeat): the job is stalled.
+        await session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL WHERE id = :id"),
+            {"id": procrastinate_id},
+        )
+    assert await recover_stalled(database, await open_app_for(database_url)) >= 1
+    job_view = (await client.get(f"/api/v1/jobs/{job_id}", headers=shop.owner.headers)).json()
+    assert job_view["status"] == "failed" and job_view["error"]["type"] == "WorkerLost"
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+    assert await ledger_lines(database, shop.business_id) == []

@@ -5,8 +5,9 @@ and starts `ledger.import_sales` with the upload's id. The job runs the same imp
 request would and returns the same report as its result; it reports progress while it reads
 the file and after each phase. The stored file is deleted once the job has run, whatever the
 outcome, except when the worker is stopped mid-run (the job is queued again and needs it), and
-when the job is cancelled, queued or running (`discard_cancelled_upload`, in the cancelling
-transaction): a cancelled import leaves nothing behind, and the same file can be sent again.
+when the job is cancelled, queued or running, or given up after its workers died
+(`discard_cancelled_upload`, in the cancelling or recovering transaction): an import that ends
+without running leaves nothing behind, and the same file can be sent again.
 
 The import's transaction records the job's success itself, just before it commits
 (`JobContext.succeed_in`), so the outcome is one of two and never a mix: the cancel wins (the
@@ -43,9 +44,10 @@ _SUMMARY_ERRORS = 20
 async def discard_cancelled_upload(
     session: AsyncSession, business_id: uuid.UUID, params: dict[str, Any]
 ) -> None:
-    """On cancel: delete the job's stored upload. A queued job never runs, so nothing else
-    would; a running one rolls its import back, its own delete with it (it finds the job
-    cancelled before it commits, if the abort has not stopped it earlier)."""
+    """On cancel (or when the stalled-job recovery gives the job up): delete the job's stored
+    upload. A queued job never runs, so nothing else would; a running one rolls its import
+    back, its own delete with it (it finds the job cancelled before it commits, if the abort
+    has not stopped it earlier)."""
     if "upload_id" in params:
         upload_id = uuid.UUID(str(params["upload_id"]))
         await IngestRepository(session, business_id).delete_upload(upload_id)
