@@ -15,12 +15,14 @@ from typer.testing import CliRunner
 
 import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.cli import app
-from tableside.config import get_settings
+from tableside.config import Settings, get_settings
 from tableside.db.database import Database, set_tenant
 from tableside.jobs.app import open_app_for
 from tableside.jobs.repository import JobRepository
-from tableside.jobs.tasks import MAX_ATTEMPTS, recover_stalled
+from tableside.jobs.tasks import MAX_ATTEMPTS, execute_job, recover_stalled
 from tableside.kit.schemas import utcnow
+from tableside.models import JobStatus
+from tests.factories import assert_error
 from tests.factories.ledger import create_shop, csv_bytes, fetch, ledger_lines, upload
 
 runner = CliRunner()
@@ -114,3 +116,39 @@ async def test_an_import_given_up_after_its_workers_died_discards_its_file(
     assert job_view["status"] == "failed" and job_view["error"]["type"] == "WorkerLost"
     assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
     assert await ledger_lines(database, shop.business_id) == []
+
+
+async def test_the_same_file_waiting_with_other_options_is_refused_not_merged(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """The same file sent again while its job waits joins that job only when it asks for the
+    same import: sent with another location, skip_invalid or on_overlap it used to get the
+    waiting job's 202 and then be imported with the first request's options (rows filed
+    under the wrong location, bad rows failing a job the sender asked to skip them in). Now
+    it is 409 naming the waiting job, and nothing about that job changes."""
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"],
+        [[f"2026-09-{1 + i % 28:02d}T12:15:00Z", "PIZ", 1, "5.00"] for i in range(20)],
+    )
+    first = await upload(client, shop.owner, content, background=True, location="Main")
+    assert first.status_code == 202, first.text
+    job_id = first.json()["job_id"]
+
+    same = await upload(client, shop.owner, content, background=True, location="Main")
+    assert same.status_code == 202 and same.json()["job_id"] == job_id
+    # The same location by id is the same import.
+    by_id = await upload(
+        client, shop.owner, content, background=True, location=str(shop.locations["Main"])
+    )
+    assert by_id.status_code == 202 and by_id.json()["job_id"] == job_id
+
+    for other in ({"location": "Harbour"}, {"location": "Main", "skip_invalid": True},
+                  {"location": "Main", "on_overlap": "add"}):  # fmt: skip
+        refused = await upload(client, shop.owner, content, background=True, **other)
+        error = assert_error(refused, 409, "INVALID_STATE")
+        assert job_id in error["message"], (other, error)
+
+    assert await execute_job(database, settings, uuid.UUID(job_id)) == JobStatus.succeeded
+    rows = await ledger_lines(database, shop.business_id)
+    assert len(rows) == 20 and {r["location_id"] for r in rows} == {shop.locations["Main"]}
