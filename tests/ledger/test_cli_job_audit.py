@@ -152,3 +152,29 @@ async def test_the_same_file_waiting_with_other_options_is_refused_not_merged(
     assert await execute_job(database, settings, uuid.UUID(job_id)) == JobStatus.succeeded
     rows = await ledger_lines(database, shop.business_id)
     assert len(rows) == 20 and {r["location_id"] for r in rows} == {shop.locations["Main"]}
+
+
+async def test_an_overlapping_daily_file_in_a_job_names_the_earlier_import(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    """A request refused for an overlap lists the earlier imports in its details; a job's
+    error has no details, so its message has to name them (the import to revert, or the
+    file), not only say that 'an earlier import' holds the dates."""
+    shop = await create_shop(client, database)
+    earlier = csv_bytes(["date", "daily_sales"], [["2026-06-01", "100"], ["2026-06-02", "110"]])
+    first = await upload(client, shop.owner, earlier, filename="june.csv")
+    assert first.status_code == 201, first.text
+    (listed,) = (await client.get("/api/v1/sales/imports", headers=shop.owner.headers)).json()[
+        "items"
+    ]
+    corrected = csv_bytes(["date", "daily_sales"], [["2026-06-02", "120"], ["2026-06-03", "90"]])
+    response = await upload(client, shop.owner, corrected, filename="june-v2.csv", background=True)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    assert await execute_job(database, settings, uuid.UUID(job_id)) == JobStatus.failed
+    job = (await client.get(f"/api/v1/jobs/{job_id}", headers=shop.owner.headers)).json()
+    assert job["error"]["code"] == "IMPORT_OVERLAP", job
+    message = job["error"]["message"]
+    assert "june.csv" in message and listed["id"] in message and "2026-06-02" in message, message
+    assert len(await ledger_lines(database, shop.business_id)) == 2
+    assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []

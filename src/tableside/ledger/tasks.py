@@ -28,6 +28,7 @@ from tableside.ledger.csv_format import BytesSource
 from tableside.ledger.import_schemas import OnOverlap
 from tableside.ledger.ingest import IMPORT_SALES_JOB, ImportOptions, import_file
 from tableside.ledger.ingest_repository import IngestRepository
+from tableside.ledger.overlap import ImportOverlap
 
 # Progress (percent) when each phase of the import ends; reading the file fills the rest.
 _PHASES = {"inspected": 5, "copied": 45, "validated": 70, "written": 95}
@@ -99,6 +100,9 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     except ValidationFailed as exc:
         await _discard(ctx, upload_id)
         raise ValidationFailed(_summary(exc)) from exc
+    except ImportOverlap as exc:
+        await _discard(ctx, upload_id)
+        raise ImportOverlap(_overlap_summary(exc)) from exc
     except Exception:
         await _discard(ctx, upload_id)
         raise
@@ -110,6 +114,16 @@ async def _discard(ctx: JobContext, upload_id: uuid.UUID) -> None:
     would have deleted it, was rolled back)."""
     async with ctx.session() as session:
         await IngestRepository(session, ctx.business_id).delete_upload(upload_id)
+
+
+def _overlap_summary(exc: ImportOverlap) -> str:
+    """The job's error message for an overlap: the refusal, then the earlier imports it
+    names (a request lists them in its details; a job error has no list)."""
+    earlier = "; ".join(
+        f"{detail['message']} (import {detail['import_id']})"
+        for detail in exc.details[:_SUMMARY_ERRORS]
+    )
+    return f"{exc.message}. {earlier}" if earlier else exc.message
 
 
 def _summary(exc: ValidationFailed) -> str:
