@@ -178,3 +178,25 @@ async def test_an_overlapping_daily_file_in_a_job_names_the_earlier_import(
     assert "june.csv" in message and listed["id"] in message and "2026-06-02" in message, message
     assert len(await ledger_lines(database, shop.business_id)) == 2
     assert await fetch(database, shop.business_id, "SELECT id FROM ledger_uploads") == []
+
+
+# --- import history --------------------------------------------------------------------------
+
+
+async def test_an_unknown_kind_filter_is_refused(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """`kind` takes one of the documented kinds; any other value (`csv`, `CSV_LINES`) used to
+    answer an empty list, as if nothing had been imported."""
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount"], [["2026-09-01T12:00:00Z", "PIZ", 1, "5"]]
+    )
+    assert (await upload(client, shop.owner, content, location="Main")).status_code == 201
+    imports = "/api/v1/sales/imports"
+    found = await client.get(imports, headers=shop.owner.headers, params={"kind": "csv_lines"})
+    assert found.status_code == 200 and found.json()["total"] == 1
+    for wrong in ("csv", "CSV_LINES"):
+        refused = await client.get(imports, headers=shop.owner.headers, params={"kind": wrong})
+        error = assert_error(refused, 422, "VALIDATION_ERROR")
+        assert [d["field"] for d in error["details"]] == ["kind"], error

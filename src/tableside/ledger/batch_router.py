@@ -12,7 +12,7 @@ from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.kit.pagination import ListParamsDep, Page
 from tableside.ledger import batches
-from tableside.ledger.batch_schemas import SalesImport
+from tableside.ledger.batch_schemas import ImportKind, SalesImport
 
 router = APIRouter(prefix="/sales/imports", tags=["sales ledger"])
 
@@ -26,7 +26,7 @@ async def list_imports(
     session: SessionDep,
     params: ListParamsDep,
     kind: Annotated[
-        str | None, Query(description="Only this kind: bulk, csv_daily, csv_lines or demo")
+        ImportKind | None, Query(description="Only this kind: bulk, csv_daily, csv_lines or demo")
     ] = None,
 ) -> Page[SalesImport]:
     """Every bulk request, CSV upload and CLI import that wrote lines, newest first (sort by

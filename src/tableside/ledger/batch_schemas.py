@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date
 
 from pydantic import Field
 
 from tableside.kit.schemas import DecimalNumber, ResponseSchema, UtcDatetime
+
+
+class ImportKind(enum.StrEnum):
+    """What an import brought in (the `kind` filter of the history)."""
+
+    bulk = "bulk"
+    csv_daily = "csv_daily"
+    csv_lines = "csv_lines"
+    demo = "demo"
 
 
 class SalesImport(ResponseSchema):
