@@ -5,25 +5,38 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import Result
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.cli import app
 from tableside.config import Settings, get_settings
 from tableside.db.database import Database, set_tenant
+from tableside.demo import DEMO_LOCATIONS
+from tableside.demo_history import load_sales_history
+from tableside.demo_pos import load_front_of_house
 from tableside.jobs.app import open_app_for
 from tableside.jobs.repository import JobRepository
 from tableside.jobs.tasks import MAX_ATTEMPTS, execute_job, recover_stalled
 from tableside.kit.schemas import utcnow
-from tableside.models import JobStatus
-from tests.factories import assert_error
-from tests.factories.ledger import create_shop, csv_bytes, fetch, ledger_lines, upload
+from tableside.models import Business, JobStatus, Location, MenuItem
+from tests.factories import Account, assert_error
+from tests.factories.ledger import (
+    assert_rollups_match_ledger,
+    create_shop,
+    csv_bytes,
+    daily_rollups,
+    fetch,
+    hourly_rollups,
+    ledger_lines,
+    upload,
+)
 
 runner = CliRunner()
 
@@ -200,3 +213,47 @@ async def test_an_unknown_kind_filter_is_refused(
         refused = await client.get(imports, headers=shop.owner.headers, params={"kind": wrong})
         error = assert_error(refused, 422, "VALIDATION_ERROR")
         assert [d["field"] for d in error["details"]] == ["kind"], error
+
+
+async def test_the_demo_history_can_be_reverted(
+    client: httpx.AsyncClient, database: Database, owner: Account
+) -> None:
+    """The demo's history is one import (kind demo) and is listed as one: taking it out
+    leaves no line and no rollup row behind, and is in the audit log."""
+    business_id = uuid.UUID(owner.business_id)
+    async with database.session() as session:
+        # Set up as the demo is: its calendar, locations and menu.
+        await set_tenant(session, business_id)
+        await session.execute(
+            update(Business)
+            .where(Business.id == business_id)
+            .values(timezone="America/New_York", day_cutoff_hour=4)
+        )
+        locations = [
+            Location(business_id=business_id, name=name, type=kind, address=address)
+            for name, kind, address in DEMO_LOCATIONS
+        ]
+        session.add_all(locations)
+        await session.flush()
+        await load_front_of_house(session, business_id, locations)
+        items = list((await session.execute(select(MenuItem))).scalars().all())
+        summary = await load_sales_history(
+            session, business_id, locations, items, today=date(2026, 3, 20), days=4
+        )
+    assert summary.lines > 0
+    listed = await client.get(
+        "/api/v1/sales/imports", headers=owner.headers, params={"kind": "demo"}
+    )
+    (demo,) = listed.json()["items"]
+    assert demo["lines_written"] == summary.lines
+    deleted = await client.delete(f"/api/v1/sales/imports/{demo['id']}", headers=owner.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert await ledger_lines(database, business_id) == []
+    assert await daily_rollups(database, business_id) == []
+    assert await hourly_rollups(database, business_id) == []
+    await assert_rollups_match_ledger(database, business_id)
+    audit = await client.get(
+        "/api/v1/audit-log", headers=owner.headers, params={"action": "sales.import_reverted"}
+    )
+    (entry,) = audit.json()["items"]
+    assert entry["details"]["lines_deleted"] == summary.lines
