@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 import_app = typer.Typer(help="Import data into Tableside.", no_args_is_help=True)
 console = Console()
+# Refusals go to stderr, so `import sales f.csv > report.txt` still shows them, and are not
+# wrapped at 80 columns when that is not a terminal (a log keeps each message on one line).
+err_console = Console(stderr=True, soft_wrap=True)
 # Batch ids, file names, column names and error messages are the user's text: printed through
 # `escape`, since rich would read "[jan]" as a style and fail on "[/x]" after the commit.
 
@@ -102,7 +105,7 @@ def import_sales(
         _print_overlap(exc)
         raise typer.Exit(1) from exc
     except (AppError, CliImportError) as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
+        err_console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
     print_report(outcome.report)
 
@@ -208,21 +211,23 @@ def print_report(report: SalesImportReport) -> None:
 
 def _print_overlap(exc: ImportOverlap) -> None:
     """The earlier imports the file overlaps, and the option that lets it in."""
-    console.print("[red]Nothing was written:[/]")
+    err_console.print("[red]Nothing was written:[/]")
     for detail in exc.details:
-        console.print(f"  {escape(detail['message'])} (import {detail['import_id']})")
-    console.print(
+        err_console.print(f"  {escape(detail['message'])} (import {detail['import_id']})")
+    err_console.print(
         "Run again with --on-overlap replace to put this file's totals in their place,"
         " or --on-overlap add to add them up."
     )
 
 
 def _print_errors(exc: ValidationFailed) -> None:
-    console.print(f"[red]{escape(exc.message)}[/]")
-    _print_error_rows(exc.details, None)
+    err_console.print(f"[red]{escape(exc.message)}[/]")
+    _print_error_rows(exc.details, None, err_console)
 
 
-def _print_error_rows(details: list[dict[str, Any]], total: int | None) -> None:
+def _print_error_rows(
+    details: list[dict[str, Any]], total: int | None, out: Console = console
+) -> None:
     table = Table("line", "column", "problem")
     for detail in details[:_SHOWN_ERRORS]:
         table.add_row(
@@ -230,7 +235,7 @@ def _print_error_rows(details: list[dict[str, Any]], total: int | None) -> None:
             escape(str(detail.get("field", ""))),
             escape(str(detail["message"])),
         )
-    console.print(table)
+    out.print(table)
     count = total if total is not None else len(details)
     if count > _SHOWN_ERRORS:
-        console.print(f"... and {count - _SHOWN_ERRORS:,} more")
+        out.print(f"... and {count - _SHOWN_ERRORS:,} more")

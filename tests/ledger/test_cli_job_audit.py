@@ -257,3 +257,32 @@ async def test_the_demo_history_can_be_reverted(
     )
     (entry,) = audit.json()["items"]
     assert entry["details"]["lines_deleted"] == summary.lines
+
+
+async def test_cli_errors_go_to_stderr_unwrapped(
+    client: httpx.AsyncClient, database: Database, cli_env: None, tmp_path: Path
+) -> None:
+    """`tableside import sales f.csv > report.txt`: a refusal is written to stderr, where
+    the operator sees it, not into the report file; and in one line, not wrapped at 80
+    columns as rich does when the output is not a terminal."""
+    shop = await create_shop(client, database)
+    slug = shop.owner.business_slug
+    utf16 = tmp_path / "unicode.csv"
+    utf16.write_bytes("date,daily_sales\n2026-01-01,5\n".encode("utf-16"))
+    refused = await invoke(str(utf16), "--business-slug", slug)
+    assert refused.exit_code == 1
+    message = 'The file is UTF-16 text (as Excel\'s "Unicode Text" saves it); save it as CSV UTF-8'
+    assert message in refused.stderr.splitlines(), refused.stderr
+    assert "UTF-16" not in refused.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(["date", "daily_sales"], [["2026-01-01", "x"], ["2026-01-02", "5"]]))
+    invalid = await invoke(str(bad), "--business-slug", slug)
+    assert invalid.exit_code == 1
+    assert "1 of 2 lines are invalid; nothing was written" in invalid.stderr
+    assert "daily_sales" in invalid.stderr and invalid.stdout.strip() == ""
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(["date", "daily_sales"], [["2026-01-03", "5"]]))
+    done = await invoke(str(good), "--business-slug", slug)
+    assert done.exit_code == 0 and "lines written" in done.stdout and done.stderr == ""
