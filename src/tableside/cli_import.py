@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 
 import_app = typer.Typer(help="Import data into Tableside.", no_args_is_help=True)
 console = Console()
+# Refusals go to stderr, so `import sales f.csv > report.txt` still shows them, and are not
+# wrapped at 80 columns when that is not a terminal (a log keeps each message on one line).
+err_console = Console(stderr=True, soft_wrap=True)
+# Batch ids, file names, column names and error messages are the user's text: printed through
+# `escape`, since rich would read "[jan]" as a style and fail on "[/x]" after the commit.
 
 _SHOWN_ERRORS = 20
 # What runs after each step the import reports.
@@ -99,7 +105,7 @@ def import_sales(
         _print_overlap(exc)
         raise typer.Exit(1) from exc
     except (AppError, CliImportError) as exc:
-        console.print(f"[red]{exc}[/]")
+        err_console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
     print_report(outcome.report)
 
@@ -182,9 +188,11 @@ async def _business_id(session: AsyncSession, slug: str | None) -> uuid.UUID:
 def print_report(report: SalesImportReport) -> None:
     """The report as a small table (and the skipped rows, if any)."""
     if report.duplicate:
-        console.print(f"[yellow]Already imported[/] (batch {report.batch_id}): nothing was added.")
+        console.print(
+            f"[yellow]Already imported[/] (batch {escape(report.batch_id)}): nothing was added."
+        )
     table = Table("", "", show_header=False)
-    table.add_row("batch", report.batch_id)
+    table.add_row("batch", escape(report.batch_id))
     table.add_row("shape", report.kind)
     table.add_row("lines written", f"{report.lines_written:,}")
     table.add_row("lines skipped", f"{report.lines_skipped:,}")
@@ -203,27 +211,31 @@ def print_report(report: SalesImportReport) -> None:
 
 def _print_overlap(exc: ImportOverlap) -> None:
     """The earlier imports the file overlaps, and the option that lets it in."""
-    console.print("[red]Nothing was written:[/]")
+    err_console.print("[red]Nothing was written:[/]")
     for detail in exc.details:
-        console.print(f"  {detail['message']} (import {detail['import_id']})")
-    console.print(
+        err_console.print(f"  {escape(detail['message'])} (import {detail['import_id']})")
+    err_console.print(
         "Run again with --on-overlap replace to put this file's totals in their place,"
         " or --on-overlap add to add them up."
     )
 
 
 def _print_errors(exc: ValidationFailed) -> None:
-    console.print(f"[red]{exc.message}[/]")
-    _print_error_rows(exc.details, None)
+    err_console.print(f"[red]{escape(exc.message)}[/]")
+    _print_error_rows(exc.details, None, err_console)
 
 
-def _print_error_rows(details: list[dict[str, Any]], total: int | None) -> None:
+def _print_error_rows(
+    details: list[dict[str, Any]], total: int | None, out: Console = console
+) -> None:
     table = Table("line", "column", "problem")
     for detail in details[:_SHOWN_ERRORS]:
         table.add_row(
-            str(detail.get("line", "")), str(detail.get("field", "")), str(detail["message"])
+            str(detail.get("line", "")),
+            escape(str(detail.get("field", ""))),
+            escape(str(detail["message"])),
         )
-    console.print(table)
+    out.print(table)
     count = total if total is not None else len(details)
     if count > _SHOWN_ERRORS:
-        console.print(f"... and {count - _SHOWN_ERRORS:,} more")
+        out.print(f"... and {count - _SHOWN_ERRORS:,} more")

@@ -46,7 +46,8 @@ class HandlerSpec:
     (an email job's params hold a password-reset link). `on_cancel` runs when the job is
     cancelled, in the same transaction, whether it was queued or running: a job cancelled
     before it runs never reaches its handler, so whatever it was given to work on (a stored
-    file) is released there or never."""
+    file) is released there or never. It also runs, in the recovery's transaction, when the
+    stalled-job recovery gives a job up (its workers died `MAX_ATTEMPTS` times)."""
 
     kind: str
     func: Handler

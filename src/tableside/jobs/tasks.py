@@ -326,6 +326,11 @@ async def _recover_one(repo: JobRepository, job_id: uuid.UUID) -> None:
         now=utcnow(),
         error={"type": "WorkerLost", "message": "The worker running this job stopped"},
     )
+    # The handler never got to release what the job holds (a stored upload), and nothing
+    # will run it again: release it here, as a cancel would.
+    spec = get_handler(job.kind)
+    if spec is not None and spec.on_cancel is not None:
+        await spec.on_cancel(repo.session, job.business_id, dict(job.params or {}))
 
 
 async def purge_task(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:

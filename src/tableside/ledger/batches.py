@@ -18,7 +18,7 @@ from tableside.auth.dependencies import Principal
 from tableside.errors import NotFound
 from tableside.kit.pagination import ListParams, Page
 from tableside.ledger.batch_repository import BatchRepository, LineKeys, OverlappedImport
-from tableside.ledger.batch_schemas import SalesImport
+from tableside.ledger.batch_schemas import ImportKind, SalesImport
 from tableside.ledger.lines import RollupDeltas
 from tableside.ledger.repository import LedgerRepository
 from tableside.models import LedgerBatch
@@ -49,13 +49,16 @@ def _view(batch: LedgerBatch) -> SalesImport:
 
 
 async def list_imports(
-    session: AsyncSession, principal: Principal, params: ListParams, kind: str | None = None
+    session: AsyncSession,
+    principal: Principal,
+    params: ListParams,
+    kind: ImportKind | None = None,
 ) -> Page[SalesImport]:
     """The business's imports, newest first unless sorted otherwise."""
     repo = BatchRepository(session, principal.business_id)
     stmt = repo.base_select()
     if kind is not None:
-        stmt = stmt.where(LedgerBatch.kind == kind)
+        stmt = stmt.where(LedgerBatch.kind == kind.value)
     rows, total = await repo.paginate(stmt, params)
     return Page[SalesImport].build([_view(row) for row in rows], total, params)
 

@@ -126,7 +126,9 @@ async def import_sales(
     `duplicate: true`, with the first upload's counts), unless none of its rows was valid:
     such a file wrote nothing and can be sent again once fixed (an item added). Files over
     the background threshold (5 MB by default) or sent with `background=true` are imported
-    by a job: 202 with the job's status URL, whose result is this same report. Cancelling
+    by a job: 202 with the job's status URL, whose result is this same report. The same file
+    sent again while its job waits gets that job's 202; sent with another `location`,
+    `skip_invalid` or `on_overlap` it is 409 `INVALID_STATE` naming the job. Cancelling
     that job (`POST /api/v1/jobs/{id}/cancel`) discards the stored file and writes nothing,
     and the same file can then be sent again. A cancel that comes as the import commits
     waits for it and answers 409 `INVALID_STATE`: the job then says `succeeded` and its

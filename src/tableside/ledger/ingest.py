@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
-from tableside.errors import BadRequest, IdempotencyConflict, ValidationFailed
+from tableside.errors import BadRequest, IdempotencyConflict, InvalidState, ValidationFailed
 from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository
 from tableside.jobs.service import enqueue_job
 from tableside.ledger.csv_format import (
@@ -606,12 +606,22 @@ async def _enqueue(
     options: ImportOptions,
 ) -> Job:
     """Store the file and start the job that imports it; the same file still waiting
-    returns its job."""
+    returns its job, or is refused (InvalidState) when sent with other options."""
     jobs = JobRepository(session, repo.business_id)
     pending = await repo.upload_by_hash(facts.sha256)
     if pending is not None:
         job = await jobs.get(pending.job_id) if pending.job_id else None
         if job is not None and job.status in ACTIVE_STATUSES:
+            if not await _same_import(repo, pending, job, options):
+                # Joining the job would import the file with the first request's options.
+                raise InvalidState(
+                    f"This file is already waiting to be imported by job {job.id} with other"
+                    " options (location, skip_invalid or on_overlap); cancel that job to send"
+                    " it with these, or wait for it",
+                    details=[
+                        {"field": "file", "message": "already waiting", "job_id": str(job.id)}
+                    ],
+                )
             return job
         await repo.delete_upload(pending.id)
     content = b"".join([chunk async for chunk in source.chunks()])
@@ -650,3 +660,21 @@ async def _enqueue(
     upload.job_id = job.id
     await session.flush()
     return job
+
+
+async def _same_import(
+    repo: IngestRepository, pending: LedgerUpload, job: Job, options: ImportOptions
+) -> bool:
+    """Whether a waiting upload's job imports the file as `options` asks (the default
+    location compared as the location it names, so a name and the id are the same)."""
+    params = job.params or {}
+    if (
+        pending.skip_invalid != options.skip_invalid
+        or params.get("on_overlap", OnOverlap.reject.value) != options.on_overlap.value
+    ):
+        return False
+    try:
+        waiting = await _default_location(repo, pending.default_location)
+    except ValidationFailed:
+        return False  # its location is gone: that job will fail, this request would not
+    return waiting == await _default_location(repo, options.default_location)

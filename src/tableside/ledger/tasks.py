@@ -5,8 +5,9 @@ and starts `ledger.import_sales` with the upload's id. The job runs the same imp
 request would and returns the same report as its result; it reports progress while it reads
 the file and after each phase. The stored file is deleted once the job has run, whatever the
 outcome, except when the worker is stopped mid-run (the job is queued again and needs it), and
-when the job is cancelled, queued or running (`discard_cancelled_upload`, in the cancelling
-transaction): a cancelled import leaves nothing behind, and the same file can be sent again.
+when the job is cancelled, queued or running, or given up after its workers died
+(`discard_cancelled_upload`, in the cancelling or recovering transaction): an import that ends
+without running leaves nothing behind, and the same file can be sent again.
 
 The import's transaction records the job's success itself, just before it commits
 (`JobContext.succeed_in`), so the outcome is one of two and never a mix: the cancel wins (the
@@ -27,6 +28,7 @@ from tableside.ledger.csv_format import BytesSource
 from tableside.ledger.import_schemas import OnOverlap
 from tableside.ledger.ingest import IMPORT_SALES_JOB, ImportOptions, import_file
 from tableside.ledger.ingest_repository import IngestRepository
+from tableside.ledger.overlap import ImportOverlap
 
 # Progress (percent) when each phase of the import ends; reading the file fills the rest.
 _PHASES = {"inspected": 5, "copied": 45, "validated": 70, "written": 95}
@@ -43,9 +45,10 @@ _SUMMARY_ERRORS = 20
 async def discard_cancelled_upload(
     session: AsyncSession, business_id: uuid.UUID, params: dict[str, Any]
 ) -> None:
-    """On cancel: delete the job's stored upload. A queued job never runs, so nothing else
-    would; a running one rolls its import back, its own delete with it (it finds the job
-    cancelled before it commits, if the abort has not stopped it earlier)."""
+    """On cancel (or when the stalled-job recovery gives the job up): delete the job's stored
+    upload. A queued job never runs, so nothing else would; a running one rolls its import
+    back, its own delete with it (it finds the job cancelled before it commits, if the abort
+    has not stopped it earlier)."""
     if "upload_id" in params:
         upload_id = uuid.UUID(str(params["upload_id"]))
         await IngestRepository(session, business_id).delete_upload(upload_id)
@@ -97,6 +100,9 @@ async def import_sales(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     except ValidationFailed as exc:
         await _discard(ctx, upload_id)
         raise ValidationFailed(_summary(exc)) from exc
+    except ImportOverlap as exc:
+        await _discard(ctx, upload_id)
+        raise ImportOverlap(_overlap_summary(exc)) from exc
     except Exception:
         await _discard(ctx, upload_id)
         raise
@@ -108,6 +114,16 @@ async def _discard(ctx: JobContext, upload_id: uuid.UUID) -> None:
     would have deleted it, was rolled back)."""
     async with ctx.session() as session:
         await IngestRepository(session, ctx.business_id).delete_upload(upload_id)
+
+
+def _overlap_summary(exc: ImportOverlap) -> str:
+    """The job's error message for an overlap: the refusal, then the earlier imports it
+    names (a request lists them in its details; a job error has no list)."""
+    earlier = "; ".join(
+        f"{detail['message']} (import {detail['import_id']})"
+        for detail in exc.details[:_SUMMARY_ERRORS]
+    )
+    return f"{exc.message}. {earlier}" if earlier else exc.message
 
 
 def _summary(exc: ValidationFailed) -> str:
