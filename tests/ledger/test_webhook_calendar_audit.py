@@ -5,7 +5,7 @@ independently with zoneinfo."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -60,3 +60,40 @@ async def test_a_sale_of_another_system_at_a_location_closed_since_is_recorded(
     )
     error = assert_error(refused, 422, "VALIDATION_ERROR")
     assert [d["field"] for d in error["details"]] == ["location_id"]
+
+
+async def test_a_refund_is_never_booked_before_the_sale_it_refunds(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Another system's clock may run up to 5 minutes ahead of ours, so its sale can carry a
+    `sold_at` a little after now. Refunding it at once booked the negative lines at the
+    refund's instant, before the sale's own lines: in an earlier hour (and, across the day
+    cutoff, on the business day before the sale, which then read as a loss). The refund now
+    lands no earlier than the sale."""
+    owner = await ledger_business(client, timezone="UTC", cutoff_hour=0)
+    item = await create_item(database, owner, price="5.00")
+    ahead = datetime.now(UTC) + timedelta(minutes=4)
+    sale = (
+        await external_sale(
+            client, owner.headers, [(item, 2, "5.00")], sold_at=_iso(ahead), status="completed"
+        )
+    ).json()
+    refunded = await client.post(
+        f"{SALES}/{sale['id']}/refunds",
+        headers=owner.headers,
+        json={"payment_id": sale["payments"][0]["id"], "amount": "4.00", "reason": "cold"},
+    )
+    assert refunded.status_code == 201, refunded.text
+    lines = (await read_ledger(database, owner)).of_sale(sale["id"])
+    assert [(x.quantity, x.net_amount) for x in lines] == [
+        (money("2"), money("10.00")),
+        (money("0"), money("-4.00")),
+    ]
+    sold, refund = lines
+    assert refund.sold_at >= sold.sold_at
+    assert (refund.business_date, refund.local_hour) == (sold.business_date, sold.local_hour)
+    # Every hour of the sale's day nets to what was kept: no negative hour before the sale.
+    ledger = await read_ledger(database, owner)
+    assert [(h.hour_start, h.net_amount) for h in ledger.hourly if h.net_amount] == [
+        (sold.sold_at.replace(minute=0, second=0, microsecond=0), money("6.00"))
+    ]
