@@ -97,3 +97,24 @@ async def test_a_refund_is_never_booked_before_the_sale_it_refunds(
     assert [(h.hour_start, h.net_amount) for h in ledger.hourly if h.net_amount] == [
         (sold.sold_at.replace(minute=0, second=0, microsecond=0), money("6.00"))
     ]
+
+
+async def test_sales_statistics_ending_in_the_first_days_of_the_calendar_are_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    """`/sales/stats` and `/sales/split/stats` with only a `date_to` report the 30 days ending
+    then; a `date_to` in the first 29 days of year 1 made that start a date Python cannot
+    hold: 500. The range now starts at the first date there is."""
+    owner = await ledger_business(client, timezone="UTC", cutoff_hour=0)
+    for path in ("stats", "split/stats"):
+        response = await client.get(
+            f"{SALES}/{path}", headers=owner.headers, params={"date_to": "0001-01-05"}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["date_from"], body["date_to"]) == ("0001-01-01", "0001-01-05")
+        # An ordinary date_to still reports the 30 days ending then.
+        response = await client.get(
+            f"{SALES}/{path}", headers=owner.headers, params={"date_to": "2026-03-01"}
+        )
+        assert response.json()["date_from"] == "2026-01-31"
