@@ -12,7 +12,9 @@ A completed sale
     lines writes nothing.
 
 A refund
-    Booked when it happens (`sold_at` = the refund's time, so a closed day is never rewritten),
+    Booked when it happens (`sold_at` = the refund's time, so a closed day is never rewritten;
+    the sale's own instant when that is later: another system's sale may be stamped a few
+    minutes ahead of our clock),
     with the sale's location, items, categories, server and customer, and only when the sale
     was completed: a refund of a pending sale only reopens its balance, and nothing of that
     sale is in the ledger yet.

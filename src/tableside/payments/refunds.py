@@ -111,7 +111,9 @@ async def _refund(
             repository,
             sale,
             refunded_before=refunded_before,
-            at=refund.created_at,
+            # Never before the sale: another system's clock may put its sale up to a few
+            # minutes after our now, and its refund must not land in an earlier hour or day.
+            at=max(refund.created_at, sale.sold_at),
             currency=business.currency,
         )
     await audit.record(

@@ -353,8 +353,9 @@ async def _resolve_customer(
 async def _resolve_location(
     repository: SaleRepository, data: schemas.SaleCreate, draft: _Draft
 ) -> str | None:
-    """The sale's location (the order's, or the body's active one); returns its own time
-    zone when it has one, which then decides the business day."""
+    """The sale's location (the order's, or the body's active one; a sale another system
+    made may name one closed since, as it may name retired items: it happened there);
+    returns its own time zone when it has one, which then decides the business day."""
     if data.location_id is not None:
         if draft.location_id is not None and draft.location_id != data.location_id:
             raise invalid("location_id", "the order belongs to another location")
@@ -362,7 +363,13 @@ async def _resolve_location(
     if draft.location_id is None:
         return None
     location = await repository.location(draft.location_id)
-    if location is None or (data.location_id is not None and not location.is_active):
+    till_at_closed = (
+        data.location_id is not None
+        and location is not None
+        and not location.is_active
+        and not sources.is_external(data)
+    )
+    if location is None or till_at_closed:
         raise invalid("location_id", "no such location", "Location not found")
     return location.timezone
 

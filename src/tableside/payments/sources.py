@@ -14,8 +14,8 @@ A sale from another system happened elsewhere, so its money is that system's:
   for the total; those payments must settle the total;
 - an `external_id` makes it idempotent: the same source and id again returns the sale already
   recorded and writes nothing;
-- its menu items may be inactive by now (a sale of last year's menu), and the stock it takes
-  may go below zero: the goods have already left.
+- its menu items may be inactive by now (a sale of last year's menu), its location closed
+  since, and the stock it takes may go below zero: the goods have already left.
 
 At the point of sale, prices come from the menu (`unit_price`, `tax_amount`, `sold_at` and
 `status` are refused) and items must be active.

@@ -27,12 +27,13 @@ HUNDREDTH = Decimal("0.01")
 
 
 def period(business: Business, date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    """The business days to report: the given range, by default the last 30 up to today."""
+    """The business days to report: the given range, by default the last 30 up to today
+    (with only `date_to`, the 30 days ending then, or fewer from the first date there is)."""
     if date_to is None:
         today = business_date(utcnow(), business.timezone, business.day_cutoff_hour)
         date_to = today if date_from is None else max(today, date_from)
     if date_from is None:
-        date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
+        date_from = date_to - timedelta(days=min(DEFAULT_DAYS - 1, (date_to - date.min).days))
     if date_from > date_to:
         raise ValidationFailed(
             details=[{"field": "date_from", "message": "must not be after date_to"}]
