@@ -237,3 +237,28 @@ async def test_list_filters_and_sorts(client: httpx.AsyncClient, database: Datab
     assert [i["lines_written"] for i in by_lines.json()["items"]] == [4, 4]
     bad = await client.get(IMPORTS, headers=headers, params={"sort_by": "amount"})
     assert_error(bad, 422, "VALIDATION_ERROR")
+
+
+async def test_sorts_by_the_fields_the_history_shows(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """`sort_by` takes the response's own field name, `lines_written` (and `lines`, as before)."""
+    shop = await create_shop(client, database)
+    main = str(shop.locations["Main"])
+
+    def line(amount: str) -> dict[str, Any]:
+        return {"sold_at": "2026-11-18T12:00:00Z", "sku": "PIZ", "quantity": 1,
+                "amount": amount, "location_id": main}  # fmt: skip
+
+    for batch_id, count in (("two", 2), ("three", 3), ("one", 1)):
+        response = await bulk(client, shop.owner, [line("10.50")] * count, batch_id=batch_id)
+        assert response.status_code == 201, response.text
+    for sort_by in ("lines_written", "lines"):
+        for order, expected in (("asc", [1, 2, 3]), ("desc", [3, 2, 1])):
+            page = await client.get(
+                IMPORTS,
+                headers=shop.owner.headers,
+                params={"sort_by": sort_by, "sort_order": order},
+            )
+            assert page.status_code == 200, page.text
+            assert [i["lines_written"] for i in page.json()["items"]] == expected

@@ -62,7 +62,13 @@ class BatchContents:
 
 class BatchRepository(TenantRepository[LedgerBatch]):
     model = LedgerBatch
-    sortable = {"created_at": "created_at", "first_date": "first_date", "lines": "line_count"}
+    # `lines_written` is the response's name for the count; `lines` was the first spelling.
+    sortable = {
+        "created_at": "created_at",
+        "first_date": "first_date",
+        "lines_written": "line_count",
+        "lines": "line_count",
+    }
     default_sort = "created_at"
     default_order_desc = True
     searchable = ("filename", "external_id")

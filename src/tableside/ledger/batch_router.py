@@ -35,7 +35,7 @@ async def list_imports(
     ] = None,
 ) -> Page[SalesImport]:
     """Every bulk request, CSV upload and CLI import that wrote lines, newest first (sort by
-    `created_at`, `first_date` or `lines`; `search` matches the file name or batch id). An
+    `created_at`, `first_date` or `lines_written`; `search` matches the file name or batch id). An
     import none of whose lines was valid wrote nothing and is not listed."""
     return await batches.list_imports(session, principal, params, kind=kind)
 
