@@ -152,15 +152,17 @@ async def run_import(
 
 
 def _progress(enabled: bool) -> Progress:
+    # The bar goes to stderr, and only at a terminal: stdout is the report, whole and alone
+    # when redirected (a disabled-but-transient bar there still leaves a blank line).
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         transient=True,
-        disable=not enabled,
+        disable=not (enabled and err_console.is_terminal),
     )
 
 

@@ -103,3 +103,24 @@ async def test_errors_exit_with_status_one(
     empty.write_bytes(b"")
     refused = await invoke(str(empty), "--business-slug", slug)
     assert refused.exit_code == 1 and "empty" in refused.output
+
+
+async def test_report_is_all_stdout_holds_when_not_a_terminal(
+    client: httpx.AsyncClient, database: Database, cli_env: None, tmp_path: Path
+) -> None:
+    """Redirected (`> report.txt`), stdout holds the report from its first line: the progress
+    bar is for a person at a terminal and never leaves a blank line behind."""
+    shop = await create_shop(client, database)
+    path = tmp_path / "sales.csv"
+    path.write_bytes(
+        csv_bytes(
+            ["timestamp", "sku", "quantity", "amount"],
+            [["2026-08-01T12:00:00Z", "PIZ", 1, "12.50"]],
+        )
+    )
+    result = await invoke(
+        str(path), "--business-slug", shop.owner.business_slug, "--location", "Harbour"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip(), result.output
+    assert result.stdout.splitlines()[0].strip() != ""
