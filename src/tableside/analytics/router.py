@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from tableside.analytics import people, service
 from tableside.analytics.schemas import (
@@ -22,7 +22,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.http.errors import error_responses
-from tableside.kit.pagination import ListParamsDep
+from tableside.kit.pagination import MAX_PAGE_SIZE, ListParamsDep
 from tableside.models import Role
 
 router = APIRouter(
@@ -76,6 +76,7 @@ part of the item's revenue, never counting revenue without a cost as pure margin
 `growth` (revenue growth) or `name`; descending by default except `name`. Items without a
 value for the key go last. `search` matches name or SKU. Ranks and shares are among every
 item; the filters narrow the list, and `summary` adds up the matching items over all pages.
+`limit` (the POS document's name) is the same as `page_size`.
 """
     + PERIOD_NOTE
 )
@@ -130,6 +131,7 @@ location only.
     description=ITEMS_DESCRIPTION,
 )
 async def item_performance(
+    request: Request,
     principal: AnalyticsReader,
     session: SessionDep,
     params: ListParamsDep,
@@ -140,11 +142,15 @@ async def item_performance(
         uuid.UUID | None,
         Query(description="Only items of this menu category (422 if not one of this business's)"),
     ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (the same as page_size)"),
+    ] = None,
 ) -> ItemPerformancePage:
     return await service.item_performance(
         session,
         principal,
-        params,
+        service.with_limit(params, limit, page_size_given="page_size" in request.query_params),
         date_from=date_from,
         date_to=date_to,
         location_id=location_id,

@@ -13,6 +13,7 @@ Compared with whole days, this morning would read as a fall every morning.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from collections.abc import Callable, Sequence
@@ -270,6 +271,17 @@ def _sort_items(
     missing = [e for e in base if key(e) is None]
     present.sort(key=key, reverse=descending)  # type: ignore[arg-type]
     return present + missing
+
+
+def with_limit(params: ListParams, limit: int | None, *, page_size_given: bool) -> ListParams:
+    """The list parameters with the POS document's `limit` (items to return) as the page
+    length: a client following that document sends it, and ignoring it answered a whole page
+    of 20. With `page_size` as well, the two must agree (as /sales/ledger takes them)."""
+    if limit is None:
+        return params
+    if page_size_given and params.page_size != limit:
+        raise _invalid("page_size", "give page_size or limit, not two different lengths")
+    return dataclasses.replace(params, page_size=limit)
 
 
 def _matches(
