@@ -14,7 +14,7 @@ import httpx
 
 from tableside.db.database import Database
 from tests.factories import Account, assert_error, money
-from tests.factories.analytics import Sold, get, menu_item, ok, record, sale
+from tests.factories.analytics import Sold, customer, get, menu_item, ok, record, sale
 
 JANUARY = {"date_from": "2026-01-01", "date_to": "2026-01-31"}
 
@@ -56,3 +56,32 @@ async def test_item_performance_takes_the_pos_limit(
             await get(client, owner, "items", **JANUARY, limit=bad), 422, "VALIDATION_ERROR"
         )
         assert error["details"][0]["field"] == "limit"
+
+
+async def test_customers_report_value_per_customer(
+    client: httpx.AsyncClient, owner: Account, database: Database
+) -> None:
+    """The POS document's customer summary gives `averageCustomerValue` (revenue per
+    customer); we gave only spend per visit, which is not it as soon as a customer comes
+    twice. Each segment and the totals now give both."""
+    ann, ben = await customer(client, owner, "Ann"), await customer(client, owner, "Ben")
+    await record(
+        database,
+        owner,
+        sale(date(2026, 1, 3), [Sold(None, 1, "30.00")], customer=ann),
+        sale(date(2026, 1, 20), [Sold(None, 1, "20.00")], customer=ann),
+        sale(date(2026, 1, 9), [Sold(None, 1, "40.00")], customer=ben),
+    )
+    body = await ok(client, owner, "customers", **JANUARY)
+    totals = body["totals"]
+    assert (totals["customers"], totals["visits"], money(totals["revenue"])) == (2, 3, 90)
+    assert money(totals["average_spend"]) == 30  # per visit: 90 / 3
+    assert money(totals["average_customer_value"]) == 45  # per customer: 90 / 2
+    by_segment = {s["segment"]: s for s in body["segments"]}
+    assert money(by_segment["returning"]["average_spend"]) == 25  # Ann: 50 over 2 visits
+    assert money(by_segment["returning"]["average_customer_value"]) == 50
+    assert money(by_segment["new"]["average_customer_value"]) == 40
+    assert by_segment["loyal"]["average_customer_value"] is None  # nobody in it
+
+    empty = await ok(client, owner, "customers", date_from="2025-01-01", date_to="2025-01-31")
+    assert empty["totals"]["average_customer_value"] is None

@@ -116,7 +116,8 @@ CUSTOMERS_DESCRIPTION = (
 Customers who visited (bought) in the period, segmented by their visits up to the end of the
 period: `new` below `returning_min_visits` (by default: one visit, their first, inside the
 period), `returning` from `returning_min_visits` (2), `loyal` from `loyal_min_visits` (5). Per
-segment: customers, visits in the period, revenue and spend per visit; and the `top` customers
+segment and in total: customers, visits in the period, revenue, spend per visit
+(`average_spend`) and revenue per customer (`average_customer_value`); and the `top` customers
 by revenue (`segment` narrows that list only). With `location_id`, visits are counted at that
 location only.
 """
