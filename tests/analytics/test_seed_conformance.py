@@ -85,3 +85,14 @@ async def test_customers_report_value_per_customer(
 
     empty = await ok(client, owner, "customers", date_from="2025-01-01", date_to="2025-01-31")
     assert empty["totals"]["average_customer_value"] is None
+
+
+async def test_trends_description_says_which_periods_the_trend_reads(
+    client: httpx.AsyncClient,
+) -> None:
+    """The revenue-trends description said the least-squares trend runs through the
+    `complete` periods only; the code also leaves out a week or month the range cuts
+    (`whole: false`), which a reader of the description could not tell from it."""
+    schema = (await client.get("/openapi.json")).json()
+    description = schema["paths"]["/api/v1/analytics/revenue-trends"]["get"]["description"]
+    assert "`complete` and `whole` periods only" in description

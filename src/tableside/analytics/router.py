@@ -88,9 +88,10 @@ calendar month; the first and last are clipped to the range), each with its grow
 previous point; totals with growth against the previous range of the same length (up to the
 same point when the range reaches today: days after today are not counted yet); the
 least-squares `trend` (revenue change per period, and `up`/`down`, or `flat` under 1% of the
-average period's revenue) through the `complete` periods only: the period that holds today
-(this week, when the range ends today) is shown with the sales so far and `complete: false`,
-and would otherwise read as a collapse.
+average period's revenue) through the `complete` and `whole` periods only: the period that
+holds today (this week, when the range ends today) is shown with the sales so far and
+`complete: false`, and a week or month the range cuts (starting on a Wednesday, ending on the
+15th) with its days inside only and `whole: false`; either would otherwise read as a collapse.
 
 `projection`: forecast revenue per period from the first day whose sales are not complete
 (today, when the range reaches it) to the end of the latest fresh revenue forecast, each point

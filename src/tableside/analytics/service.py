@@ -477,7 +477,8 @@ async def revenue_trends(
     """Revenue, transactions and average ticket per day, week or month, with growth point
     to point and against the previous range, and the least-squares trend. Every period of
     the range is in the series, those without sales at zero. A period that reaches today is
-    not `complete` (its sales are still coming in) and stays out of the trend; the
+    not `complete` (its sales are still coming in) and stays out of the trend, as does a
+    week or month the range cuts (not `whole`); the
     projection starts with the first day whose sales are not complete. Such a range counts
     today up to now (later days not at all), and the previous range's totals up to the same
     point, so the growth compares like with like."""
