@@ -81,6 +81,7 @@ async def test_customer_segments(
         "visits": 6,
         "revenue": 115.0,
         "average_spend": 19.17,  # 115 / 6
+        "average_customer_value": 28.75,  # 115 / 4
     }
     top = body["top_customers"]
     assert [(c["name"], c["segment"], money(c["revenue"])) for c in top] == [

@@ -149,7 +149,8 @@ async def customer_segments(
     top: int,
 ) -> schemas.CustomerSegments:
     """Customers who visited in the period, segmented by their visits up to its end, with
-    each segment's visits, revenue and spend per visit, and the top customers by revenue.
+    each segment's visits, revenue, spend per visit and revenue per customer, and the top
+    customers by revenue.
 
     A visit is a sale naming the customer. Revenue is the customer's lines in the period, so
     a refund made in it reduces it; a customer whose only line in the period is a refund
@@ -184,6 +185,7 @@ async def customer_segments(
                 visits=visits,
                 revenue=scope.money(revenue),
                 average_spend=scope.per(revenue, visits),
+                average_customer_value=scope.per(revenue, len(members)),
                 revenue_share_percent=percent(revenue, total_revenue),
             )
         )
@@ -208,5 +210,6 @@ async def customer_segments(
             visits=total_visits,
             revenue=scope.money(total_revenue),
             average_spend=scope.per(total_revenue, total_visits),
+            average_customer_value=scope.per(total_revenue, len(rows)),
         ),
     )

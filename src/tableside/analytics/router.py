@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from tableside.analytics import people, service
 from tableside.analytics.schemas import (
@@ -22,7 +22,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.http.errors import error_responses
-from tableside.kit.pagination import ListParamsDep
+from tableside.kit.pagination import MAX_PAGE_SIZE, ListParamsDep
 from tableside.models import Role
 
 router = APIRouter(
@@ -76,6 +76,7 @@ part of the item's revenue, never counting revenue without a cost as pure margin
 `growth` (revenue growth) or `name`; descending by default except `name`. Items without a
 value for the key go last. `search` matches name or SKU. Ranks and shares are among every
 item; the filters narrow the list, and `summary` adds up the matching items over all pages.
+`limit` (the POS document's name) is the same as `page_size`.
 """
     + PERIOD_NOTE
 )
@@ -87,9 +88,10 @@ calendar month; the first and last are clipped to the range), each with its grow
 previous point; totals with growth against the previous range of the same length (up to the
 same point when the range reaches today: days after today are not counted yet); the
 least-squares `trend` (revenue change per period, and `up`/`down`, or `flat` under 1% of the
-average period's revenue) through the `complete` periods only: the period that holds today
-(this week, when the range ends today) is shown with the sales so far and `complete: false`,
-and would otherwise read as a collapse.
+average period's revenue) through the `complete` and `whole` periods only: the period that
+holds today (this week, when the range ends today) is shown with the sales so far and
+`complete: false`, and a week or month the range cuts (starting on a Wednesday, ending on the
+15th) with its days inside only and `whole: false`; either would otherwise read as a collapse.
 
 `projection`: forecast revenue per period from the first day whose sales are not complete
 (today, when the range reaches it) to the end of the latest fresh revenue forecast, each point
@@ -115,7 +117,8 @@ CUSTOMERS_DESCRIPTION = (
 Customers who visited (bought) in the period, segmented by their visits up to the end of the
 period: `new` below `returning_min_visits` (by default: one visit, their first, inside the
 period), `returning` from `returning_min_visits` (2), `loyal` from `loyal_min_visits` (5). Per
-segment: customers, visits in the period, revenue and spend per visit; and the `top` customers
+segment and in total: customers, visits in the period, revenue, spend per visit
+(`average_spend`) and revenue per customer (`average_customer_value`); and the `top` customers
 by revenue (`segment` narrows that list only). With `location_id`, visits are counted at that
 location only.
 """
@@ -130,6 +133,7 @@ location only.
     description=ITEMS_DESCRIPTION,
 )
 async def item_performance(
+    request: Request,
     principal: AnalyticsReader,
     session: SessionDep,
     params: ListParamsDep,
@@ -140,11 +144,15 @@ async def item_performance(
         uuid.UUID | None,
         Query(description="Only items of this menu category (422 if not one of this business's)"),
     ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (the same as page_size)"),
+    ] = None,
 ) -> ItemPerformancePage:
     return await service.item_performance(
         session,
         principal,
-        params,
+        service.with_limit(params, limit, page_size_given="page_size" in request.query_params),
         date_from=date_from,
         date_to=date_to,
         location_id=location_id,

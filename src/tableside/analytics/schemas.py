@@ -239,6 +239,9 @@ class SegmentStats(ResponseSchema):
     visits: int = Field(description="Visits in the period")
     revenue: DecimalNumber
     average_spend: DecimalNumber | None = Field(description="Revenue per visit")
+    average_customer_value: DecimalNumber | None = Field(
+        description="Revenue per customer; null without customers"
+    )
     revenue_share_percent: DecimalNumber | None
 
 
@@ -258,7 +261,10 @@ class CustomerTotals(ResponseSchema):
     customers: int
     visits: int
     revenue: DecimalNumber
-    average_spend: DecimalNumber | None
+    average_spend: DecimalNumber | None = Field(description="Revenue per visit")
+    average_customer_value: DecimalNumber | None = Field(
+        description="Revenue per customer; null without customers"
+    )
 
 
 class CustomerSegments(ResponseSchema):

@@ -13,6 +13,7 @@ Compared with whole days, this morning would read as a fall every morning.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from collections.abc import Callable, Sequence
@@ -272,6 +273,17 @@ def _sort_items(
     return present + missing
 
 
+def with_limit(params: ListParams, limit: int | None, *, page_size_given: bool) -> ListParams:
+    """The list parameters with the POS document's `limit` (items to return) as the page
+    length: a client following that document sends it, and ignoring it answered a whole page
+    of 20. With `page_size` as well, the two must agree (as /sales/ledger takes them)."""
+    if limit is None:
+        return params
+    if page_size_given and params.page_size != limit:
+        raise _invalid("page_size", "give page_size or limit, not two different lengths")
+    return dataclasses.replace(params, page_size=limit)
+
+
 def _matches(
     entry: schemas.ItemPerformance, category_id: uuid.UUID | None, search: str | None
 ) -> bool:
@@ -465,7 +477,8 @@ async def revenue_trends(
     """Revenue, transactions and average ticket per day, week or month, with growth point
     to point and against the previous range, and the least-squares trend. Every period of
     the range is in the series, those without sales at zero. A period that reaches today is
-    not `complete` (its sales are still coming in) and stays out of the trend; the
+    not `complete` (its sales are still coming in) and stays out of the trend, as does a
+    week or month the range cuts (not `whole`); the
     projection starts with the first day whose sales are not complete. Such a range counts
     today up to now (later days not at all), and the previous range's totals up to the same
     point, so the growth compares like with like."""

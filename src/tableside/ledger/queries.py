@@ -41,6 +41,7 @@ ZERO = Decimal(0)
 FOUR_PLACES = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 LEDGER_PAGE_SIZE = 100  # lines per page of the raw ledger when none is asked for
+HISTORICAL_PAGE_SIZE = 100  # days per page of the historical series when none is asked for
 # Zones are at most 26 hours apart: lines of a business date (in the business's or any
 # location's zone) were sold within this margin of the date's bounds in the business zone.
 ZONE_MARGIN = timedelta(hours=27)
@@ -168,9 +169,14 @@ async def historical(
     category_id: uuid.UUID | None,
     metric: HistoricalMetric,
     page: int,
-    page_size: int,
+    page_size: int | None,
+    limit: int | None = None,
 ) -> HistoricalPage:
-    """One metric per business date, zero-filled, a page of it and a summary of all of it."""
+    """One metric per business date, zero-filled, a page of it and a summary of all of it.
+    The page length is `page_size` (API.md's name) or `limit` (SFS's), 100 by default."""
+    if limit is not None and page_size is not None and limit != page_size:
+        raise invalid("page_size", "give page_size or limit, not two different lengths")
+    page_size = page_size or limit or HISTORICAL_PAGE_SIZE
     if menu_item_id is not None and category_id is not None:
         raise invalid("category_id", "give menu_item_id or category_id, not both")
     if metric is HistoricalMetric.covers and (menu_item_id or category_id):

@@ -145,8 +145,9 @@ async def get_top_items(
     summary="A daily series of one metric, with its summary",
     description="""
 One value per business date, zero-filled, paginated over the days (`page`, `page_size` up to
-1000). `metric`: `revenue`, `quantity`, `transactions` (sales; for an item or category, the
-lines sold of it) or `covers` (not per item or category). Give `menu_item_id` **or**
+1000, 100 by default; `limit`, SFS's name, is the same as `page_size`). `metric`: `revenue`,
+`quantity`, `transactions` (sales; for an item or category, the lines sold of it) or `covers`
+(not per item or category). Give `menu_item_id` **or**
 `category_id` for that item's or category's series. `summary` covers the whole range: total,
 mean, min, max, `std` (the **population** standard deviation), days. Each day also carries
 `marketing_spend` and `is_holiday` when a daily import gave them.
@@ -163,7 +164,12 @@ async def get_historical(
     category_id: Annotated[uuid.UUID | None, Query(description="Only this category")] = None,
     metric: HistoricalMetric = HistoricalMetric.revenue,
     page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000, description="Days per page")] = 100,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=1000, description="Days per page (default 100)")
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="Days per page (the same as page_size)")
+    ] = None,
 ) -> HistoricalPage:
     return await queries.historical(
         session,
@@ -176,6 +182,7 @@ async def get_historical(
         metric=metric,
         page=page,
         page_size=page_size,
+        limit=limit,
     )
 
 
