@@ -28,7 +28,7 @@ from tableside.models import (
     Role,
     User,
 )
-from tableside.models.ledger import daily_items_table
+from tableside.models.ledger import counted_day, daily_items_table
 
 ZERO = Decimal(0)
 
@@ -89,6 +89,8 @@ class DayRow:
     day: date
     revenue: Decimal
     transactions: int
+    # The revenue of the day's locations whose sales were counted (`counted_day`).
+    counted_revenue: Decimal
 
 
 @dataclass(frozen=True)
@@ -185,12 +187,27 @@ class AnalyticsRepository:
         conditions: list[Any] = [line.business_id == self.business_id, self._cut_lines(span)]
         if location_id is not None:
             conditions.append(line.location_id == location_id)
+        places = (
+            select(
+                func.sum(line.net_amount).label("revenue"),
+                func.sum(line.transactions).label("transactions"),
+            )
+            .where(*conditions)
+            .group_by(line.location_id)
+            .subquery()
+        )
         stmt = select(
-            func.coalesce(func.sum(line.net_amount), 0),
-            func.coalesce(func.sum(line.transactions), 0),
-        ).where(*conditions)
-        revenue, count = (await self.session.execute(stmt)).one()
-        return DayRow(span.cut_day, Decimal(revenue), int(count))
+            func.coalesce(func.sum(places.c.revenue), 0),
+            func.coalesce(func.sum(places.c.transactions), 0),
+            func.coalesce(
+                func.sum(places.c.revenue).filter(
+                    counted_day(places.c.revenue, places.c.transactions)
+                ),
+                0,
+            ),
+        )
+        revenue, count, counted = (await self.session.execute(stmt)).one()
+        return DayRow(span.cut_day, Decimal(revenue), int(count), Decimal(counted))
 
     async def item_rows(
         self, previous: Span, current: Span, location_id: uuid.UUID | None
@@ -301,7 +318,8 @@ class AnalyticsRepository:
     async def daily_revenue(
         self, first: date, last: date, location_id: uuid.UUID | None
     ) -> list[DayRow]:
-        """Revenue and transactions per business day with any (days without are absent)."""
+        """Revenue, transactions and counted revenue per business day with any (days without
+        are absent)."""
         hourly = HourlyRollup
         conditions: list[Any] = [
             hourly.business_id == self.business_id,
@@ -310,18 +328,36 @@ class AnalyticsRepository:
         ]
         if location_id is not None:
             conditions.append(hourly.location_key == location_id)
-        stmt = (
+        places = (
             select(
                 hourly.business_date,
-                func.coalesce(func.sum(hourly.net_amount), 0),
-                func.coalesce(func.sum(hourly.transactions), 0),
+                func.sum(hourly.net_amount).label("revenue"),
+                func.sum(hourly.transactions).label("transactions"),
             )
             .where(*conditions)
-            .group_by(hourly.business_date)
-            .order_by(hourly.business_date)
+            .group_by(hourly.business_date, hourly.location_key)
+            .subquery()
+        )
+        stmt = (
+            select(
+                places.c.business_date,
+                func.sum(places.c.revenue),
+                func.sum(places.c.transactions),
+                func.coalesce(
+                    func.sum(places.c.revenue).filter(
+                        counted_day(places.c.revenue, places.c.transactions)
+                    ),
+                    0,
+                ),
+            )
+            .group_by(places.c.business_date)
+            .order_by(places.c.business_date)
         )
         rows = (await self.session.execute(stmt)).all()
-        return [DayRow(day, Decimal(revenue), int(count)) for day, revenue, count in rows]
+        return [
+            DayRow(day, Decimal(revenue), int(count), Decimal(counted))
+            for day, revenue, count, counted in rows
+        ]
 
     # Staff and customers: the lines ---------------------------------------------------------
 

@@ -137,7 +137,11 @@ class TrendPoint(ResponseSchema):
     )
     revenue: DecimalNumber
     transactions: int
-    average_ticket: DecimalNumber | None
+    average_ticket: DecimalNumber | None = Field(
+        description="Revenue per transaction, of the days and locations whose sales were "
+        "counted: daily totals imported without a transactions column add to revenue, not to "
+        "the average. Null without transactions"
+    )
     growth_percent: DecimalNumber | None = Field(
         description="Revenue against the previous point; null for the first or after a zero"
     )
@@ -146,7 +150,11 @@ class TrendPoint(ResponseSchema):
 class TrendTotals(ResponseSchema):
     revenue: DecimalNumber
     transactions: int
-    average_ticket: DecimalNumber | None
+    average_ticket: DecimalNumber | None = Field(
+        description="Revenue per transaction, of the days and locations whose sales were "
+        "counted: daily totals imported without a transactions column add to revenue, not to "
+        "the average. Null without transactions"
+    )
     previous_revenue: DecimalNumber
     previous_transactions: int
     growth_percent: DecimalNumber | None = Field(

@@ -497,6 +497,7 @@ async def revenue_trends(
     previous_transactions = sum(row.transactions for row in previous)
     series: list[schemas.TrendPoint] = []
     revenues: list[Decimal] = []
+    counted_revenues: list[Decimal] = []
     for start, end in periods_of(scope.first, scope.last, granularity):
         in_span = [
             current[day]
@@ -504,6 +505,8 @@ async def revenue_trends(
             if (day := start + timedelta(days=offset)) in current
         ]
         revenue = sum((row.revenue for row in in_span), ZERO)
+        counted = sum((row.counted_revenue for row in in_span), ZERO)
+        counted_revenues.append(counted)
         transactions = sum(row.transactions for row in in_span)
         series.append(
             schemas.TrendPoint(
@@ -513,7 +516,7 @@ async def revenue_trends(
                 whole=_is_whole(start, end, granularity),
                 revenue=scope.money(revenue),
                 transactions=transactions,
-                average_ticket=scope.per(revenue, transactions),
+                average_ticket=scope.per(counted, transactions),
                 growth_percent=growth(revenue, revenues[-1]) if revenues else None,
             )
         )
@@ -526,6 +529,7 @@ async def revenue_trends(
         if point.complete and point.whole
     ]
     revenue = sum(revenues, ZERO)
+    counted = sum(counted_revenues, ZERO)
     transactions = sum(point.transactions for point in series)
     projection = await project_revenue(
         session,
@@ -543,7 +547,7 @@ async def revenue_trends(
         totals=schemas.TrendTotals(
             revenue=scope.money(revenue),
             transactions=transactions,
-            average_ticket=scope.per(revenue, transactions),
+            average_ticket=scope.per(counted, transactions),
             previous_revenue=scope.money(previous_revenue),
             previous_transactions=previous_transactions,
             growth_percent=growth(revenue, previous_revenue),

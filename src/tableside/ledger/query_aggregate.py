@@ -178,7 +178,7 @@ async def aggregate(
     )
 
     average = (
-        _number(round_money(totals.revenue / totals.transactions, scope.currency))
+        _number(round_money(totals.counted_revenue / totals.transactions, scope.currency))
         if totals.transactions > 0
         else None
     )

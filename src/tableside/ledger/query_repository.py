@@ -29,7 +29,7 @@ from tableside.models import (
     MenuItem,
     SaleSource,
 )
-from tableside.models.ledger import daily_items_table
+from tableside.models.ledger import counted_day, daily_items_table
 
 HOURLY_GROUPS = frozenset({GroupBy.hour_of_day, GroupBy.day_of_week, GroupBy.location})
 DAILY_GROUPS = frozenset({GroupBy.category, GroupBy.item})
@@ -50,6 +50,9 @@ class Totals:
     quantity: Decimal
     transactions: int
     covers: int
+    # The revenue of the location-days whose sales were counted (`counted_day`): what an
+    # average ticket divides by `transactions`.
+    counted_revenue: Decimal
 
 
 @dataclass(frozen=True)
@@ -209,14 +212,31 @@ class LedgerQueryRepository:
 
     async def totals(self, where: RangeFilter) -> Totals:
         """Revenue, units, sales and covers over the range (hourly rollups)."""
+        days = (
+            select(
+                func.sum(HourlyRollup.net_amount).label("revenue"),
+                func.sum(HourlyRollup.quantity).label("quantity"),
+                func.sum(HourlyRollup.transactions).label("transactions"),
+                func.sum(HourlyRollup.covers).label("covers"),
+            )
+            .where(*self._hourly_where(where))
+            .group_by(HourlyRollup.business_date, HourlyRollup.location_key)
+            .subquery()
+        )
         stmt = select(
-            func.coalesce(func.sum(HourlyRollup.net_amount), 0),
-            func.coalesce(func.sum(HourlyRollup.quantity), 0),
-            func.coalesce(func.sum(HourlyRollup.transactions), 0),
-            func.coalesce(func.sum(HourlyRollup.covers), 0),
-        ).where(*self._hourly_where(where))
-        revenue, quantity, transactions, covers = (await self.session.execute(stmt)).one()
-        return Totals(Decimal(revenue), Decimal(quantity), int(transactions), int(covers))
+            func.coalesce(func.sum(days.c.revenue), 0),
+            func.coalesce(func.sum(days.c.quantity), 0),
+            func.coalesce(func.sum(days.c.transactions), 0),
+            func.coalesce(func.sum(days.c.covers), 0),
+            func.coalesce(
+                func.sum(days.c.revenue).filter(counted_day(days.c.revenue, days.c.transactions)),
+                0,
+            ),
+        )
+        revenue, quantity, transactions, covers, counted = (await self.session.execute(stmt)).one()
+        return Totals(
+            Decimal(revenue), Decimal(quantity), int(transactions), int(covers), Decimal(counted)
+        )
 
     async def hourly_series(
         self, where: RangeFilter, granularity: Granularity, group_by: GroupBy | None

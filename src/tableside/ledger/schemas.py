@@ -93,8 +93,10 @@ class SalesAggregate(ResponseSchema):
     transaction_count: int
     items_sold: DecimalNumber
     average_transaction_value: DecimalNumber | None = Field(
-        description="total_revenue / transaction_count in the currency's minor unit; null "
-        "without transactions"
+        description="Revenue per transaction, rounded to the currency's minor unit: the "
+        "revenue of the days and locations whose sales were counted / transaction_count. "
+        "Daily totals imported without a transactions column add to total_revenue, not to the "
+        "average (it would otherwise show a ticket nobody paid). Null without transactions"
     )
     covers: int
     time_series: list[AggregatePoint]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,8 +23,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from tableside.db.base import Base, TenantModel
 from tableside.models.business import enum_column
@@ -212,6 +215,15 @@ def daily_items_table(location_id: uuid.UUID | None) -> type[DailyItemRollup | D
     """Where per-day item figures are read: one location's rollup, or the business-wide
     totals when no location is asked for (a row per date and item, whatever the locations)."""
     return DailyItemRollup if location_id is not None else DailyItemTotal
+
+
+def counted_day(revenue: Any, transactions: Any) -> ColumnElement[bool]:
+    """Whether a location's business day (its summed `revenue` and `transactions`) counts
+    towards an average ticket: it recorded sales, or it has no revenue to explain. A day with
+    revenue and no sales is daily totals imported without a `transactions` column; dividing
+    that revenue by other days' sales would show an average no ticket had. A day of refunds
+    only still lowers the average."""
+    return or_(transactions > 0, revenue <= 0)
 
 
 class HourlyRollup(Base):
