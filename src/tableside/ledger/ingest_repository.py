@@ -22,6 +22,7 @@ they are UUIDs, integers and time-zone names read from the database, never clien
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 
 import asyncpg
-from sqlalchemy import Date, Uuid, delete, func, select, text, update
+from sqlalchemy import Date, Uuid, delete, func, literal_column, select, text, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -346,10 +347,14 @@ class IngestRepository:
             END AS err
         FROM parsed p
         LEFT JOIN LATERAL (SELECT c.id FROM menu_categories c
-            WHERE c.business_id = {business} AND p.t <> '' AND c.name = p.t) exact ON true
+            WHERE c.business_id = {business} AND p.t <> ''
+                AND {_same("c.name", "p.t")}
+            -- two names may differ in their accents' writing only: the one as written
+            ORDER BY (c.name = p.t) DESC, c.id LIMIT 1) exact ON true
         LEFT JOIN LATERAL (
             SELECT count(*) AS total, min(c.id::text)::uuid AS id FROM menu_categories c
-            WHERE c.business_id = {business} AND p.t <> '' AND lower(c.name) = lower(p.t)
+            WHERE c.business_id = {business} AND p.t <> ''
+                AND {_folded("c.name")} = {_folded("p.t")}
         ) folded ON true
         """
 
@@ -394,7 +399,7 @@ class IngestRepository:
                     (array_agg(m.id ORDER BY m.is_active DESC, m.created_at, m.id))[1] AS id
                 FROM menu_items m
                 WHERE m.business_id = {business} AND p.t_item <> ''
-                    AND lower(m.name) = lower(p.t_item)
+                    AND {_folded("m.name")} = {_folded("p.t_item")}
             ) by_name ON true
         ), chosen AS (
             SELECT x.*, CASE
@@ -411,7 +416,8 @@ class IngestRepository:
                 WHEN c.t_id <> '' AND c.t_sku <> '' AND c.sku_match IS DISTINCT FROM c.id_match
                     THEN 'sku|does not name the same item as menu_item_id'
                 WHEN c.t_id = '' AND c.sku_match IS NOT NULL AND c.item_alone IS NOT NULL
-                    AND c.item_alone <> c.sku_match AND lower(c.sku_name) <> lower(c.t_item)
+                    AND c.item_alone <> c.sku_match
+                    AND {_folded("c.sku_name")} <> {_folded("c.t_item")}
                     THEN 'item|names another menu item than the sku'
                 WHEN c.t_id = '' AND c.t_sku = '' AND c.t_item = '' THEN {required}
                 WHEN c.item_id_chosen IS NULL AND c.name_total > 1
@@ -430,8 +436,9 @@ class IngestRepository:
             f"""LEFT JOIN LATERAL (
                 SELECT l.id, l.timezone, count(*) OVER () AS total FROM locations l
                 WHERE l.business_id = {business} AND p.t <> '' AND p.wanted_id IS NULL
-                    AND lower(l.name) = lower(p.t)
-                ORDER BY (l.name = p.t) DESC, l.created_at LIMIT 1
+                    AND {_folded("l.name")} = {_folded("p.t")}
+                ORDER BY (l.name = p.t) DESC, ({_same("l.name", "p.t")}) DESC, l.created_at
+                LIMIT 1
             ) by_name ON true"""
             if not plan.json
             else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id, NULL::text AS timezone,"
@@ -439,7 +446,8 @@ class IngestRepository:
         )
         exact_name = (
             f"""LEFT JOIN LATERAL (SELECT l.id FROM locations l
-                WHERE l.business_id = {business} AND l.name = p.t) exact ON true"""
+                WHERE l.business_id = {business} AND {_same("l.name", "p.t")}
+                ORDER BY (l.name = p.t) DESC, l.id LIMIT 1) exact ON true"""
             if not plan.json
             else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id) exact ON true"
         )
@@ -834,7 +842,7 @@ class IngestRepository:
         """A location of this business by id or name (as written, else the one location of
         that name in any case), None when there is none. A name several locations share in
         other cases is refused (ValidationFailed), as in a file's `location` cell."""
-        reference = reference.strip()
+        reference = raw = reference.strip()
         if "\x00" in reference:
             return None  # no name holds one (and PostgreSQL text cannot)
         stmt = select(Location.id, Location.name).where(Location.business_id == self.business_id)
@@ -845,12 +853,15 @@ class IngestRepository:
         if wanted is not None:
             found = (await self.session.execute(stmt.where(Location.id == wanted))).first()
             return found.id if found else None
+        # Matched as a file's cell is: in any case, however the accents are written.
+        composed = func.normalize(Location.name, literal_column("NFC"))
+        reference = unicodedata.normalize("NFC", reference)
         rows = (
-            await self.session.execute(stmt.where(func.lower(Location.name) == reference.lower()))
+            await self.session.execute(stmt.where(func.lower(composed) == func.lower(reference)))
         ).all()
-        exact = [row.id for row in rows if row.name == reference]
+        exact = [row for row in rows if unicodedata.normalize("NFC", row.name) == reference]
         if exact:
-            return exact[0]
+            return min(exact, key=lambda row: row.name != raw).id
         if len(rows) > 1:
             message = f"matches {len(rows)} locations by name; use the id"
             raise ValidationFailed(
@@ -885,6 +896,18 @@ class IngestRepository:
 
 
 # -- the conversion statement ------------------------------------------------------------------
+
+
+def _same(name: str, cell: str) -> str:
+    """SQL: a stored name and a file's cell are the same text, however either writes its
+    accents (a precomposed 'é' or 'e' and a combining accent, as macOS tools write it)."""
+    return f"normalize({name}, NFC) = normalize({cell}, NFC)"
+
+
+def _folded(expr: str) -> str:
+    """SQL: a name or cell as names are matched in any case: canonically composed, then
+    lowered (lowering a decomposed letter leaves its accent apart)."""
+    return f"lower(normalize({expr}, NFC))"
 
 
 def _num(column: str, careful: bool, decimal_comma: bool = False) -> str:

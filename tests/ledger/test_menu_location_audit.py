@@ -1,0 +1,69 @@
+"""Menu and location changes against the ledger: imports naming items, categories and
+locations that were renamed, deactivated, share a name or are written another way, and the
+queries and analytics reading the sales of such items and places."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+
+import httpx
+
+from tableside.db.database import Database
+from tests.factories import assert_error
+from tests.factories.ledger import (
+    add_category,
+    create_shop,
+    csv_bytes,
+    ledger_lines,
+    upload,
+)
+
+D = Decimal
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+async def test_names_written_decomposed_match_the_menu_and_the_locations(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A till or a spreadsheet on macOS writes 'é' as 'e' and a combining accent: the same
+    name to a reader, and before, to the import an unknown item, category or location."""
+    shop = await create_shop(
+        client,
+        database,
+        items=[("CAF", "Café crème", "1.00"), ("BRU", "Brûlée", None)],
+        locations=[("Zürich Bahnhof", None)],
+    )
+    pastry = await add_category(database, shop, "Pâtisserie")
+    lines = csv_bytes(
+        ["timestamp", "item", "quantity", "amount", "location"],
+        [
+            ["2026-11-02T10:00:00Z", nfd("Café crème"), 1, "3.50", nfd("Zürich Bahnhof")],
+            ["2026-11-02T10:00:00Z", nfd("BRÛLÉE"), 2, "9.00", nfd("zürich bahnhof")],
+        ],
+    )
+    response = await upload(client, shop.owner, lines)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [(r["menu_item_id"], r["location_id"]) for r in rows] == [
+        (shop.items["CAF"], shop.locations["Zürich Bahnhof"]),
+        (shop.items["BRU"], shop.locations["Zürich Bahnhof"]),
+    ]
+    # The `location` query parameter reads the name the same way.
+    daily = csv_bytes(
+        ["date", "daily_sales", "product_category"], [["2026-11-03", "50", nfd("pâtisserie")]]
+    )
+    response = await upload(client, shop.owner, daily, location=nfd("Zürich Bahnhof"))
+    assert response.status_code == 201, response.text
+    row = (await ledger_lines(database, shop.business_id))[-1]
+    assert (row["category_id"], row["location_id"]) == (pastry, shop.locations["Zürich Bahnhof"])
+    # Still: a name that is not on the menu in any form is unknown.
+    unknown = csv_bytes(
+        ["timestamp", "item", "quantity", "amount"],
+        [["2026-11-02T10:00:00Z", "Cafe creme", 1, "1"]],
+    )
+    error = assert_error(await upload(client, shop.owner, unknown), 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"line": 2, "field": "item", "message": "unknown item"}]
