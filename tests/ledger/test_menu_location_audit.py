@@ -67,3 +67,57 @@ async def test_names_written_decomposed_match_the_menu_and_the_locations(
     )
     error = assert_error(await upload(client, shop.owner, unknown), 422, "VALIDATION_ERROR")
     assert error["details"] == [{"line": 2, "field": "item", "message": "unknown item"}]
+
+
+async def test_an_item_cell_that_is_one_items_sku_and_another_items_name_is_a_row_error(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A beer named 'IPA' and an ale whose SKU is 'IPA': a file's item cell 'IPA' was booked
+    to the ale (SKUs first) without a word, though the till most likely meant the beer."""
+    shop = await create_shop(
+        client,
+        database,
+        items=[("IPA", "India Pale Ale", None), ("BEE-1", "IPA", None), ("PIZ", "Pizza", None)],
+    )
+    content = csv_bytes(
+        ["timestamp", "item", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "IPA", 1, "5.00"],
+            ["2026-11-02T10:00:00Z", "PIZ", 1, "10.00"],  # a SKU no other item is named
+            ["2026-11-02T10:00:00Z", "BEE-1", 1, "5.00"],
+        ],
+    )
+    error = assert_error(await upload(client, shop.owner, content), 422, "VALIDATION_ERROR")
+    assert error["details"] == [
+        {
+            "line": 2,
+            "field": "item",
+            "message": "is the SKU of one menu item and the name of another; use a sku column",
+        }
+    ]
+    assert await ledger_lines(database, shop.business_id) == []
+    # With a sku column the file says which one it means.
+    both = csv_bytes(
+        ["timestamp", "item", "sku", "quantity", "amount"],
+        [
+            ["2026-11-02T10:00:00Z", "IPA", "BEE-1", 1, "5.00"],
+            ["2026-11-02T10:00:00Z", "India Pale Ale", "IPA", 1, "6.00"],
+        ],
+    )
+    response = await upload(client, shop.owner, both)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [r["menu_item_id"] for r in rows] == [shop.items["BEE-1"], shop.items["IPA"]]
+    # Once the beer is off the menu, the SKU names the one item a till could mean.
+    deactivated = await client.delete(
+        f"/api/v1/menu/items/{shop.items['BEE-1']}", headers=shop.owner.headers
+    )
+    assert deactivated.status_code == 204, deactivated.text
+    response = await upload(client, shop.owner, content)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [r["menu_item_id"] for r in rows[2:]] == [
+        shop.items["IPA"],
+        shop.items["PIZ"],
+        shop.items["BEE-1"],
+    ]

@@ -379,7 +379,8 @@ class IngestRepository:
             FROM keys k
         ), matched AS (
             SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match, by_sku.name AS sku_name,
-                coalesce(by_name.total, 0) AS name_total,
+                coalesce(by_name.total, 0) AS name_total, item_sku.id AS item_sku_match,
+                coalesce(by_name.others, 0) AS name_others,
                 -- what the item cell names on its own: a SKU, else the one active item (or
                 -- the one inactive item) of that name
                 coalesce(item_sku.id, CASE WHEN by_name.active = 1
@@ -396,6 +397,7 @@ class IngestRepository:
                 ON true
             LEFT JOIN LATERAL (
                 SELECT count(*) FILTER (WHERE m.is_active) AS active, count(*) AS total,
+                    count(*) FILTER (WHERE m.is_active AND m.sku <> p.t_item) AS others,
                     (array_agg(m.id ORDER BY m.is_active DESC, m.created_at, m.id))[1] AS id
                 FROM menu_items m
                 WHERE m.business_id = {business} AND p.t_item <> ''
@@ -420,6 +422,12 @@ class IngestRepository:
                     AND {_folded("c.sku_name")} <> {_folded("c.t_item")}
                     THEN 'item|names another menu item than the sku'
                 WHEN c.t_id = '' AND c.t_sku = '' AND c.t_item = '' THEN {required}
+                -- A cell that is one item's SKU and another active item's name: which one
+                -- the till meant, only a sku column can say.
+                WHEN c.t_id = '' AND c.t_sku = '' AND c.item_sku_match IS NOT NULL
+                    AND c.name_others > 0
+                    THEN 'item|is the SKU of one menu item and the name of another;'
+                        || ' use a sku column'
                 WHEN c.item_id_chosen IS NULL AND c.name_total > 1
                     THEN 'item|matches ' || c.name_total || ' menu items by name; use the SKU'
                 WHEN c.item_id_chosen IS NULL AND c.t_item <> '' THEN 'item|unknown item'
