@@ -121,3 +121,41 @@ async def test_an_item_cell_that_is_one_items_sku_and_another_items_name_is_a_ro
         shop.items["PIZ"],
         shop.items["BEE-1"],
     ]
+
+
+async def test_location_names_are_trimmed_like_menu_names(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A location saved as 'Harbour ' (a stray space typed in a form) was unknown to every
+    import naming 'Harbour' (cells are trimmed), and 'Harbour' could be added beside it."""
+    shop = await create_shop(client, database)
+    created = await client.post(
+        "/api/v1/locations", headers=shop.owner.headers, json={"name": "  Pier 9 "}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "Pier 9"
+    pier = created.json()["id"]
+    twin = await client.post(
+        "/api/v1/locations", headers=shop.owner.headers, json={"name": "Pier 9"}
+    )
+    assert_error(twin, 409, "DUPLICATE_ENTRY")
+    renamed = await client.patch(
+        f"/api/v1/locations/{shop.locations['Harbour']}",
+        headers=shop.owner.headers,
+        json={"name": "Harbour Front\t"},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Harbour Front"
+    blank = await client.post("/api/v1/locations", headers=shop.owner.headers, json={"name": "  "})
+    assert_error(blank, 422, "VALIDATION_ERROR")
+    content = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [
+            ["2026-11-02T10:00:00Z", "PIZ", 1, "10.00", "Pier 9"],
+            ["2026-11-02T10:00:00Z", "PIZ", 1, "10.00", "harbour front"],
+        ],
+    )
+    response = await upload(client, shop.owner, content)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [str(r["location_id"]) for r in rows] == [pier, str(shop.locations["Harbour"])]

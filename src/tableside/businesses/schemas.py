@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from tableside.kit.schemas import DecimalNumber, Resource, Schema
 from tableside.kit.validators import SLUG_PATTERN, validate_currency, validate_timezone
 from tableside.models import BusinessType, LocationType
 
 TimeZone = Annotated[str, AfterValidator(validate_timezone)]
+# Trimmed as menu names are: imports match a location by its name as a trimmed cell, so
+# 'Harbour ' saved with a stray space would be a name no file could write.
+LocationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 Currency = Annotated[str, AfterValidator(validate_currency)]
 TaxRate = Annotated[
     DecimalNumber,
@@ -68,7 +73,7 @@ class Location(Resource):
 
 
 class LocationCreate(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: LocationName
     type: LocationType = LocationType.restaurant
     address: Annotated[str, Field(max_length=1000)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
@@ -78,7 +83,7 @@ class LocationCreate(Schema):
 
 
 class LocationUpdate(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: LocationName | None = None
     type: LocationType | None = None
     address: Annotated[str, Field(max_length=1000)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
