@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
 from tableside.db.database import Database
-from tests.factories import assert_error
+from tests.factories import assert_error, money
 from tests.factories.ledger import (
     add_category,
     create_shop,
@@ -18,6 +19,7 @@ from tests.factories.ledger import (
     ledger_lines,
     upload,
 )
+from tests.factories.ledger_queries import get_ok
 
 D = Decimal
 
@@ -159,3 +161,80 @@ async def test_location_names_are_trimmed_like_menu_names(
     assert response.status_code == 201, response.text
     rows = await ledger_lines(database, shop.business_id)
     assert [str(r["location_id"]) for r in rows] == [pier, str(shop.locations["Harbour"])]
+
+
+async def test_sales_of_renamed_moved_and_deactivated_menu_rows_and_locations_keep_counting(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """After sales, an item is renamed, another deactivated, a category renamed and then
+    deactivated, an item moved to another category, a location renamed and another closed:
+    every query still names them (as they are called now) and adds up to the same total."""
+    shop = await create_shop(client, database)
+    drinks = await add_category(database, shop, "Drinks")
+    h = shop.owner.headers
+    rows = [
+        ["2026-11-02T10:00:00Z", "PIZ", 2, "20.00", "Main"],
+        ["2026-11-02T11:00:00Z", "PAS", 1, "9.00", "Harbour"],
+        ["2026-11-03T12:00:00Z", "TIR", 3, "15.00", "Harbour"],
+        ["2026-11-03T12:00:00Z", "PAS", -1, "-9.00", "Harbour"],
+        ["2026-11-03T13:00:00Z", "PIZ", 1, "10.00", ""],
+    ]
+    response = await upload(
+        client, shop.owner, csv_bytes(["timestamp", "sku", "quantity", "amount", "location"], rows)
+    )
+    assert response.status_code == 201, response.text
+    items, food = shop.items, shop.categories["Food"]
+    for method, path, body in [
+        ("PATCH", f"/api/v1/menu/items/{items['PIZ']}", {"name": "Pizza Margherita"}),
+        ("DELETE", f"/api/v1/menu/items/{items['PAS']}", None),
+        ("PATCH", f"/api/v1/menu/items/{items['TIR']}", {"category_id": str(drinks)}),
+        ("PATCH", f"/api/v1/menu/categories/{food}", {"name": "Mains"}),
+        ("DELETE", f"/api/v1/menu/categories/{food}", None),
+        ("PATCH", f"/api/v1/locations/{shop.locations['Main']}", {"name": "Main Street"}),
+        ("DELETE", f"/api/v1/locations/{shop.locations['Harbour']}", None),
+    ]:
+        changed = await client.request(method, path, headers=h, json=body)
+        assert changed.status_code in (200, 204), changed.text
+    days = {"date_from": "2026-11-02", "date_to": "2026-11-03"}
+
+    def groups(body: dict[str, Any]) -> dict[str | None, Decimal]:
+        return {g["name"]: money(g["revenue"]) for g in body["groups"]}
+
+    by_item = await get_ok(client, shop.owner, "aggregate", group_by="item", **days)
+    assert money(by_item["total_revenue"]) == D("45.00")
+    assert groups(by_item) == {
+        "Pizza Margherita": D("30.00"),
+        "Pasta": D("0.00"),
+        "Tiramisu": D("15.00"),
+    }
+    by_category = await get_ok(client, shop.owner, "aggregate", group_by="category", **days)
+    # Categories as the lines were sold: the tiramisu was a Food (now Mains) item then.
+    assert groups(by_category) == {"Mains": D("45.00")}
+    by_location = await get_ok(client, shop.owner, "aggregate", group_by="location", **days)
+    assert groups(by_location) == {
+        "Harbour": D("15.00"),
+        "Main Street": D("20.00"),
+        "No location": D("10.00"),
+    }
+    closed = await get_ok(
+        client, shop.owner, "aggregate", location_id=shop.locations["Harbour"], **days
+    )
+    assert money(closed["total_revenue"]) == D("15.00")
+    top = await get_ok(client, shop.owner, "top-items", **days)
+    assert [(i["name"], i["category"], money(i["revenue"])) for i in top["items"]] == [
+        ("Pizza Margherita", "Mains", D("30.00")),
+        ("Tiramisu", "Drinks", D("15.00")),
+        ("Pasta", "Mains", D("0.00")),
+    ]
+    historical = await get_ok(client, shop.owner, "historical", category_id=food, **days)
+    assert money(historical["summary"]["total"]) == D("45.00")
+    analytics = await client.get(
+        "/api/v1/analytics/items", headers=h, params={**days, "category_id": str(food)}
+    )
+    assert analytics.status_code == 200, analytics.text
+    assert {i["name"] for i in analytics.json()["items"]} == {"Pizza Margherita", "Pasta"}
+    page = await client.get(
+        "/api/v1/sales/ledger", headers=h, params={**days, "menu_item_id": str(items["PAS"])}
+    )
+    assert page.status_code == 200, page.text
+    assert [money(x["net_amount"]) for x in page.json()["items"]] == [D("-9.00"), D("9.00")]
