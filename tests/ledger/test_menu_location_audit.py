@@ -238,3 +238,37 @@ async def test_sales_of_renamed_moved_and_deactivated_menu_rows_and_locations_ke
     )
     assert page.status_code == 200, page.text
     assert [money(x["net_amount"]) for x in page.json()["items"]] == [D("-9.00"), D("9.00")]
+
+
+async def test_reference_cells_padded_with_tabs_or_no_break_spaces_are_trimmed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Date, category and transaction cells were trimmed of tabs, and names are saved
+    trimmed of every kind of space (a no-break space pasted from a web page too), but an
+    item or location cell padded with a tab or a no-break space was an unknown item or
+    location, showing in the error as the very name on the menu."""
+    shop = await create_shop(client, database)
+    content = csv_bytes(
+        ["timestamp", "item", "quantity", "amount", "location"],
+        [
+            ["2026-11-02T10:00:00Z", "Pizza\u00a0", 1, "10.00", "\tMain"],
+            ["2026-11-02T10:00:00Z", "\tPAS", 1, "9.00", "Harbour\u00a0"],
+            ["2026-11-02T10:00:00Z", "\u00a0TIR\t", 1, "5.00", "main"],
+        ],
+    )
+    response = await upload(client, shop.owner, content)
+    assert response.status_code == 201, response.text
+    rows = await ledger_lines(database, shop.business_id)
+    assert [(r["menu_item_id"], r["location_id"]) for r in rows] == [
+        (shop.items["PIZ"], shop.locations["Main"]),
+        (shop.items["PAS"], shop.locations["Harbour"]),
+        (shop.items["TIR"], shop.locations["Main"]),
+    ]
+    daily = csv_bytes(
+        ["date", "daily_sales", "product_category"], [["2026-11-03", "50", "Food\u00a0"]]
+    )
+    response = await upload(client, shop.owner, daily)
+    assert response.status_code == 201, response.text
+    assert (await ledger_lines(database, shop.business_id))[-1]["category_id"] == shop.categories[
+        "Food"
+    ]

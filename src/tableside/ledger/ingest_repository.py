@@ -334,7 +334,7 @@ class IngestRepository:
         return f"""
         CREATE TEMP TABLE _ingest_categories ON COMMIT DROP AS
         WITH parsed AS (
-            SELECT DISTINCT k_product_category, btrim(k_product_category, {_PADDING}) AS t
+            SELECT DISTINCT k_product_category, btrim(k_product_category, {_NAME_PADDING}) AS t
             FROM _ingest_keys
         )
         SELECT p.k_product_category,
@@ -373,9 +373,11 @@ class IngestRepository:
         WITH keys AS (
             SELECT DISTINCT {key_list} FROM _ingest_keys
         ), parsed AS (
-            SELECT k.*, btrim({k_id}) AS t_id, btrim({k_sku}) AS t_sku, btrim({k_item}) AS t_item,
-                CASE WHEN lower(btrim({k_id})) ~ {literal(_UUID_RE)}
-                     THEN btrim({k_id})::uuid END AS wanted_id
+            SELECT k.*, btrim({k_id}, {_NAME_PADDING}) AS t_id,
+                btrim({k_sku}, {_NAME_PADDING}) AS t_sku,
+                btrim({k_item}, {_NAME_PADDING}) AS t_item,
+                CASE WHEN lower(btrim({k_id}, {_NAME_PADDING})) ~ {literal(_UUID_RE)}
+                     THEN btrim({k_id}, {_NAME_PADDING})::uuid END AS wanted_id
             FROM keys k
         ), matched AS (
             SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match, by_sku.name AS sku_name,
@@ -464,9 +466,9 @@ class IngestRepository:
         return f"""
         CREATE TEMP TABLE _ingest_locations ON COMMIT DROP AS
         WITH parsed AS (
-            SELECT DISTINCT k_location, btrim(k_location) AS t,
-                CASE WHEN lower(btrim(k_location)) ~ {literal(_UUID_RE)}
-                     THEN btrim(k_location)::uuid END AS wanted_id
+            SELECT DISTINCT k_location, btrim(k_location, {_NAME_PADDING}) AS t,
+                CASE WHEN lower(btrim(k_location, {_NAME_PADDING})) ~ {literal(_UUID_RE)}
+                     THEN btrim(k_location, {_NAME_PADDING})::uuid END AS wanted_id
             FROM _ingest_keys
         ), resolved AS (
             SELECT p.k_location, p.t, p.wanted_id, by_id.id AS id_match, by_id.timezone AS id_zone,
@@ -1153,6 +1155,10 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
 
 # What a spreadsheet pads a time cell with; a line break inside a quoted date stays an error.
 _PADDING = "E' \\t'"
+# What pads a reference cell (an item, SKU, id or location): that, and the no-break space a
+# name pasted from a web page or a spreadsheet keeps, which names are saved without (the
+# menu and location schemas strip every kind of space).
+_NAME_PADDING = "E' \\t\\u00a0'"
 
 
 def _staged_rows(plan: TypedPlan) -> str:
