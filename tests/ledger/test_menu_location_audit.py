@@ -272,3 +272,20 @@ async def test_reference_cells_padded_with_tabs_or_no_break_spaces_are_trimmed(
     assert (await ledger_lines(database, shop.business_id))[-1]["category_id"] == shop.categories[
         "Food"
     ]
+
+
+async def test_clearing_a_location_field_that_cannot_be_empty_names_the_field(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """PATCH a location with `"name": null` (or type, is_active) was a 422 "The data
+    violates a constraint" naming no field, the database's refusal; menu items say which
+    field must not be null. A zone may still be cleared (back to the business's)."""
+    shop = await create_shop(client, database, locations=[("Pier", "Europe/Paris")])
+    path = f"/api/v1/locations/{shop.locations['Pier']}"
+    for field in ("name", "type", "is_active"):
+        response = await client.patch(path, headers=shop.owner.headers, json={field: None})
+        error = assert_error(response, 422, "VALIDATION_ERROR")
+        assert error["details"] == [{"field": field, "message": "must not be null"}]
+    cleared = await client.patch(path, headers=shop.owner.headers, json={"timezone": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["timezone"] is None and cleared.json()["name"] == "Pier"
