@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
 from tableside.kit.schemas import DecimalNumber, Resource, Schema
 from tableside.kit.validators import SLUG_PATTERN, validate_currency, validate_timezone
 from tableside.models import BusinessType, LocationType
 
 TimeZone = Annotated[str, AfterValidator(validate_timezone)]
+# Trimmed as menu names are: imports match a location by its name as a trimmed cell, so
+# 'Harbour ' saved with a stray space would be a name no file could write.
+LocationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 Currency = Annotated[str, AfterValidator(validate_currency)]
+
+
+def _reject_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+# For update fields that may be left out but not cleared (the columns are NOT NULL: a null
+# reached the database and came back as a constraint error naming no field).
+NotNull = BeforeValidator(_reject_null)
 TaxRate = Annotated[
     DecimalNumber,
     Field(ge=0, le=100, max_digits=6, decimal_places=3, description="Percent, e.g. 8.875"),
@@ -68,7 +84,7 @@ class Location(Resource):
 
 
 class LocationCreate(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: LocationName
     type: LocationType = LocationType.restaurant
     address: Annotated[str, Field(max_length=1000)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
@@ -78,9 +94,9 @@ class LocationCreate(Schema):
 
 
 class LocationUpdate(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    type: LocationType | None = None
+    name: Annotated[LocationName | None, NotNull] = None
+    type: Annotated[LocationType | None, NotNull] = None
     address: Annotated[str, Field(max_length=1000)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     timezone: TimeZone | None = None
-    is_active: bool | None = None
+    is_active: Annotated[bool | None, NotNull] = None

@@ -22,6 +22,7 @@ they are UUIDs, integers and time-zone names read from the database, never clien
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 
 import asyncpg
-from sqlalchemy import Date, Uuid, delete, func, select, text, update
+from sqlalchemy import Date, Uuid, delete, func, literal_column, select, text, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -333,7 +334,7 @@ class IngestRepository:
         return f"""
         CREATE TEMP TABLE _ingest_categories ON COMMIT DROP AS
         WITH parsed AS (
-            SELECT DISTINCT k_product_category, btrim(k_product_category, {_PADDING}) AS t
+            SELECT DISTINCT k_product_category, btrim(k_product_category, {_NAME_PADDING}) AS t
             FROM _ingest_keys
         )
         SELECT p.k_product_category,
@@ -346,10 +347,14 @@ class IngestRepository:
             END AS err
         FROM parsed p
         LEFT JOIN LATERAL (SELECT c.id FROM menu_categories c
-            WHERE c.business_id = {business} AND p.t <> '' AND c.name = p.t) exact ON true
+            WHERE c.business_id = {business} AND p.t <> ''
+                AND {_same("c.name", "p.t")}
+            -- two names may differ in their accents' writing only: the one as written
+            ORDER BY (c.name = p.t) DESC, c.id LIMIT 1) exact ON true
         LEFT JOIN LATERAL (
             SELECT count(*) AS total, min(c.id::text)::uuid AS id FROM menu_categories c
-            WHERE c.business_id = {business} AND p.t <> '' AND lower(c.name) = lower(p.t)
+            WHERE c.business_id = {business} AND p.t <> ''
+                AND {_folded("c.name")} = {_folded("p.t")}
         ) folded ON true
         """
 
@@ -368,13 +373,16 @@ class IngestRepository:
         WITH keys AS (
             SELECT DISTINCT {key_list} FROM _ingest_keys
         ), parsed AS (
-            SELECT k.*, btrim({k_id}) AS t_id, btrim({k_sku}) AS t_sku, btrim({k_item}) AS t_item,
-                CASE WHEN lower(btrim({k_id})) ~ {literal(_UUID_RE)}
-                     THEN btrim({k_id})::uuid END AS wanted_id
+            SELECT k.*, btrim({k_id}, {_NAME_PADDING}) AS t_id,
+                btrim({k_sku}, {_NAME_PADDING}) AS t_sku,
+                btrim({k_item}, {_NAME_PADDING}) AS t_item,
+                CASE WHEN lower(btrim({k_id}, {_NAME_PADDING})) ~ {literal(_UUID_RE)}
+                     THEN btrim({k_id}, {_NAME_PADDING})::uuid END AS wanted_id
             FROM keys k
         ), matched AS (
             SELECT p.*, by_id.id AS id_match, by_sku.id AS sku_match, by_sku.name AS sku_name,
-                coalesce(by_name.total, 0) AS name_total,
+                coalesce(by_name.total, 0) AS name_total, item_sku.id AS item_sku_match,
+                coalesce(by_name.others, 0) AS name_others,
                 -- what the item cell names on its own: a SKU, else the one active item (or
                 -- the one inactive item) of that name
                 coalesce(item_sku.id, CASE WHEN by_name.active = 1
@@ -391,10 +399,11 @@ class IngestRepository:
                 ON true
             LEFT JOIN LATERAL (
                 SELECT count(*) FILTER (WHERE m.is_active) AS active, count(*) AS total,
+                    count(*) FILTER (WHERE m.is_active AND m.sku <> p.t_item) AS others,
                     (array_agg(m.id ORDER BY m.is_active DESC, m.created_at, m.id))[1] AS id
                 FROM menu_items m
                 WHERE m.business_id = {business} AND p.t_item <> ''
-                    AND lower(m.name) = lower(p.t_item)
+                    AND {_folded("m.name")} = {_folded("p.t_item")}
             ) by_name ON true
         ), chosen AS (
             SELECT x.*, CASE
@@ -411,9 +420,16 @@ class IngestRepository:
                 WHEN c.t_id <> '' AND c.t_sku <> '' AND c.sku_match IS DISTINCT FROM c.id_match
                     THEN 'sku|does not name the same item as menu_item_id'
                 WHEN c.t_id = '' AND c.sku_match IS NOT NULL AND c.item_alone IS NOT NULL
-                    AND c.item_alone <> c.sku_match AND lower(c.sku_name) <> lower(c.t_item)
+                    AND c.item_alone <> c.sku_match
+                    AND {_folded("c.sku_name")} <> {_folded("c.t_item")}
                     THEN 'item|names another menu item than the sku'
                 WHEN c.t_id = '' AND c.t_sku = '' AND c.t_item = '' THEN {required}
+                -- A cell that is one item's SKU and another active item's name: which one
+                -- the till meant, only a sku column can say.
+                WHEN c.t_id = '' AND c.t_sku = '' AND c.item_sku_match IS NOT NULL
+                    AND c.name_others > 0
+                    THEN 'item|is the SKU of one menu item and the name of another;'
+                        || ' use a sku column'
                 WHEN c.item_id_chosen IS NULL AND c.name_total > 1
                     THEN 'item|matches ' || c.name_total || ' menu items by name; use the SKU'
                 WHEN c.item_id_chosen IS NULL AND c.t_item <> '' THEN 'item|unknown item'
@@ -430,8 +446,9 @@ class IngestRepository:
             f"""LEFT JOIN LATERAL (
                 SELECT l.id, l.timezone, count(*) OVER () AS total FROM locations l
                 WHERE l.business_id = {business} AND p.t <> '' AND p.wanted_id IS NULL
-                    AND lower(l.name) = lower(p.t)
-                ORDER BY (l.name = p.t) DESC, l.created_at LIMIT 1
+                    AND {_folded("l.name")} = {_folded("p.t")}
+                ORDER BY (l.name = p.t) DESC, ({_same("l.name", "p.t")}) DESC, l.created_at
+                LIMIT 1
             ) by_name ON true"""
             if not plan.json
             else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id, NULL::text AS timezone,"
@@ -439,7 +456,8 @@ class IngestRepository:
         )
         exact_name = (
             f"""LEFT JOIN LATERAL (SELECT l.id FROM locations l
-                WHERE l.business_id = {business} AND l.name = p.t) exact ON true"""
+                WHERE l.business_id = {business} AND {_same("l.name", "p.t")}
+                ORDER BY (l.name = p.t) DESC, l.id LIMIT 1) exact ON true"""
             if not plan.json
             else "LEFT JOIN LATERAL (SELECT NULL::uuid AS id) exact ON true"
         )
@@ -448,9 +466,9 @@ class IngestRepository:
         return f"""
         CREATE TEMP TABLE _ingest_locations ON COMMIT DROP AS
         WITH parsed AS (
-            SELECT DISTINCT k_location, btrim(k_location) AS t,
-                CASE WHEN lower(btrim(k_location)) ~ {literal(_UUID_RE)}
-                     THEN btrim(k_location)::uuid END AS wanted_id
+            SELECT DISTINCT k_location, btrim(k_location, {_NAME_PADDING}) AS t,
+                CASE WHEN lower(btrim(k_location, {_NAME_PADDING})) ~ {literal(_UUID_RE)}
+                     THEN btrim(k_location, {_NAME_PADDING})::uuid END AS wanted_id
             FROM _ingest_keys
         ), resolved AS (
             SELECT p.k_location, p.t, p.wanted_id, by_id.id AS id_match, by_id.timezone AS id_zone,
@@ -834,7 +852,7 @@ class IngestRepository:
         """A location of this business by id or name (as written, else the one location of
         that name in any case), None when there is none. A name several locations share in
         other cases is refused (ValidationFailed), as in a file's `location` cell."""
-        reference = reference.strip()
+        reference = raw = reference.strip()
         if "\x00" in reference:
             return None  # no name holds one (and PostgreSQL text cannot)
         stmt = select(Location.id, Location.name).where(Location.business_id == self.business_id)
@@ -845,12 +863,15 @@ class IngestRepository:
         if wanted is not None:
             found = (await self.session.execute(stmt.where(Location.id == wanted))).first()
             return found.id if found else None
+        # Matched as a file's cell is: in any case, however the accents are written.
+        composed = func.normalize(Location.name, literal_column("NFC"))
+        reference = unicodedata.normalize("NFC", reference)
         rows = (
-            await self.session.execute(stmt.where(func.lower(Location.name) == reference.lower()))
+            await self.session.execute(stmt.where(func.lower(composed) == func.lower(reference)))
         ).all()
-        exact = [row.id for row in rows if row.name == reference]
+        exact = [row for row in rows if unicodedata.normalize("NFC", row.name) == reference]
         if exact:
-            return exact[0]
+            return min(exact, key=lambda row: row.name != raw).id
         if len(rows) > 1:
             message = f"matches {len(rows)} locations by name; use the id"
             raise ValidationFailed(
@@ -885,6 +906,18 @@ class IngestRepository:
 
 
 # -- the conversion statement ------------------------------------------------------------------
+
+
+def _same(name: str, cell: str) -> str:
+    """SQL: a stored name and a file's cell are the same text, however either writes its
+    accents (a precomposed 'é' or 'e' and a combining accent, as macOS tools write it)."""
+    return f"normalize({name}, NFC) = normalize({cell}, NFC)"
+
+
+def _folded(expr: str) -> str:
+    """SQL: a name or cell as names are matched in any case: canonically composed, then
+    lowered (lowering a decomposed letter leaves its accent apart)."""
+    return f"lower(normalize({expr}, NFC))"
 
 
 def _num(column: str, careful: bool, decimal_comma: bool = False) -> str:
@@ -1122,6 +1155,10 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
 
 # What a spreadsheet pads a time cell with; a line break inside a quoted date stays an error.
 _PADDING = "E' \\t'"
+# What pads a reference cell (an item, SKU, id or location): that, and the no-break space a
+# name pasted from a web page or a spreadsheet keeps, which names are saved without (the
+# menu and location schemas strip every kind of space).
+_NAME_PADDING = "E' \\t\\u00a0'"
 
 
 def _staged_rows(plan: TypedPlan) -> str:
