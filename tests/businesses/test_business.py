@@ -49,6 +49,15 @@ async def test_get_and_update_business(client: httpx.AsyncClient) -> None:
         ("day_cutoff_hour", 24),
         ("slug", "Not A Slug"),
         ("type", "spaceship"),
+        # Settings every sale and report reads cannot be cleared.
+        ("name", None),
+        ("slug", None),
+        ("type", None),
+        ("tax_rate", None),
+        ("currency", None),
+        ("timezone", None),
+        ("day_cutoff_hour", None),
+        ("allow_negative_stock", None),
     ],
 )
 async def test_business_rejects_bad_values(

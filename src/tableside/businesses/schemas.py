@@ -54,21 +54,25 @@ class Business(Resource):
 
 
 class BusinessUpdate(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    slug: Annotated[str, Field(pattern=SLUG_PATTERN, min_length=2, max_length=80)] | None = None
-    type: BusinessType | None = None
-    tax_rate: TaxRate | None = None
-    currency: Currency | None = Field(
+    # Absent means unchanged; these settings have no "none" (every sale and report reads
+    # them), so an explicit null is refused by name instead of reaching the database.
+    name: Annotated[Annotated[str, Field(min_length=1, max_length=200)] | None, NotNull] = None
+    slug: Annotated[
+        Annotated[str, Field(pattern=SLUG_PATTERN, min_length=2, max_length=80)] | None, NotNull
+    ] = None
+    type: Annotated[BusinessType | None, NotNull] = None
+    tax_rate: Annotated[TaxRate | None, NotNull] = None
+    currency: Annotated[Currency | None, NotNull] = Field(
         default=None,
         description="ISO 4217 code. Amounts are kept to two decimals, so currencies counted "
         "in thousandths (BHD, IQD, JOD, KWD, LYD, OMR, TND) are refused",
     )
-    timezone: TimeZone | None = None
-    day_cutoff_hour: CutoffHour | None = None
+    timezone: Annotated[TimeZone | None, NotNull] = None
+    day_cutoff_hour: Annotated[CutoffHour | None, NotNull] = None
     email: EmailStr | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     address: Annotated[str, Field(max_length=1000)] | None = None
-    allow_negative_stock: bool | None = Field(
+    allow_negative_stock: Annotated[bool | None, NotNull] = Field(
         default=None,
         description="Sell counted goods (menu items with `stock`) past zero instead of refusing",
     )
