@@ -1,0 +1,331 @@
+"""The rollups stay exact whatever the order of writes: after any sequence of API operations
+(till sales and refunds, another POS's late sales, bulk batches, CSV imports of both shapes,
+overlapping daily files, reverts and re-sends, concurrent writers), every rollup row equals
+what `rebuild_rollups` makes of the ledger, and the aggregate endpoint equals sums over the
+raw ledger lines. Another business doing the same meanwhile never moves."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from tableside.db.database import Database, set_tenant
+from tableside.ledger.maintenance import rebuild_rollups
+from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup
+from tests.factories import money
+from tests.factories.ledger import (
+    Shop,
+    add_category,
+    assert_rollups_match_ledger,
+    bulk,
+    create_shop,
+    csv_bytes,
+    fetch,
+    upload,
+)
+
+IMPORTS = "/api/v1/sales/imports"
+NY = "America/New_York"
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def _normal(value: Any) -> Any:
+    return value.normalize() if isinstance(value, Decimal) else value
+
+
+async def _rows(session: Any) -> Rows:
+    """Every rollup row visible to the session's tenant, all columns, sorted."""
+    out: Rows = {}
+    for name, table in (
+        ("daily", DailyItemRollup.__table__),
+        ("totals", DailyItemTotal.__table__),
+        ("hourly", HourlyRollup.__table__),
+    ):
+        rows = (await session.execute(select(table))).all()
+        out[name] = sorted((tuple(_normal(v) for v in row) for row in rows), key=repr)
+    return out
+
+
+async def stored_rollups(database: Database, shop: Shop) -> Rows:
+    async with database.sessionmaker() as session:
+        await set_tenant(session, shop.business_id)
+        rows = await _rows(session)
+        await session.rollback()
+    return rows
+
+
+async def assert_exact(database: Database, shop: Shop) -> None:
+    """The rollups, every column (category and hour stamps included), equal a rebuild from
+    the ledger (run in a transaction that is rolled back), and GROUP BYs over the lines."""
+    await assert_rollups_match_ledger(database, shop.business_id)
+    async with database.sessionmaker() as session:
+        await set_tenant(session, shop.business_id)
+        stored = await _rows(session)
+        await rebuild_rollups(session, shop.business_id)
+        rebuilt = await _rows(session)
+        await session.rollback()
+    for name in stored:
+        only_stored = sorted(set(stored[name]) - set(rebuilt[name]), key=repr)
+        only_rebuilt = sorted(set(rebuilt[name]) - set(stored[name]), key=repr)
+        assert not only_stored and not only_rebuilt, (name, only_stored, only_rebuilt)
+
+
+async def aggregate(client: httpx.AsyncClient, shop: Shop, **params: Any) -> dict[str, Any]:
+    response = await client.get(
+        "/api/v1/sales/aggregate", headers=shop.owner.headers, params=params
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def assert_aggregates_equal_lines(
+    client: httpx.AsyncClient, database: Database, shop: Shop, date_from: str, date_to: str
+) -> None:
+    """/sales/aggregate (totals, daily series, by location) equals sums over the ledger."""
+    lines = await fetch(
+        database,
+        shop.business_id,
+        "SELECT business_date, location_id, sum(net_amount) AS revenue,"
+        " sum(quantity) AS quantity, sum(transactions)::bigint AS transactions,"
+        " sum(covers)::bigint AS covers FROM sales_ledger"
+        " WHERE business_date BETWEEN :first AND :last GROUP BY 1, 2",
+        first=date.fromisoformat(date_from),
+        last=date.fromisoformat(date_to),
+    )
+    body = await aggregate(client, shop, date_from=date_from, date_to=date_to)
+    assert money(body["total_revenue"]) == sum((r["revenue"] for r in lines), Decimal(0))
+    assert body["transaction_count"] == sum(r["transactions"] for r in lines)
+    assert money(body["items_sold"]) == sum((r["quantity"] for r in lines), Decimal(0))
+    assert body["covers"] == sum(r["covers"] for r in lines)
+    by_day: dict[str, Decimal] = {}
+    for r in lines:
+        key = r["business_date"].isoformat()
+        by_day[key] = by_day.get(key, Decimal(0)) + r["revenue"]
+    series = {p["period_start"]: money(p["revenue"]) for p in body["time_series"]}
+    assert {k: v for k, v in series.items() if v} == {k: v for k, v in by_day.items() if v}
+    for group_by, column, sql in (
+        ("location", "location_id", "location_id"),
+        ("item", "menu_item_id", "menu_item_id"),
+    ):
+        grouped = await aggregate(
+            client, shop, date_from=date_from, date_to=date_to, group_by=group_by
+        )
+        got = {g["key"]: money(g["revenue"]) for g in grouped["groups"] if money(g["revenue"])}
+        sums = await fetch(
+            database,
+            shop.business_id,
+            f"SELECT {sql} AS key, sum(net_amount) AS revenue FROM sales_ledger"
+            " WHERE business_date BETWEEN :first AND :last GROUP BY 1",
+            first=date.fromisoformat(date_from),
+            last=date.fromisoformat(date_to),
+        )
+        wanted = {(str(r["key"]) if r["key"] else None): r["revenue"] for r in sums if r["revenue"]}
+        assert got == wanted, (group_by, column)
+
+
+async def test_every_writer_in_turn_keeps_the_rollups_exact(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    other = await create_shop(client, database, timezone=NY, cutoff=4)
+    main, harbour = (str(shop.locations[n]) for n in ("Main", "Harbour"))
+    piz, pas, tir = (str(shop.items[s]) for s in ("PIZ", "PAS", "TIR"))
+    theirs_lines = [
+        {"sold_at": "2026-11-02T18:00:00Z", "sku": "PIZ", "quantity": 1, "amount": "10.00"}
+    ]
+    assert (await bulk(client, other.owner, theirs_lines, batch_id="b-1")).status_code == 201
+    theirs = await stored_rollups(database, other)
+
+    # Till: a sale paid, partly refunded, then refunded in full.
+    till = await client.post(
+        "/api/v1/sales",
+        headers=shop.owner.headers,
+        json={
+            "location_id": main,
+            "items": [{"menu_item_id": piz, "quantity": 2}, {"menu_item_id": tir, "quantity": 1}],
+            "payments": [{"method": "card", "amount": "30.00"}],
+        },
+    )
+    assert till.status_code == 201, till.text
+    sale = till.json()
+    payment = sale["payments"][0]["id"]
+    for amount in ("7.00", str(money(sale["total_amount"]) - 7)):
+        refunded = await client.post(
+            f"/api/v1/sales/{sale['id']}/refunds",
+            headers=shop.owner.headers,
+            json={"payment_id": payment, "amount": amount, "reason": "cold"},
+        )
+        assert refunded.status_code == 201, refunded.text
+    await assert_exact(database, shop)
+
+    # Another POS's late sale.
+    webhook = await client.post(
+        "/api/v1/sales",
+        headers=shop.owner.headers,
+        json={"source": "webhook", "sold_at": "2026-11-02T23:30:00Z", "external_id": "w-1",
+              "status": "completed", "location_id": harbour,
+              "items": [{"menu_item_id": pas, "quantity": 3, "unit_price": "9.50"}]},
+    )  # fmt: skip
+    assert webhook.status_code == 201, webhook.text
+
+    # A bulk batch with a refund line and one bad line left out.
+    lines = [
+        {"sold_at": "2026-11-02T20:00:00Z", "sku": "PIZ", "quantity": 2, "amount": "20.00",
+         "location_id": main},
+        {"sold_at": "2026-11-02T20:10:00Z", "sku": "PIZ", "quantity": -1, "amount": "-10.00",
+         "location_id": main},
+        {"sold_at": "2026-11-03T07:00:00Z", "sku": "TIR", "quantity": 1, "amount": "6.00"},
+        {"sold_at": "2026-11-03T07:00:00Z", "sku": "NOPE", "quantity": 1, "amount": "6.00"},
+    ]  # fmt: skip
+    response = await bulk(client, shop.owner, lines, batch_id="bulk-1", skip_invalid=True)
+    assert response.status_code == 201, response.text
+    await assert_exact(database, shop)
+
+    # CSV files of both shapes; a second, overlapping daily file replaces the first's day.
+    line_file = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [["2026-11-02T21:00:00Z", "PAS", 1, "9.50", "Harbour"],
+         ["2026-11-01T05:30:00Z", "TIR", 2, "12.00", ""]],
+    )  # fmt: skip
+    assert (await upload(client, shop.owner, line_file)).status_code == 201
+    first_daily = csv_bytes(
+        ["date", "daily_sales", "product_category", "location"],
+        [["2026-11-01", "300.00", "Food", "Main"], ["2026-11-02", "400.00", "", ""]],
+    )
+    assert (await upload(client, shop.owner, first_daily)).status_code == 201
+    second_daily = csv_bytes(
+        ["date", "daily_sales", "product_category", "location"],
+        [["2026-11-02", "450.00", "", ""], ["2026-11-03", "100.00", "Food", "Harbour"]],
+    )
+    replaced = await upload(client, shop.owner, second_daily, on_overlap="replace")
+    assert replaced.status_code == 201, replaced.text
+    assert replaced.json()["lines_replaced"] == 1
+    await assert_exact(database, shop)
+    await assert_aggregates_equal_lines(client, database, shop, "2026-10-31", "2026-11-04")
+
+    # Revert everything imported, one at a time; then send the bulk batch again.
+    listed = await client.get(IMPORTS, headers=shop.owner.headers, params={"page_size": 100})
+    assert listed.status_code == 200, listed.text
+    for entry in listed.json()["items"]:
+        reverted = await client.delete(f"{IMPORTS}/{entry['id']}", headers=shop.owner.headers)
+        assert reverted.status_code == 204, reverted.text
+        await assert_exact(database, shop)
+    response = await bulk(client, shop.owner, lines, batch_id="bulk-1", skip_invalid=True)
+    assert response.status_code == 201 and not response.json()["duplicate"], response.text
+    await assert_exact(database, shop)
+    await assert_aggregates_equal_lines(client, database, shop, "2026-10-31", "2026-11-04")
+    assert await stored_rollups(database, other) == theirs
+
+
+def _bulk_lines(shop: Shop, day: int, amount: str, *, refund: bool = False) -> list[Any]:
+    main = str(shop.locations["Main"])
+    sign = -1 if refund else 1
+    return [
+        {"sold_at": f"2026-11-{day:02d}T18:{n:02d}:00Z", "sku": sku, "quantity": sign,
+         "amount": f"{sign * Decimal(amount)}", "location_id": main}
+        for n, sku in enumerate(("PIZ", "PAS", "TIR"))
+    ]  # fmt: skip
+
+
+async def test_writers_at_once_keep_the_rollups_exact(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Tills, bulk batches (two different, one sent twice), a CSV upload and the reverts of
+    earlier imports, all at once on the same days, hours and items."""
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    other = await create_shop(client, database, timezone=NY, cutoff=4)
+    assert (await bulk(client, other.owner, _bulk_lines(other, 2, "5.00"))).status_code == 201
+    theirs = await stored_rollups(database, other)
+    main = str(shop.locations["Main"])
+    earlier = []
+    for n in range(3):
+        response = await bulk(client, shop.owner, _bulk_lines(shop, 2, f"{n + 4}.00"))
+        assert response.status_code == 201, response.text
+        earlier.append(response.json()["batch_id"])
+    listed = await client.get(IMPORTS, headers=shop.owner.headers, params={"page_size": 100})
+    ids = {e["batch_id"]: e["id"] for e in listed.json()["items"]}
+
+    def till() -> Any:
+        return client.post(
+            "/api/v1/sales",
+            headers=shop.owner.headers,
+            json={"source": "webhook", "sold_at": "2026-11-02T18:30:00Z", "status": "completed",
+                  "location_id": main,
+                  "items": [{"menu_item_id": str(shop.items["PIZ"]), "quantity": 1,
+                             "unit_price": "10.00"}]},
+        )  # fmt: skip
+
+    file = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [["2026-11-02T18:05:00Z", "PAS", 1, "9.50", "Main"]],
+    )
+    responses = await asyncio.gather(
+        till(),
+        bulk(client, shop.owner, _bulk_lines(shop, 2, "7.00"), batch_id="twice"),
+        bulk(client, shop.owner, _bulk_lines(shop, 2, "7.00"), batch_id="twice"),
+        client.delete(f"{IMPORTS}/{ids[earlier[0]]}", headers=shop.owner.headers),
+        till(),
+        bulk(client, shop.owner, _bulk_lines(shop, 2, "8.00", refund=True)),
+        client.delete(f"{IMPORTS}/{ids[earlier[1]]}", headers=shop.owner.headers),
+        upload(client, shop.owner, file),
+        client.delete(f"{IMPORTS}/{ids[earlier[1]]}", headers=shop.owner.headers),
+        till(),
+    )
+    statuses = [r.status_code for r in responses]
+    # A duplicate batch answers 200; of the two reverts of one import, one finds it gone.
+    assert [statuses[n] for n in (0, 3, 4, 5, 7, 9)] == [201, 204, 201, 201, 201, 201], [
+        r.text for r in responses
+    ]
+    assert sorted([statuses[1], statuses[2]]) == [200, 201]
+    assert sorted([statuses[6], statuses[8]]) == [204, 404]
+    assert sorted(r.json()["duplicate"] for r in responses[1:3]) == [False, True]
+    await assert_exact(database, shop)
+    await assert_aggregates_equal_lines(client, database, shop, "2026-11-01", "2026-11-03")
+    assert await stored_rollups(database, other) == theirs
+
+
+async def test_a_revert_gives_the_day_back_the_category_of_the_lines_left(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """Pasta moves from Food to Drinks between a till sale and an import of the same day;
+    reverting the import leaves only the Food sale, so the day's Pasta is Food again, as
+    a rebuild says and as the category breakdown must show."""
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    drinks = await add_category(database, shop, "Drinks")
+    main, pas = str(shop.locations["Main"]), str(shop.items["PAS"])
+    webhook = await client.post(
+        "/api/v1/sales",
+        headers=shop.owner.headers,
+        json={"source": "webhook", "sold_at": "2026-11-02T18:00:00Z", "status": "completed",
+              "location_id": main,
+              "items": [{"menu_item_id": pas, "quantity": 1, "unit_price": "9.50"}]},
+    )  # fmt: skip
+    assert webhook.status_code == 201, webhook.text
+    moved = await client.patch(
+        f"/api/v1/menu/items/{pas}", headers=shop.owner.headers, json={"category_id": str(drinks)}
+    )
+    assert moved.status_code == 200, moved.text
+    lines = [{"sold_at": "2026-11-02T19:00:00Z", "sku": "PAS", "quantity": 1, "amount": "9.50",
+              "location_id": main}]  # fmt: skip
+    imported = await bulk(client, shop.owner, lines)
+    assert imported.status_code == 201, imported.text
+    await assert_exact(database, shop)
+    listed = await client.get(IMPORTS, headers=shop.owner.headers)
+    reverted = await client.delete(
+        f"{IMPORTS}/{listed.json()['items'][0]['id']}", headers=shop.owner.headers
+    )
+    assert reverted.status_code == 204, reverted.text
+    await assert_exact(database, shop)
+    body = await aggregate(
+        client, shop, date_from="2026-11-02", date_to="2026-11-02", group_by="category"
+    )
+    assert [(g["key"], money(g["revenue"])) for g in body["groups"]] == [
+        (str(shop.categories["Food"]), Decimal("9.50"))
+    ]
