@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tableside.db.database import Database, set_tenant
@@ -85,49 +87,78 @@ async def aggregate(client: httpx.AsyncClient, shop: Shop, **params: Any) -> dic
     return body
 
 
+_PERIODS = {
+    "hour": "to_char(hour_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    "day": "business_date::text",
+    "week": "date_trunc('week', business_date::timestamp)::date::text",
+    "month": "date_trunc('month', business_date::timestamp)::date::text",
+}
+_GROUPS = {
+    None: "NULL",
+    "location": "location_id::text",
+    "item": "menu_item_id::text",
+    "category": "category_id::text",
+    "hour_of_day": "local_hour::int",
+    "day_of_week": "extract(isodow FROM business_date)::int",
+}
+_ALLOWED = {
+    "hour": (None, "location"),
+    "day": (None, "location", "item", "category", "hour_of_day"),
+    "week": tuple(_GROUPS),
+    "month": tuple(_GROUPS),
+}
+
+
 async def assert_aggregates_equal_lines(
     client: httpx.AsyncClient, database: Database, shop: Shop, date_from: str, date_to: str
 ) -> None:
-    """/sales/aggregate (totals, daily series, by location) equals sums over the ledger."""
-    lines = await fetch(
-        database,
-        shop.business_id,
-        "SELECT business_date, location_id, sum(net_amount) AS revenue,"
-        " sum(quantity) AS quantity, sum(transactions)::bigint AS transactions,"
-        " sum(covers)::bigint AS covers FROM sales_ledger"
-        " WHERE business_date BETWEEN :first AND :last GROUP BY 1, 2",
-        first=date.fromisoformat(date_from),
-        last=date.fromisoformat(date_to),
-    )
-    body = await aggregate(client, shop, date_from=date_from, date_to=date_to)
-    assert money(body["total_revenue"]) == sum((r["revenue"] for r in lines), Decimal(0))
-    assert body["transaction_count"] == sum(r["transactions"] for r in lines)
-    assert money(body["items_sold"]) == sum((r["quantity"] for r in lines), Decimal(0))
-    assert body["covers"] == sum(r["covers"] for r in lines)
-    by_day: dict[str, Decimal] = {}
-    for r in lines:
-        key = r["business_date"].isoformat()
-        by_day[key] = by_day.get(key, Decimal(0)) + r["revenue"]
-    series = {p["period_start"]: money(p["revenue"]) for p in body["time_series"]}
-    assert {k: v for k, v in series.items() if v} == {k: v for k, v in by_day.items() if v}
-    for group_by, column, sql in (
-        ("location", "location_id", "location_id"),
-        ("item", "menu_item_id", "menu_item_id"),
-    ):
-        grouped = await aggregate(
-            client, shop, date_from=date_from, date_to=date_to, group_by=group_by
-        )
-        got = {g["key"]: money(g["revenue"]) for g in grouped["groups"] if money(g["revenue"])}
-        sums = await fetch(
-            database,
-            shop.business_id,
-            f"SELECT {sql} AS key, sum(net_amount) AS revenue FROM sales_ledger"
-            " WHERE business_date BETWEEN :first AND :last GROUP BY 1",
-            first=date.fromisoformat(date_from),
-            last=date.fromisoformat(date_to),
-        )
-        wanted = {(str(r["key"]) if r["key"] else None): r["revenue"] for r in sums if r["revenue"]}
-        assert got == wanted, (group_by, column)
+    """/sales/aggregate, in every granularity and grouping, for the business and for one
+    location, equals sums over the raw ledger lines (items sold of a group of items count
+    +1 per line sold and -1 per line refunded, as the rollups do)."""
+    for location in (None, str(shop.locations["Main"])):
+        for granularity, groups in _ALLOWED.items():
+            for group_by in groups:
+                params: dict[str, Any] = {
+                    "date_from": date_from, "date_to": date_to, "granularity": granularity
+                }  # fmt: skip
+                if group_by:
+                    params["group_by"] = group_by
+                if location:
+                    params["location_id"] = location
+                body = await aggregate(client, shop, **params)
+                by_item = group_by in ("item", "category")
+                count = "sum(sign(quantity))" if by_item else "sum(transactions)"
+                sums = await fetch(
+                    database,
+                    shop.business_id,
+                    f"SELECT {_PERIODS[granularity]} AS period, {_GROUPS[group_by]} AS grp,"
+                    f" sum(net_amount) AS revenue, {count}::bigint AS transactions,"
+                    " sum(quantity) AS quantity FROM sales_ledger"
+                    " WHERE business_date BETWEEN :first AND :last"
+                    " AND (CAST(:location AS uuid) IS NULL OR location_id = :location)"
+                    " GROUP BY 1, 2",
+                    first=date.fromisoformat(date_from),
+                    last=date.fromisoformat(date_to),
+                    location=location,
+                )
+                wanted = {
+                    (r["period"], r["grp"]): (r["revenue"], r["transactions"], r["quantity"])
+                    for r in sums
+                    if r["revenue"] or r["transactions"] or r["quantity"]
+                }
+                got = {
+                    (
+                        p["period_start"],
+                        None if p["group"] is None else p["group"]["key"],
+                    ): (money(p["revenue"]), p["transactions"], money(p["items_sold"]))
+                    for p in body["time_series"]
+                    if p["revenue"] or p["transactions"] or p["items_sold"]
+                }
+                assert got == wanted, params
+                if group_by is None:
+                    assert money(body["total_revenue"]) == sum(
+                        (v[0] for v in wanted.values()), Decimal(0)
+                    ), params
 
 
 async def test_every_writer_in_turn_keeps_the_rollups_exact(
@@ -329,3 +360,119 @@ async def test_a_revert_gives_the_day_back_the_category_of_the_lines_left(
     assert [(g["key"], money(g["revenue"])) for g in body["groups"]] == [
         (str(shop.categories["Food"]), Decimal("9.50"))
     ]
+
+
+# --- generated sequences -------------------------------------------------------------------
+
+_WHERE = st.sampled_from(["Main", "Harbour", ""])
+_SALE_LINE = st.tuples(
+    st.integers(1, 3),  # day of November
+    st.sampled_from([3, 8, 9, 23]),  # UTC hour (4 a.m. New York is the cutoff hour)
+    st.sampled_from(["PIZ", "PAS", "TIR"]),
+    st.integers(-2, 3),  # quantity (negative: a refund line)
+    _WHERE,
+)
+_OPERATION = st.one_of(
+    st.tuples(st.just("bulk"), st.lists(_SALE_LINE, min_size=1, max_size=4)),
+    st.tuples(st.just("csv"), st.lists(_SALE_LINE, min_size=1, max_size=4)),
+    st.tuples(
+        st.just("daily"),
+        st.lists(
+            st.tuples(st.integers(1, 3), st.sampled_from(["Food", "Drinks", ""]), _WHERE),
+            min_size=1,
+            max_size=3,
+        ),
+        st.sampled_from(["add", "replace"]),
+    ),
+    st.tuples(st.just("webhook"), _SALE_LINE),
+    st.tuples(st.just("revert"), st.integers(0, 5)),
+    st.tuples(st.just("resend"), st.integers(0, 5)),
+)
+
+
+def _line_json(shop: Shop, line: tuple[int, int, str, int, str], n: int) -> dict[str, Any]:
+    day, hour, sku, quantity, where = line
+    body: dict[str, Any] = {
+        "sold_at": f"2026-11-{day:02d}T{hour:02d}:{n % 60:02d}:00Z",
+        "sku": sku,
+        "quantity": quantity,
+        "amount": str(Decimal(quantity) * Decimal("4.25") + (1 if quantity >= 0 else -1)),
+    }
+    if where:
+        body["location_id"] = str(shop.locations[where])
+    return body
+
+
+@settings(
+    max_examples=8,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(_OPERATION, min_size=2, max_size=6))
+async def test_any_sequence_of_writes_keeps_the_rollups_exact(
+    client: httpx.AsyncClient, database: Database, operations: list[tuple[Any, ...]]
+) -> None:
+    # Harbour keeps its own zone: its lines have other business dates and hours.
+    shop = await create_shop(
+        client, database, timezone=NY, cutoff=4,
+        locations=[("Main", None), ("Harbour", "Europe/London")],
+    )  # fmt: skip
+    await add_category(database, shop, "Drinks")
+    sent: list[Any] = []  # what each import sent, to send it again
+    for number, operation in enumerate(operations):
+        kind = operation[0]
+        response: httpx.Response | None = None
+        if kind == "bulk":
+            lines = [_line_json(shop, line, n) for n, line in enumerate(operation[1])]
+            response = await bulk(client, shop.owner, lines, batch_id=f"batch-{number}")
+            sent.append(("bulk", lines, f"batch-{number}"))
+        elif kind == "csv":
+            rows = [
+                [j["sold_at"], j["sku"], j["quantity"], j["amount"], line[4]]
+                for j, line in (
+                    (_line_json(shop, line, n), line) for n, line in enumerate(operation[1])
+                )
+            ]
+            file = csv_bytes(["timestamp", "sku", "quantity", "amount", "location"], rows)
+            response = await upload(client, shop.owner, file)
+            sent.append(("csv", file, "reject"))
+        elif kind == "daily":
+            file = csv_bytes(
+                ["date", "daily_sales", "product_category", "location"],
+                [[f"2026-11-0{d}", f"{100 + 7 * n}.00", c, w] for n, (d, c, w) in
+                 enumerate(operation[1])],
+            )  # fmt: skip
+            response = await upload(client, shop.owner, file, on_overlap=operation[2])
+            sent.append(("csv", file, operation[2]))
+        elif kind == "webhook":
+            body = _line_json(shop, operation[1], number)
+            if body["quantity"] <= 0:
+                continue
+            webhook = await client.post(
+                "/api/v1/sales",
+                headers=shop.owner.headers,
+                json={"source": "webhook", "sold_at": body["sold_at"], "status": "completed",
+                      "location_id": str(shop.locations["Main"]),
+                      "items": [{"menu_item_id": str(shop.items[body["sku"]]),
+                                 "quantity": body["quantity"], "unit_price": "4.25"}]},
+            )  # fmt: skip
+            assert webhook.status_code == 201, webhook.text
+        elif kind == "revert":
+            listed = await client.get(IMPORTS, headers=shop.owner.headers)
+            items = listed.json()["items"]
+            if not items:
+                continue
+            target = items[operation[1] % len(items)]["id"]
+            reverted = await client.delete(f"{IMPORTS}/{target}", headers=shop.owner.headers)
+            assert reverted.status_code == 204, reverted.text
+        elif kind == "resend" and sent:
+            what, payload, option = sent[operation[1] % len(sent)]
+            if what == "bulk":
+                response = await bulk(client, shop.owner, payload, batch_id=option)
+            else:
+                response = await upload(client, shop.owner, payload, on_overlap=option)
+        if response is not None:
+            assert response.status_code in (200, 201), (operation, response.text)
+        await assert_exact(database, shop)
+    await assert_aggregates_equal_lines(client, database, shop, "2026-10-31", "2026-11-04")
