@@ -7,6 +7,7 @@ raw ledger lines. Another business doing the same meanwhile never moves."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tableside.auth.dependencies import Principal
 from tableside.db.database import Database, set_tenant
+from tableside.ledger.batches import revert_import
 from tableside.ledger.maintenance import rebuild_rollups
-from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup
+from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup, Role, User
 from tests.factories import money
 from tests.factories.ledger import (
     Shop,
@@ -30,6 +33,7 @@ from tests.factories.ledger import (
     fetch,
     upload,
 )
+from tests.factories.locks import until_waiting_or
 
 IMPORTS = "/api/v1/sales/imports"
 NY = "America/New_York"
@@ -476,3 +480,31 @@ async def test_any_sequence_of_writes_keeps_the_rollups_exact(
             assert response.status_code in (200, 201), (operation, response.text)
         await assert_exact(database, shop)
     await assert_aggregates_equal_lines(client, database, shop, "2026-10-31", "2026-11-04")
+
+
+async def test_a_batch_sent_again_while_its_revert_commits_is_imported(
+    client: httpx.AsyncClient, database: Database, database_url: str
+) -> None:
+    """A sender retries a batch while the owner reverts it: the retry must not be answered
+    "already imported" from the batch the revert is deleting, or its lines are lost."""
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    lines = _bulk_lines(shop, 2, "6.00")
+    assert (await bulk(client, shop.owner, lines, batch_id="retry")).status_code == 201
+    listed = await client.get(IMPORTS, headers=shop.owner.headers)
+    import_id = uuid.UUID(listed.json()["items"][0]["id"])
+    async with database.sessionmaker() as session:
+        await set_tenant(session, shop.business_id)
+        user = await session.get(User, uuid.UUID(shop.owner.user_id))
+        principal = Principal(
+            business_id=shop.business_id, role=Role.owner, kitchen_profile=None, user=user
+        )
+        await revert_import(session, principal, import_id)
+        resend = asyncio.ensure_future(bulk(client, shop.owner, lines, batch_id="retry"))
+        await until_waiting_or(database_url, resend.done)
+        await session.commit()
+    response = await resend
+    assert response.status_code == 201, response.text
+    assert response.json()["duplicate"] is False and response.json()["lines_written"] == 3
+    ledger = await fetch(database, shop.business_id, "SELECT count(*) AS n FROM sales_ledger")
+    assert ledger == [{"n": 3}]
+    await assert_exact(database, shop)
