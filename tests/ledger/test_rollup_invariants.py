@@ -21,6 +21,7 @@ from tableside.auth.dependencies import Principal
 from tableside.db.database import Database, set_tenant
 from tableside.ledger.batches import revert_import
 from tableside.ledger.maintenance import rebuild_rollups
+from tableside.ledger.repository import LedgerRepository
 from tableside.models import DailyItemRollup, DailyItemTotal, HourlyRollup, Role, User
 from tests.factories import money
 from tests.factories.ledger import (
@@ -33,7 +34,7 @@ from tests.factories.ledger import (
     fetch,
     upload,
 )
-from tests.factories.locks import until_waiting_or
+from tests.factories.locks import LOCK_WAIT_LIMIT, lock_waiters, until_waiting_or
 
 IMPORTS = "/api/v1/sales/imports"
 NY = "America/New_York"
@@ -119,7 +120,10 @@ async def assert_aggregates_equal_lines(
     """/sales/aggregate, in every granularity and grouping, for the business and for one
     location, equals sums over the raw ledger lines (items sold of a group of items count
     +1 per line sold and -1 per line refunded, as the rollups do)."""
-    for location in (None, str(shop.locations["Main"])):
+    for location in (None, *(str(place) for place in shop.locations.values())):
+        await _assert_items_and_history_equal_lines(
+            client, database, shop, date_from, date_to, location
+        )
         for granularity, groups in _ALLOWED.items():
             for group_by in groups:
                 params: dict[str, Any] = {
@@ -163,6 +167,80 @@ async def assert_aggregates_equal_lines(
                     assert money(body["total_revenue"]) == sum(
                         (v[0] for v in wanted.values()), Decimal(0)
                     ), params
+
+
+async def _assert_items_and_history_equal_lines(
+    client: httpx.AsyncClient,
+    database: Database,
+    shop: Shop,
+    date_from: str,
+    date_to: str,
+    location: str | None,
+) -> None:
+    """/sales/top-items and /sales/historical (every metric; per item and per category)
+    equal sums over the ledger lines."""
+    scope: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
+    if location:
+        scope["location_id"] = location
+    where = (
+        " FROM sales_ledger WHERE business_date BETWEEN :first AND :last"
+        " AND (CAST(:location AS uuid) IS NULL OR location_id = :location)"
+    )
+    bounds = {
+        "first": date.fromisoformat(date_from),
+        "last": date.fromisoformat(date_to),
+        "location": location,
+    }
+    top = await client.get(
+        "/api/v1/sales/top-items", headers=shop.owner.headers, params={**scope, "limit": 100}
+    )
+    assert top.status_code == 200, top.text
+    got = {
+        i["menu_item_id"]: (money(i["revenue"]), money(i["quantity"]), i["transactions"])
+        for i in top.json()["items"]
+    }
+    items = await fetch(
+        database,
+        shop.business_id,
+        "SELECT menu_item_id::text AS item, sum(net_amount) AS revenue,"
+        f" sum(quantity) AS quantity, sum(sign(quantity))::bigint AS sold{where}"
+        " AND menu_item_id IS NOT NULL GROUP BY 1",
+        **bounds,
+    )
+    assert got == {r["item"]: (r["revenue"], r["quantity"], r["sold"]) for r in items}, scope
+    metrics = {
+        "revenue": "sum(net_amount)",
+        "quantity": "sum(quantity)",
+        "transactions": "sum(transactions)",
+        "covers": "sum(covers)",
+    }
+    filters: list[tuple[str, str, str]] = [("", "", "")]
+    filters += [("menu_item_id", str(item), "menu_item_id") for item in shop.items.values()]
+    filters += [("category_id", str(c), "category_id") for c in shop.categories.values()]
+    for name, value, column in filters:
+        for metric, total in metrics.items():
+            if name:
+                if metric == "covers":
+                    continue
+                if metric == "transactions":
+                    total = "sum(sign(quantity))"
+            params = {**scope, "metric": metric, "page_size": 1000}
+            if name:
+                params[name] = value
+            response = await client.get(
+                "/api/v1/sales/historical", headers=shop.owner.headers, params=params
+            )
+            assert response.status_code == 200, response.text
+            series = {p["date"]: money(p["value"]) for p in response.json()["items"] if p["value"]}
+            condition = f" AND {column} = CAST(:value AS uuid)" if name else ""
+            sums = await fetch(
+                database,
+                shop.business_id,
+                f"SELECT business_date::text AS day, {total} AS value{where}{condition} GROUP BY 1",
+                **bounds,
+                **({"value": value} if name else {}),
+            )
+            assert series == {r["day"]: r["value"] for r in sums if r["value"]}, params
 
 
 async def test_every_writer_in_turn_keeps_the_rollups_exact(
@@ -508,3 +586,65 @@ async def test_a_batch_sent_again_while_its_revert_commits_is_imported(
     ledger = await fetch(database, shop.business_id, "SELECT count(*) AS n FROM sales_ledger")
     assert ledger == [{"n": 3}]
     await assert_exact(database, shop)
+
+
+async def test_imports_and_reverts_queued_on_the_ledger_lock_keep_the_rollups_exact(
+    client: httpx.AsyncClient, database: Database, database_url: str
+) -> None:
+    """With the business's ledger held, a bulk batch (twice), a revert, an overlapping daily
+    file replacing an earlier one and a line file all queue for it while the tills keep
+    selling on the same days; once it is free they run one after the other."""
+    shop = await create_shop(client, database, timezone=NY, cutoff=4)
+    main = str(shop.locations["Main"])
+    earlier = await bulk(client, shop.owner, _bulk_lines(shop, 2, "3.00"))
+    assert earlier.status_code == 201, earlier.text
+    daily = csv_bytes(["date", "daily_sales", "location"], [["2026-11-02", "250.00", "Main"]])
+    assert (await upload(client, shop.owner, daily)).status_code == 201
+    listed = await client.get(IMPORTS, headers=shop.owner.headers, params={"kind": "bulk"})
+    reverted_id = listed.json()["items"][0]["id"]
+    corrected = csv_bytes(
+        ["date", "daily_sales", "location"],
+        [["2026-11-02", "275.00", "Main"], ["2026-11-03", "90.00", "Main"]],
+    )
+    lines_file = csv_bytes(
+        ["timestamp", "sku", "quantity", "amount", "location"],
+        [["2026-11-02T09:15:00Z", "TIR", 2, "12.00", "Main"]],
+    )
+
+    def till(minute: int) -> Any:
+        return client.post(
+            "/api/v1/sales",
+            headers=shop.owner.headers,
+            json={"source": "webhook", "sold_at": f"2026-11-02T09:{minute:02d}:00Z",
+                  "status": "completed", "location_id": main,
+                  "items": [{"menu_item_id": str(shop.items["TIR"]), "quantity": 1,
+                             "unit_price": "6.00"}]},
+        )  # fmt: skip
+
+    async with database.sessionmaker() as session:
+        await set_tenant(session, shop.business_id)
+        await LedgerRepository(session, shop.business_id).lock_business_ledger()
+        queued = asyncio.gather(
+            bulk(client, shop.owner, _bulk_lines(shop, 2, "7.00"), batch_id="x"),
+            client.delete(f"{IMPORTS}/{reverted_id}", headers=shop.owner.headers),
+            upload(client, shop.owner, corrected, on_overlap="replace"),
+            bulk(client, shop.owner, _bulk_lines(shop, 2, "7.00"), batch_id="x"),
+            upload(client, shop.owner, lines_file),
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_WAIT_LIMIT
+        while await lock_waiters(database_url) < 5:
+            assert not queued.done() and loop.time() < deadline, "the writers did not queue"
+            await asyncio.sleep(0.01)
+        # The tills do not wait for the ledger lock.
+        for minute in (5, 20):
+            sold = await till(minute)
+            assert sold.status_code == 201, sold.text
+        await session.rollback()
+    responses = await queued
+    assert [r.status_code for r in responses[1:3]] == [204, 201], [r.text for r in responses]
+    assert sorted([responses[0].status_code, responses[3].status_code]) == [200, 201]
+    assert responses[2].json()["lines_replaced"] == 1
+    assert responses[4].status_code == 201, responses[4].text
+    await assert_exact(database, shop)
+    await assert_aggregates_equal_lines(client, database, shop, "2026-11-01", "2026-11-03")
