@@ -263,12 +263,13 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         ):
             grouping = ", ".join(line_keys[key] for key in keys)
             named = ", ".join(f"{line_keys[key]} AS {key}" for key in keys)
-            # The newest line carrying a category per key, over the lines of those dates.
+            # The newest line carrying a category per key, over the lines of those dates (a
+            # hashed max(id), then that line by its key: no sort of the dates' lines).
             newest = (
-                f"SELECT DISTINCT ON ({grouping}) {named}, l.category_id FROM sales_ledger l"
+                f"SELECT {named}, max(l.id) AS line_id FROM sales_ledger l"
                 " WHERE l.business_id = :business AND l.sold_at >= :since"
                 " AND l.sold_at < :until AND l.business_date BETWEEN :first AND :last"
-                f" AND l.category_id IS NOT NULL ORDER BY {grouping}, l.id DESC"
+                f" AND l.category_id IS NOT NULL GROUP BY {grouping}"
             )
             touched = (
                 f"SELECT DISTINCT {', '.join(keys)} FROM unnest(CAST(:dates AS date[]),"
@@ -280,8 +281,9 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             await self.session.execute(
                 text(
                     f"WITH touched AS ({touched}), newest AS ({newest}),"
-                    " wanted AS (SELECT t.*, n.category_id FROM touched t"
-                    f" LEFT JOIN newest n USING ({', '.join(keys)}))"
+                    " wanted AS (SELECT t.*, (SELECT c.category_id FROM sales_ledger c"
+                    " WHERE c.business_id = :business AND c.id = n.line_id) AS category_id"
+                    f" FROM touched t LEFT JOIN newest n USING ({', '.join(keys)}))"
                     f" UPDATE {table} r SET category_id = w.category_id FROM wanted w"
                     f" WHERE r.business_id = :business AND {matched}"
                     " AND r.category_id IS DISTINCT FROM w.category_id"
