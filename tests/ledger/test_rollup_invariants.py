@@ -390,6 +390,9 @@ async def test_writers_at_once_keep_the_rollups_exact(
         upload(client, shop.owner, file),
         client.delete(f"{IMPORTS}/{ids[earlier[1]]}", headers=shop.owner.headers),
         till(),
+        # The other business imports the same lines, under the same batch id, meanwhile.
+        bulk(client, other.owner, _bulk_lines(other, 2, "7.00"), batch_id="twice"),
+        upload(client, other.owner, file),
     )
     statuses = [r.status_code for r in responses]
     # A duplicate batch answers 200; of the two reverts of one import, one finds it gone.
@@ -399,8 +402,14 @@ async def test_writers_at_once_keep_the_rollups_exact(
     assert sorted([statuses[1], statuses[2]]) == [200, 201]
     assert sorted([statuses[6], statuses[8]]) == [204, 404]
     assert sorted(r.json()["duplicate"] for r in responses[1:3]) == [False, True]
+    assert [r.status_code for r in responses[10:]] == [201, 201], [r.text for r in responses]
     await assert_exact(database, shop)
     await assert_aggregates_equal_lines(client, database, shop, "2026-11-01", "2026-11-03")
+    await assert_exact(database, other)
+    revert = await client.get(IMPORTS, headers=other.owner.headers, params={"page_size": 100})
+    for entry in revert.json()["items"][:2]:
+        gone = await client.delete(f"{IMPORTS}/{entry['id']}", headers=other.owner.headers)
+        assert gone.status_code == 204, gone.text
     assert await stored_rollups(database, other) == theirs
 
 
