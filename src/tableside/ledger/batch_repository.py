@@ -134,7 +134,8 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         )
         count = 0
         for day, location, item, category, quantity, amount, cost, signs, costed, lines in daily:
-            # The category stays as the rollup row has it: the lines left decide it.
+            # The category is left as the row has it here; the lines left decide it once
+            # these are gone (`refresh_categories`).
             deltas.daily[(day, location, item, category)] = DailyDelta(
                 None, -quantity, -amount, -cost, -int(signs), -costed
             )
@@ -231,6 +232,70 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             ),
             {**scope, "no_key": NO_KEY},
         )
+
+    async def refresh_categories(self, deltas: RollupDeltas, first: date, last: date) -> None:
+        """Give the daily item rows under the keys of `deltas` (lines just taken out, all
+        dated `first` to `last`) the category of the newest line left under their key, as a
+        rebuild does: the lines taken out may have been the ones that set it (an item moved
+        to another category between a till sale and an import of the same day). Only rows
+        the take-out has already locked are updated."""
+        if not deltas.daily:
+            return
+        taken = list(deltas.daily)
+        dates, locations, items, categories = ([key[n] for key in taken] for n in range(4))
+        since, until = sold_at_window(first, last)
+        params = {
+            "business": self.business_id,
+            "no_key": NO_KEY,
+            "since": since,
+            "until": until,
+            "first": first,
+            "last": last,
+            "dates": dates,
+            "locations": locations,
+            "items": items,
+            "categories": categories,
+        }
+        line_keys = {
+            "business_date": "l.business_date",
+            "location_key": "coalesce(l.location_id, :no_key)",
+            "item_key": "coalesce(l.menu_item_id, :no_key)",
+            "category_key": "CASE WHEN l.menu_item_id IS NULL"
+            " THEN coalesce(l.category_id, :no_key) ELSE :no_key END",
+        }
+        for table, keys in (
+            ("sales_daily_item_rollups", list(line_keys)),
+            ("sales_daily_item_totals", ["business_date", "item_key", "category_key"]),
+        ):
+            grouping = ", ".join(line_keys[key] for key in keys)
+            named = ", ".join(f"{line_keys[key]} AS {key}" for key in keys)
+            # The newest line carrying a category per key, over the lines of those dates (a
+            # hashed max(id), then that line by its key: no sort of the dates' lines).
+            newest = (
+                f"SELECT {named}, max(l.id) AS line_id FROM sales_ledger l"
+                " WHERE l.business_id = :business AND l.sold_at >= :since"
+                " AND l.sold_at < :until AND l.business_date BETWEEN :first AND :last"
+                f" AND l.category_id IS NOT NULL GROUP BY {grouping}"
+            )
+            touched = (
+                f"SELECT DISTINCT {', '.join(keys)} FROM unnest(CAST(:dates AS date[]),"
+                " CAST(:locations AS uuid[]), CAST(:items AS uuid[]),"
+                " CAST(:categories AS uuid[]))"
+                " AS t(business_date, location_key, item_key, category_key)"
+            )
+            matched = " AND ".join(f"r.{key} = w.{key}" for key in keys)
+            await self.session.execute(
+                text(
+                    f"WITH touched AS ({touched}), newest AS ({newest}),"
+                    " wanted AS (SELECT t.*, (SELECT c.category_id FROM sales_ledger c"
+                    " WHERE c.business_id = :business AND c.id = n.line_id) AS category_id"
+                    f" FROM touched t LEFT JOIN newest n USING ({', '.join(keys)}))"
+                    f" UPDATE {table} r SET category_id = w.category_id FROM wanted w"
+                    f" WHERE r.business_id = :business AND {matched}"
+                    " AND r.category_id IS DISTINCT FROM w.category_id"
+                ),
+                params,
+            )
 
     async def lock(self, batch_id: uuid.UUID) -> LedgerBatch | None:
         """The batch, locked until the transaction ends (a second revert waits, then finds

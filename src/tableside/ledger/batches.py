@@ -178,7 +178,8 @@ async def _take_out(
     keys: LineKeys | None = None,
 ) -> _TakenOut:
     """Delete the batch's lines (those under `keys`, when given) and subtract them from the
-    rollups; the rollup rows left empty are removed."""
+    rollups; the rows keep the category of the lines left, and those left empty are
+    removed."""
     reversal, lines = await repo.reversal(batch, keys)
     net_amount = -sum((delta.net_amount for delta in reversal.daily.values()), Decimal(0))
     for chunk in _chunks(reversal):
@@ -188,6 +189,7 @@ async def _take_out(
         raise RuntimeError(f"import {batch.id}: {lines} lines summed but {deleted} deleted")
     first, last = (keys.first_date, keys.last_date) if keys else (batch.first_date, batch.last_date)
     if first is not None and last is not None:
+        await repo.refresh_categories(reversal, first, last)
         await repo.prune_empty_rollups(first, last)
     return _TakenOut(deleted, net_amount)
 

@@ -835,7 +835,11 @@ class IngestRepository:
         self, *, external_id: str | None = None, content_hash: str | None = None
     ) -> LedgerBatch | None:
         """An imported batch by the sender's id or by the file's SHA-256 (other sources keep
-        their own ids)."""
+        their own ids).
+
+        Read with a share lock: a revert of that batch in progress (which holds its row) is
+        waited for, and the batch is then found gone, so the same lines sent meanwhile are
+        imported instead of answered "already imported" and lost."""
         stmt = select(LedgerBatch).where(
             LedgerBatch.business_id == self.business_id,
             LedgerBatch.source == SaleSource.import_,
@@ -846,6 +850,7 @@ class IngestRepository:
             stmt = stmt.where(LedgerBatch.content_hash == content_hash)
         else:
             return None
+        stmt = stmt.with_for_update(read=True)
         return (await self.session.execute(stmt)).scalars().first()
 
     async def find_location(self, reference: str) -> uuid.UUID | None:
