@@ -86,6 +86,9 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
+            # Dates meet instants in the ledger's SQL (a date reads as midnight in the session's
+            # zone): every session is UTC, whatever the server's or database's default.
+            connect_args={"server_settings": {"timezone": "UTC"}},
         )
         role = self.app_role
 
