@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import httpx
-import pytest
 from click.testing import Result
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.cli import app
-from tableside.config import Settings, get_settings
+from tableside.config import Settings
 from tableside.db.database import Database, set_tenant
 from tableside.demo import DEMO_LOCATIONS
 from tableside.demo_history import load_sales_history
@@ -39,16 +37,6 @@ from tests.factories.ledger import (
 )
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
-    monkeypatch.setenv("TABLESIDE_DATABASE_URL", database_url)
-    monkeypatch.setenv("TABLESIDE_SECRET_KEY", "cli-test-secret-0123456789abcdef0123456789")
-    monkeypatch.setenv("TABLESIDE_LOG_LEVEL", "WARNING")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def invoke(*args: str) -> Result:

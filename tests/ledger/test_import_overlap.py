@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
 import tableside.ledger.tasks  # noqa: F401  (registers the job kind in this process)
 from tableside.cli import app
-from tableside.config import Settings, get_settings
+from tableside.config import Settings
 from tableside.db.database import Database, set_tenant
 from tableside.jobs.tasks import execute_job
 from tableside.ledger.repository import LedgerRepository
@@ -428,16 +426,6 @@ async def test_the_import_job_honours_on_overlap(
 
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
-    monkeypatch.setenv("TABLESIDE_DATABASE_URL", database_url)
-    monkeypatch.setenv("TABLESIDE_SECRET_KEY", "cli-test-secret-0123456789abcdef0123456789")
-    monkeypatch.setenv("TABLESIDE_LOG_LEVEL", "WARNING")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def invoke(*args: str) -> Result:

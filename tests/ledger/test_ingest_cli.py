@@ -4,30 +4,17 @@ loop, so it is invoked from a thread)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
 from tableside.cli import app
-from tableside.config import get_settings
 from tableside.db.database import Database
 from tests.factories.ledger import create_shop, csv_bytes, fetch, ledger_lines
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None]:
-    monkeypatch.setenv("TABLESIDE_DATABASE_URL", database_url)
-    monkeypatch.setenv("TABLESIDE_SECRET_KEY", "cli-test-secret-0123456789abcdef0123456789")
-    monkeypatch.setenv("TABLESIDE_LOG_LEVEL", "WARNING")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 async def invoke(*args: str) -> Result:
