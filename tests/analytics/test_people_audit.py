@@ -17,7 +17,7 @@ from tests.factories.analytics import Sold, customer, get, location, ok, record,
 from tests.factories.sales import card, cash, counter_sale, create_item, set_business
 
 
-async def test_a_split_sale_refunded_in_parts_on_later_days(
+async def test_a_split_sale_refunded_in_two_parts(
     client: httpx.AsyncClient, owner: Account, database: Database
 ) -> None:
     """A cashier sells 2 x 10.00 with 10% tax (22.00), paid 12.00 cash + 10.00 card. The
