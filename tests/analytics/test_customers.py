@@ -139,3 +139,22 @@ async def test_customer_segments_without_visits(client: httpx.AsyncClient, owner
     )
     assert body["top_customers"] == []
     assert body["totals"]["average_spend"] is None
+
+
+async def test_a_returning_threshold_past_the_default_loyal_one_says_why(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    """Only `returning_min_visits=6` sent: the refusal is about the loyal threshold's default
+    (5), so the message gives both values: the caller sees why a field they never sent is
+    named."""
+    error = assert_error(
+        await get(client, owner, "customers", **PERIOD, returning_min_visits=6),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert error["details"] == [
+        {
+            "field": "loyal_min_visits",
+            "message": "must be greater than returning_min_visits (6); it is 5",
+        }
+    ]

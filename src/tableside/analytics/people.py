@@ -161,7 +161,10 @@ async def customer_segments(
             details=[
                 {
                     "field": "loyal_min_visits",
-                    "message": "must be greater than returning_min_visits",
+                    # Both values: with only returning_min_visits sent, this names a field
+                    # the caller left at its default.
+                    "message": f"must be greater than returning_min_visits"
+                    f" ({returning_min_visits}); it is {loyal_min_visits}",
                 }
             ]
         )
