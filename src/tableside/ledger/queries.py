@@ -261,7 +261,6 @@ async def ledger_lines(
     if limit is not None and page_size is not None and limit != page_size:
         raise invalid("page_size", "give page_size or limit, not two different lengths")
     limit = page_size or limit or LEDGER_PAGE_SIZE
-    after = decode_cursor(secret, principal.business_id, cursor) if cursor else None
     try:
         periods.check_bounds(date_from=date_from, date_to=date_to)
     except periods.RangeError as exc:
@@ -289,12 +288,20 @@ async def ledger_lines(
         menu_item_id=menu_item_id,
         source=source,
     )
+    # A cursor is a position in the lines these filters select: sent with other filters it
+    # would silently skip their lines newer than it, so it is bound to them (not to the
+    # page length, which may change from page to page).
+    filters = "|".join(
+        str(value) if value is not None else ""
+        for value in (date_from, date_to, location_id, menu_item_id, source)
+    )
+    after = decode_cursor(secret, principal.business_id, filters, cursor) if cursor else None
     rows = await repository.ledger_page(where, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(secret, principal.business_id, last.sold_at, last.id)
+        next_cursor = encode_cursor(secret, principal.business_id, filters, last.sold_at, last.id)
     return LedgerCursorPage(
         items=[LedgerLineOut.model_validate(row._mapping) for row in rows],
         next_cursor=next_cursor,
