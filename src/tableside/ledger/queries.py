@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tableside.auth.dependencies import Principal
 from tableside.errors import ValidationFailed
-from tableside.kit.business_time import business_date, business_day_bounds
+from tableside.kit.business_time import business_date
 from tableside.kit.schemas import utcnow
 from tableside.ledger import query_periods as periods
 from tableside.ledger.query_cursor import decode_cursor, encode_cursor
@@ -42,9 +42,13 @@ FOUR_PLACES = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 LEDGER_PAGE_SIZE = 100  # lines per page of the raw ledger when none is asked for
 HISTORICAL_PAGE_SIZE = 100  # days per page of the historical series when none is asked for
-# Zones are at most 26 hours apart: lines of a business date (in the business's or any
-# location's zone) were sold within this margin of the date's bounds in the business zone.
-ZONE_MARGIN = timedelta(hours=27)
+# A line keeps the business date it was booked on, in the calendar (zone, cutoff) of that
+# moment, which the business or its location may have changed since. In any calendar
+# (offsets within +-16 hours, a cutoff up to 23:00) a business date's lines were sold between
+# 16 hours before its UTC midnight and 63 hours after: the raw-lines listing bounds sold_at
+# by these margins around the UTC dates, whatever the calendar is now.
+SOLD_BEFORE_DATE = timedelta(days=1)
+SOLD_AFTER_DATE = timedelta(days=3)
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
@@ -257,7 +261,6 @@ async def ledger_lines(
     if limit is not None and page_size is not None and limit != page_size:
         raise invalid("page_size", "give page_size or limit, not two different lengths")
     limit = page_size or limit or LEDGER_PAGE_SIZE
-    after = decode_cursor(secret, principal.business_id, cursor) if cursor else None
     try:
         periods.check_bounds(date_from=date_from, date_to=date_to)
     except periods.RangeError as exc:
@@ -271,14 +274,11 @@ async def ledger_lines(
     # reads as "this item never sold".
     if menu_item_id is not None and not await repository.menu_item_exists(menu_item_id):
         raise invalid("menu_item_id", "no such menu item in this business")
-    business = await repository.business()
     sold_after = sold_before = None
     if date_from is not None:
-        start, _ = business_day_bounds(date_from, business.timezone, business.day_cutoff_hour)
-        sold_after = start - ZONE_MARGIN
+        sold_after = datetime.combine(date_from, time(), UTC) - SOLD_BEFORE_DATE
     if date_to is not None:
-        _, end = business_day_bounds(date_to, business.timezone, business.day_cutoff_hour)
-        sold_before = end + ZONE_MARGIN
+        sold_before = datetime.combine(date_to, time(), UTC) + SOLD_AFTER_DATE
     where = LedgerFilter(
         date_from=date_from,
         date_to=date_to,
@@ -288,12 +288,20 @@ async def ledger_lines(
         menu_item_id=menu_item_id,
         source=source,
     )
+    # A cursor is a position in the lines these filters select: sent with other filters it
+    # would silently skip their lines newer than it, so it is bound to them (not to the
+    # page length, which may change from page to page).
+    filters = "|".join(
+        str(value) if value is not None else ""
+        for value in (date_from, date_to, location_id, menu_item_id, source)
+    )
+    after = decode_cursor(secret, principal.business_id, filters, cursor) if cursor else None
     rows = await repository.ledger_page(where, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(secret, principal.business_id, last.sold_at, last.id)
+        next_cursor = encode_cursor(secret, principal.business_id, filters, last.sold_at, last.id)
     return LedgerCursorPage(
         items=[LedgerLineOut.model_validate(row._mapping) for row in rows],
         next_cursor=next_cursor,

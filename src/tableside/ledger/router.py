@@ -194,7 +194,8 @@ async def get_historical(
 Every line of the sales ledger (point-of-sale sales and refunds, imports, webhooks), newest
 first by `sold_at` then `id`, `page_size` (or `limit`) at a time, 100 by default and at most
 1000. Pass the `next_cursor` of a page back as
-`cursor` for the next one (null on the last page); a cursor that was altered is 422.
+`cursor` for the next one (null on the last page), with the same filters (the page length
+may change); a cursor that was altered or is sent with other filters is 422.
 `date_from`/`date_to` filter on business dates. A `location_id` or `menu_item_id` that is not
 this business's is 422, as in the other sales queries. (This is the ledger list;
 `GET /api/v1/sales` lists the point of sale's sales.)
