@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from tableside.kit.schemas import DecimalNumber, Resource, Schema
-from tableside.kit.validators import SLUG_PATTERN, validate_currency, validate_timezone
+from tableside.kit.validators import SLUG_PATTERN, NotNull, validate_currency, validate_timezone
 from tableside.models import BusinessType, LocationType
 
 TimeZone = Annotated[str, AfterValidator(validate_timezone)]
@@ -17,17 +17,6 @@ LocationName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 Currency = Annotated[str, AfterValidator(validate_currency)]
-
-
-def _reject_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("must not be null")
-    return value
-
-
-# For update fields that may be left out but not cleared (the columns are NOT NULL: a null
-# reached the database and came back as a constraint error naming no field).
-NotNull = BeforeValidator(_reject_null)
 TaxRate = Annotated[
     DecimalNumber,
     Field(ge=0, le=100, max_digits=6, decimal_places=3, description="Percent, e.g. 8.875"),

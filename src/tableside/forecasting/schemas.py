@@ -7,9 +7,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from tableside.kit.schemas import Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.validators import NotNull
 from tableside.models import ForecastGranularity, ForecastRunStatus, ForecastScope, ForecastTarget
 
 # Horizon limits per granularity: two weeks of hours, a year of days, two years of weeks,
@@ -28,15 +29,6 @@ DEFAULT_HORIZON: dict[ForecastGranularity, int] = {
 }
 DEFAULT_LEVELS = [80, 95]
 MAX_ITEMS = 500
-
-
-def _reject_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("must not be null")
-    return value
-
-
-NotNull = BeforeValidator(_reject_null)
 
 
 def _sorted_levels(levels: list[int]) -> list[int]:

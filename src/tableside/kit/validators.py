@@ -1,15 +1,29 @@
-"""Reusable field validators: time zones, currencies, slugs."""
+"""Reusable field validators: time zones, currencies, slugs, non-null update fields."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 from zoneinfo import available_timezones
+
+from pydantic import BeforeValidator
 
 from tableside.kit.money import CENT, THREE_DECIMAL_CURRENCIES, minor_unit
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _reject_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+# For update fields that may be left out but not cleared (their columns are NOT NULL: a null
+# would reach the database and come back as a constraint error naming no field).
+NotNull = BeforeValidator(_reject_null)
 
 
 @lru_cache

@@ -18,6 +18,7 @@ from pydantic import (
 
 from tableside.kit.money import CENT, HUNDRED
 from tableside.kit.schemas import DecimalNumber, Resource, ResponseSchema, Schema, UtcDatetime
+from tableside.kit.validators import NotNull
 
 MAX_IMPORT_ROWS = 10_000
 DEFAULT_STATION = "kitchen"
@@ -63,16 +64,6 @@ Station = Annotated[
     StringConstraints(min_length=1, max_length=40, pattern=STATION_PATTERN),
     Field(description="Kitchen display station, a lowercase slug: grill, bar, pizza, kitchen"),
 ]
-
-
-def _reject_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("must not be null")
-    return value
-
-
-# For update fields that may be left out but not cleared.
-NotNull = BeforeValidator(_reject_null)
 
 
 # ---------------------------------------------------------------------------------------------
