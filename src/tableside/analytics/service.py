@@ -30,7 +30,7 @@ from tableside.errors import ValidationFailed
 from tableside.forecasting.service import project_revenue as forecast_revenue
 from tableside.kit.business_time import business_date, same_local_time
 from tableside.kit.money import round_money
-from tableside.kit.pagination import ListParams, SortOrder
+from tableside.kit.pagination import ListParams, SortOrder, page_length
 from tableside.kit.schemas import utcnow
 from tableside.ledger.query_periods import EARLIEST, RangeError, check_bounds
 
@@ -279,9 +279,8 @@ def with_limit(params: ListParams, limit: int | None, *, page_size_given: bool) 
     of 20. With `page_size` as well, the two must agree (as /sales/ledger takes them)."""
     if limit is None:
         return params
-    if page_size_given and params.page_size != limit:
-        raise _invalid("page_size", "give page_size or limit, not two different lengths")
-    return dataclasses.replace(params, page_size=limit)
+    asked = params.page_size if page_size_given else None
+    return dataclasses.replace(params, page_size=page_length(asked, limit, params.page_size))
 
 
 def _matches(

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from tableside.errors import ValidationFailed
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
@@ -96,3 +98,18 @@ S = TypeVar("S", bound=BaseModel)
 def page_of(schema: type[S], rows: Sequence[object], total: int, params: ListParams) -> Page[S]:
     """A page of response models built from ORM rows."""
     return Page[S].build([schema.model_validate(row) for row in rows], total, params)
+
+
+def page_length(page_size: int | None, limit: int | None, default: int) -> int:
+    """The page length asked for as `page_size` (API.md's name) or `limit` (the source
+    documents' name for it), `default` when neither is given; both, differing, is a 422."""
+    if limit is not None and page_size is not None and limit != page_size:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "page_size",
+                    "message": "give page_size or limit, not two different lengths",
+                }
+            ]
+        )
+    return page_size or limit or default

@@ -191,10 +191,17 @@ _SOLD_AFTER_MIDNIGHT = timedelta(days=3)
 
 def sold_at_window(first: date, last: date) -> tuple[datetime, datetime]:
     """Instants `[since, until)` holding every ledger line of the business dates `first` to
-    `last`, in any zone and with any cutoff: a range the ledger's (business_id, sold_at)
-    index can seek, so a batch's or a date's lines are found without reading the whole
-    ledger."""
-    return (
-        datetime.combine(first, datetime.min.time(), tzinfo=UTC) - _SOLD_BEFORE_MIDNIGHT,
-        datetime.combine(last, datetime.min.time(), tzinfo=UTC) + _SOLD_AFTER_MIDNIGHT,
-    )
+    `last`, in any zone and with any cutoff (the one the line was booked in, whatever the
+    business's or location's is now): a range the ledger's (business_id, sold_at) index can
+    seek, so a batch's or a date's lines are found without reading the whole ledger."""
+    return sold_since(first), sold_until(last)
+
+
+def sold_since(first: date) -> datetime:
+    """The window's start for lines of `first` and later (`sold_at_window`)."""
+    return datetime.combine(first, datetime.min.time(), tzinfo=UTC) - _SOLD_BEFORE_MIDNIGHT
+
+
+def sold_until(last: date) -> datetime:
+    """The window's (exclusive) end for lines of `last` and earlier (`sold_at_window`)."""
+    return datetime.combine(last, datetime.min.time(), tzinfo=UTC) + _SOLD_AFTER_MIDNIGHT

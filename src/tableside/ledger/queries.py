@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.auth.dependencies import Principal
 from tableside.errors import ValidationFailed
 from tableside.kit.business_time import business_date
+from tableside.kit.pagination import page_length
 from tableside.kit.schemas import utcnow
 from tableside.ledger import query_periods as periods
+from tableside.ledger.lines import sold_since, sold_until
 from tableside.ledger.query_cursor import decode_cursor, encode_cursor
 from tableside.ledger.query_repository import (
     LedgerFilter,
@@ -42,13 +44,6 @@ FOUR_PLACES = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 LEDGER_PAGE_SIZE = 100  # lines per page of the raw ledger when none is asked for
 HISTORICAL_PAGE_SIZE = 100  # days per page of the historical series when none is asked for
-# A line keeps the business date it was booked on, in the calendar (zone, cutoff) of that
-# moment, which the business or its location may have changed since. In any calendar
-# (offsets within +-16 hours, a cutoff up to 23:00) a business date's lines were sold between
-# 16 hours before its UTC midnight and 63 hours after: the raw-lines listing bounds sold_at
-# by these margins around the UTC dates, whatever the calendar is now.
-SOLD_BEFORE_DATE = timedelta(days=1)
-SOLD_AFTER_DATE = timedelta(days=3)
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
@@ -178,9 +173,7 @@ async def historical(
 ) -> HistoricalPage:
     """One metric per business date, zero-filled, a page of it and a summary of all of it.
     The page length is `page_size` (API.md's name) or `limit` (SFS's), 100 by default."""
-    if limit is not None and page_size is not None and limit != page_size:
-        raise invalid("page_size", "give page_size or limit, not two different lengths")
-    page_size = page_size or limit or HISTORICAL_PAGE_SIZE
+    page_size = page_length(page_size, limit, HISTORICAL_PAGE_SIZE)
     if menu_item_id is not None and category_id is not None:
         raise invalid("category_id", "give menu_item_id or category_id, not both")
     if metric is HistoricalMetric.covers and (menu_item_id or category_id):
@@ -258,9 +251,7 @@ async def ledger_lines(
 ) -> LedgerCursorPage:
     """Ledger lines newest first by (sold_at, id), a page after `cursor`. The page length is
     `page_size` (API.md's name for it) or `limit` (the sources'), 100 by default."""
-    if limit is not None and page_size is not None and limit != page_size:
-        raise invalid("page_size", "give page_size or limit, not two different lengths")
-    limit = page_size or limit or LEDGER_PAGE_SIZE
+    limit = page_length(page_size, limit, LEDGER_PAGE_SIZE)
     try:
         periods.check_bounds(date_from=date_from, date_to=date_to)
     except periods.RangeError as exc:
@@ -274,11 +265,10 @@ async def ledger_lines(
     # reads as "this item never sold".
     if menu_item_id is not None and not await repository.menu_item_exists(menu_item_id):
         raise invalid("menu_item_id", "no such menu item in this business")
-    sold_after = sold_before = None
-    if date_from is not None:
-        sold_after = datetime.combine(date_from, time(), UTC) - SOLD_BEFORE_DATE
-    if date_to is not None:
-        sold_before = datetime.combine(date_to, time(), UTC) + SOLD_AFTER_DATE
+    # A line keeps the business date of the calendar it was booked in, which the business or
+    # its location may have changed since: sold_at is bounded by the zone-proof window.
+    sold_after = sold_since(date_from) if date_from is not None else None
+    sold_before = sold_until(date_to) if date_to is not None else None
     where = LedgerFilter(
         date_from=date_from,
         date_to=date_to,
