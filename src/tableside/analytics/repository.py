@@ -28,7 +28,7 @@ from tableside.models import (
     Role,
     User,
 )
-from tableside.models.ledger import counted_day, daily_items_table
+from tableside.models.ledger import counted_revenue, daily_items_table
 
 ZERO = Decimal(0)
 
@@ -89,7 +89,7 @@ class DayRow:
     day: date
     revenue: Decimal
     transactions: int
-    # The revenue of the day's locations whose sales were counted (`counted_day`).
+    # The revenue of the day's locations whose sales were counted (`counted_revenue`).
     counted_revenue: Decimal
 
 
@@ -199,12 +199,7 @@ class AnalyticsRepository:
         stmt = select(
             func.coalesce(func.sum(places.c.revenue), 0),
             func.coalesce(func.sum(places.c.transactions), 0),
-            func.coalesce(
-                func.sum(places.c.revenue).filter(
-                    counted_day(places.c.revenue, places.c.transactions)
-                ),
-                0,
-            ),
+            counted_revenue(places.c.revenue, places.c.transactions),
         )
         revenue, count, counted = (await self.session.execute(stmt)).one()
         return DayRow(span.cut_day, Decimal(revenue), int(count), Decimal(counted))
@@ -343,12 +338,7 @@ class AnalyticsRepository:
                 places.c.business_date,
                 func.sum(places.c.revenue),
                 func.sum(places.c.transactions),
-                func.coalesce(
-                    func.sum(places.c.revenue).filter(
-                        counted_day(places.c.revenue, places.c.transactions)
-                    ),
-                    0,
-                ),
+                counted_revenue(places.c.revenue, places.c.transactions),
             )
             .group_by(places.c.business_date)
             .order_by(places.c.business_date)

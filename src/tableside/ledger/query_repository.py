@@ -29,7 +29,7 @@ from tableside.models import (
     MenuItem,
     SaleSource,
 )
-from tableside.models.ledger import counted_day, daily_items_table
+from tableside.models.ledger import counted_revenue, daily_items_table
 
 HOURLY_GROUPS = frozenset({GroupBy.hour_of_day, GroupBy.day_of_week, GroupBy.location})
 DAILY_GROUPS = frozenset({GroupBy.category, GroupBy.item})
@@ -50,7 +50,7 @@ class Totals:
     quantity: Decimal
     transactions: int
     covers: int
-    # The revenue of the location-days whose sales were counted (`counted_day`): what an
+    # The revenue of the location-days whose sales were counted (`counted_revenue`): what an
     # average ticket divides by `transactions`.
     counted_revenue: Decimal
 
@@ -228,10 +228,7 @@ class LedgerQueryRepository:
             func.coalesce(func.sum(days.c.quantity), 0),
             func.coalesce(func.sum(days.c.transactions), 0),
             func.coalesce(func.sum(days.c.covers), 0),
-            func.coalesce(
-                func.sum(days.c.revenue).filter(counted_day(days.c.revenue, days.c.transactions)),
-                0,
-            ),
+            counted_revenue(days.c.revenue, days.c.transactions),
         )
         revenue, quantity, transactions, covers, counted = (await self.session.execute(stmt)).one()
         return Totals(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    func,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -217,13 +218,14 @@ def daily_items_table(location_id: uuid.UUID | None) -> type[DailyItemRollup | D
     return DailyItemRollup if location_id is not None else DailyItemTotal
 
 
-def counted_day(revenue: Any, transactions: Any) -> ColumnElement[bool]:
-    """Whether a location's business day (its summed `revenue` and `transactions`) counts
-    towards an average ticket: it recorded sales, or it has no revenue to explain. A day with
-    revenue and no sales is daily totals imported without a `transactions` column; dividing
-    that revenue by other days' sales would show an average no ticket had. A day of refunds
-    only still lowers the average."""
-    return or_(transactions > 0, revenue <= 0)
+def counted_revenue(revenue: Any, transactions: Any) -> ColumnElement[Any]:
+    """SQL aggregate: the sum of `revenue` over the location-days (rows of summed `revenue`
+    and `transactions`) that count towards an average ticket, 0 without any. A day counts
+    when it recorded sales, or has no revenue to explain: a day with revenue and no sales is
+    daily totals imported without a `transactions` column, and dividing that revenue by other
+    days' sales would show an average no ticket had. A day of refunds only still lowers the
+    average."""
+    return func.coalesce(func.sum(revenue).filter(or_(transactions > 0, revenue <= 0)), 0)
 
 
 class HourlyRollup(Base):
