@@ -60,6 +60,17 @@ class BatchContents:
     last_date: date | None
 
 
+# A ledger line's daily rollup key (alias `l`, bound :no_key), as every writer keys it: the
+# location, the item, and for lines without an item their category.
+_LINE_KEYS = {
+    "business_date": "l.business_date",
+    "location_key": "coalesce(l.location_id, :no_key)",
+    "item_key": "coalesce(l.menu_item_id, :no_key)",
+    "category_key": "CASE WHEN l.menu_item_id IS NULL"
+    " THEN coalesce(l.category_id, :no_key) ELSE :no_key END",
+}
+
+
 class BatchRepository(TenantRepository[LedgerBatch]):
     model = LedgerBatch
     # `lines_written` is the response's name for the count; `lines` was the first spelling.
@@ -197,7 +208,7 @@ class BatchRepository(TenantRepository[LedgerBatch]):
         window = (
             "l.business_id = r.business_id AND l.business_date = r.business_date"
             " AND l.sold_at >= r.business_date - 1 AND l.sold_at < r.business_date + 3"
-            " AND coalesce(l.location_id, :no_key) = r.location_key"
+            f" AND {_LINE_KEYS['location_key']} = r.location_key"
         )
         dated = "r.business_id = :business AND r.business_date BETWEEN :first AND :last"
         empty_items = (
@@ -208,9 +219,8 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             text(
                 f"DELETE FROM sales_daily_item_rollups r WHERE {dated} AND {empty_items}"
                 f" AND NOT EXISTS (SELECT 1 FROM sales_ledger l WHERE {window}"
-                " AND coalesce(l.menu_item_id, :no_key) = r.item_key"
-                " AND CASE WHEN l.menu_item_id IS NULL THEN coalesce(l.category_id, :no_key)"
-                " ELSE :no_key END = r.category_key)"
+                f" AND {_LINE_KEYS['item_key']} = r.item_key"
+                f" AND {_LINE_KEYS['category_key']} = r.category_key)"
             ),
             {**scope, "no_key": NO_KEY},
         )
@@ -256,19 +266,12 @@ class BatchRepository(TenantRepository[LedgerBatch]):
             "items": items,
             "categories": categories,
         }
-        line_keys = {
-            "business_date": "l.business_date",
-            "location_key": "coalesce(l.location_id, :no_key)",
-            "item_key": "coalesce(l.menu_item_id, :no_key)",
-            "category_key": "CASE WHEN l.menu_item_id IS NULL"
-            " THEN coalesce(l.category_id, :no_key) ELSE :no_key END",
-        }
         for table, keys in (
-            ("sales_daily_item_rollups", list(line_keys)),
+            ("sales_daily_item_rollups", list(_LINE_KEYS)),
             ("sales_daily_item_totals", ["business_date", "item_key", "category_key"]),
         ):
-            grouping = ", ".join(line_keys[key] for key in keys)
-            named = ", ".join(f"{line_keys[key]} AS {key}" for key in keys)
+            grouping = ", ".join(_LINE_KEYS[key] for key in keys)
+            named = ", ".join(f"{_LINE_KEYS[key]} AS {key}" for key in keys)
             # The newest line carrying a category per key, over the lines of those dates (a
             # hashed max(id), then that line by its key: no sort of the dates' lines).
             newest = (
