@@ -27,7 +27,7 @@ from tableside.config import Settings
 from tableside.db.database import Database
 from tableside.errors import AppError, IdempotencyConflict, RateLimited, ValidationFailed
 from tableside.http.errors import error_response
-from tableside.http.middleware import client_ip, header
+from tableside.http.middleware import BODY_LIMIT_STATE, client_ip, header
 from tableside.http.ratelimit import RateLimiter, bearer_claims
 from tableside.kit.schemas import utcnow
 from tableside.models.idempotency import IdempotencyRecord
@@ -100,8 +100,11 @@ class IdempotencyMiddleware:
             await error_response(error, state.get("request_id"))(scope, receive, send)
             return
         settings: Settings = scope["app"].state.settings
+        # The limit the body-size middleware in front applied to this path (the import routes
+        # take larger bodies than the rest): within it the key holds, whatever the size.
+        limit = state.get(BODY_LIMIT_STATE, settings.max_body_bytes)
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             # The body-size middleware in front answers 413; never buffer such a body here.
             await self.app(scope, receive, send)
             return

@@ -113,6 +113,9 @@ class RequestContextMiddleware:
             client_ip_var.reset(ip_token)
 
 
+BODY_LIMIT_STATE = "body_limit"
+
+
 class BodySizeLimitMiddleware:
     """Refuse bodies over the limit with 413, by Content-Length or while streaming.
 
@@ -141,6 +144,8 @@ class BodySizeLimitMiddleware:
             if scope["path"].rstrip("/") in self.large_paths
             else self.max_bytes
         )
+        # The idempotency middleware behind this one buffers bodies up to the same limit.
+        scope.setdefault("state", {})[BODY_LIMIT_STATE] = limit
         declared = header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send, limit)
