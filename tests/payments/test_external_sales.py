@@ -121,10 +121,14 @@ async def test_same_external_id_returns_the_sale_already_recorded(
     body: dict[str, Any] = {"sold_at": NIGHT_SALE, "external_id": "ext-7", "status": "completed"}
     first = await external_sale(client, owner.headers, [(item, 2, "9.00")], **body)
     assert first.status_code == 201, first.text
-    # Again, even with another body: the sale already recorded, nothing written.
-    again = await external_sale(client, owner.headers, [(item, 5, "1.00")], **body)
+    # Again: the sale already recorded, nothing written.
+    again = await external_sale(client, owner.headers, [(item, 2, "9.00")], **body)
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
+    # Another sale under the same id is refused, not dropped (tests/payments/
+    # test_external_id_conflict.py).
+    other_sale = await external_sale(client, owner.headers, [(item, 5, "1.00")], **body)
+    assert other_sale.status_code == 409, other_sale.text
     assert len(await _sales(client, owner)) == 1
     assert len((await read_ledger(database, owner)).lines) == 1
     assert await item_stock(database, owner, item) == 8

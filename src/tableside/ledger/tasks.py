@@ -7,9 +7,11 @@ the file and after each phase. The stored file is deleted once the job has run, 
 outcome, except when the worker is stopped mid-run (the job is queued again and needs it), and
 when the job is cancelled, queued or running, or given up after its workers died
 (`discard_cancelled_upload`, in the cancelling or recovering transaction): an import that ends
-without running leaves nothing behind, and the same file can be sent again. An attempt that fails on a lost connection, a deadlock or a
-serialization conflict (`db.errors.is_transient`) wrote nothing, so the job imports the file
-again, `IMPORT_ATTEMPTS` times in all, before it fails.
+without running leaves nothing behind, and the same file can be sent again.
+
+An attempt that fails on a lost connection, a deadlock or a serialization conflict
+(`db.errors.is_transient`) wrote nothing, so the job imports the file again,
+`IMPORT_ATTEMPTS` times in all, before it fails.
 
 The import's transaction records the job's success itself, just before it commits
 (`JobContext.succeed_in`), so the outcome is one of two and never a mix: the cancel wins (the

@@ -70,7 +70,8 @@ class SaleCreate(Schema):
     external_id: ExternalId | None = Field(
         default=None,
         description="The other system's id: the same source and external_id again returns the "
-        "sale already recorded (200) and writes nothing",
+        "sale already recorded (200) and writes nothing; with another location, sold_at, order "
+        "or lines it is 409 IDEMPOTENCY_CONFLICT",
     )
     sold_at: AwareDatetime | None = Field(
         default=None, description="When it was sold (sales from another system only); now if absent"

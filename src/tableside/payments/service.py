@@ -13,7 +13,8 @@ Money rules (every amount exact, in the currency's minor unit):
   request fails), the sale is booked in the sales ledger (`payments.booking`) and an order
   sale tells the order it is paid.
 - A sale from another system (`source` webhook or import) brings its own prices, instant and
-  payments (`payments.sources`); its `external_id` makes repeating it a no-op.
+  payments (`payments.sources`); its `external_id` makes repeating it a no-op, and another
+  sale under it a conflict.
 - Refunds and cancellation are in `payments.refunds`; reading in `payments.views`.
 
 Every write locks what it changes (order, sale, payment, stock row) for the transaction, so
@@ -33,7 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.audit import service as audit
 from tableside.auth.dependencies import Principal
 from tableside.auth.permissions import Action, Area
-from tableside.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from tableside.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
 from tableside.kit.business_time import business_date
 from tableside.kit.schemas import utcnow
 from tableside.models import (
@@ -118,7 +125,9 @@ async def create_sale(
         await repository.lock_external_id(data.source, data.external_id)
         existing = await repository.by_external_id(data.source, data.external_id)
         if existing is not None:
-            return await get_sale(session, principal, existing.id), False
+            recorded = await get_sale(session, principal, existing.id)
+            _check_same_sale(recorded, data)
+            return recorded, False
     business = await repository.business()
     sources.check_amounts(data, business.currency)
     for index, payment in enumerate(data.payments):
@@ -193,6 +202,49 @@ async def create_sale(
         last_paid_at = taken.paid_at
     sources.check_settled(data, sale)
     return await get_sale(session, principal, sale.id), True
+
+
+def _check_same_sale(recorded: schemas.SaleDetail, data: schemas.SaleCreate) -> None:
+    """A repeat of a source and `external_id` must describe the sale recorded under them.
+
+    Another location, time, order or lines under the same id is another sale (two locations
+    numbering their tickets alike, say): answering "already recorded" would drop it without a
+    word, so it is 409. Only what the request states is compared: a retry that leaves out
+    `sold_at` or `location_id` is still the same sale, and a price is compared only when sent
+    (at the point of sale it comes from the menu, which may have changed since)."""
+    differs: tuple[str, str] | None = None
+    if data.location_id is not None and data.location_id != recorded.location_id:
+        differs = ("location_id", "another location")
+    elif data.sold_at is not None and data.sold_at.astimezone(UTC) != recorded.sold_at:
+        differs = ("sold_at", "another time")
+    elif data.order_id is not None and data.order_id != recorded.order_id:
+        differs = ("order_id", "another order")
+    elif data.items is not None:
+        if len(data.items) != len(recorded.lines):
+            differs = ("items", f"{len(recorded.lines)} lines")
+        for index, (item, line) in enumerate(zip(data.items, recorded.lines, strict=False)):
+            if differs is not None:
+                break
+            same_item = (
+                item.menu_item_id == line.menu_item_id
+                if item.menu_item_id is not None
+                else item.sku == line.sku
+            )
+            if not same_item:
+                differs = (f"items.{index}", "another item")
+            elif item.quantity != line.quantity:
+                differs = (f"items.{index}.quantity", f"quantity {line.quantity}")
+            elif item.unit_price is not None and item.unit_price != line.unit_price:
+                differs = (f"items.{index}.unit_price", f"unit price {line.unit_price}")
+    if differs is None:
+        return
+    field, held = differs
+    raise IdempotencyConflict(
+        f"external_id {data.external_id!r} of source {data.source.value!r} was already "
+        f"recorded as sale {recorded.sale_number}, with {held}; nothing was written (send "
+        "another sale under its own external_id)",
+        details=[{"field": field, "message": f"sale {recorded.sale_number} has {held}"}],
+    )
 
 
 async def _draft_from_order(

@@ -13,7 +13,8 @@ A sale from another system happened elsewhere, so its money is that system's:
 - `status: completed` records it as paid: with the payments it sends, or one `other` payment
   for the total; those payments must settle the total;
 - an `external_id` makes it idempotent: the same source and id again returns the sale already
-  recorded and writes nothing;
+  recorded and writes nothing; another sale under them (another location, time or lines) is
+  409 `IDEMPOTENCY_CONFLICT`;
 - its menu items may be inactive by now (a sale of last year's menu), its location closed
   since, and the stock it takes may go below zero: the goods have already left.
 
