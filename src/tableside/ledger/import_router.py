@@ -119,7 +119,8 @@ async def import_sales(
     Cells are separated by commas, semicolons or tabs (as the header is); in a file separated
     by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
     decimal comma (`12,50`; without thousands separators). Spaces and tabs around a cell are
-    ignored, in dates and timestamps as in numbers and names.
+    ignored, in dates and timestamps as in numbers and names. Blank lines and rows of empty
+    cells (`,,`, as spreadsheets save the empty rows under their data) are skipped.
 
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,

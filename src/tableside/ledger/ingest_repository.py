@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.errors import ValidationFailed
 from tableside.kit.money import minor_unit
 from tableside.ledger.batch_repository import DailyOverlap, OverlappedImport
-from tableside.ledger.csv_format import Shape
+from tableside.ledger.csv_format import BLANK_CELL, Shape
 from tableside.ledger.lines import sold_at_window
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -298,6 +298,14 @@ class IngestRepository:
 
     async def truncate_staging(self) -> None:
         await self._execute("TRUNCATE _ingest_raw", "stage")
+
+    async def has_data_rows(self, columns: Sequence[str]) -> bool:
+        """Whether staging holds a row that is not blank (stops at the first one)."""
+        conn = await self.connection()
+        found = await conn.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM _ingest_raw r WHERE NOT ({blank_row(columns)}))"
+        )
+        return bool(found)
 
     # -- references --------------------------------------------------------------------------
 
@@ -913,6 +921,14 @@ class IngestRepository:
 # -- the conversion statement ------------------------------------------------------------------
 
 
+def blank_row(columns: Sequence[str]) -> str:
+    """SQL: the staged row `r` has nothing but blank cells in `columns` (skipped as a blank
+    line is). For a row with data, the first cell decides (AND stops there)."""
+    return " AND ".join(
+        f"coalesce(btrim(r.{column}, {literal(BLANK_CELL)}), '') = ''" for column in columns
+    )
+
+
 def _same(name: str, cell: str) -> str:
     """SQL: a stored name and a file's cell are the same text, however either writes its
     accents (a precomposed 'é' or 'e' and a combining accent, as macOS tools write it)."""
@@ -1231,12 +1247,16 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     else:
         day_value = "NULL::date"
     day_start = _local_to_utc(f"c.day_value + {cutoff}", "c.tz")
+    # A file's empty rows are no rows (a bulk line is one, even `{}`: its index is reported).
+    present = [column for column in STAGING_COLUMNS if column in plan.present]
+    skip_blank = "" if plan.json else f"WHERE NOT ({blank_row(present)})"
     level1 = f"""
         SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
             {", ".join(_converted(plan, careful))}
         FROM {_staged_rows(plan)} r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
+        {skip_blank}
     """
     level2 = f"""
         SELECT c.*, {ts_value} AS ts_value, {day_value} AS day_value
