@@ -11,6 +11,7 @@ import httpx
 from tableside.db.database import Database
 from tests.factories import assert_error, money
 from tests.factories.ledger import (
+    add_category,
     assert_rollups_match_ledger,
     create_shop,
     ledger_lines,
@@ -51,4 +52,48 @@ async def test_rows_of_empty_cells_are_skipped_like_blank_lines(
         error = assert_error(await upload(client, shop.owner, empty), 400, "BAD_REQUEST")
         assert error["message"] == "The file has a header but no data rows"
     assert len(await ledger_lines(database, shop.business_id)) == 2
+    await assert_rollups_match_ledger(database, shop.business_id)
+
+
+async def test_a_daily_file_giving_a_date_twice_is_refused_not_added_up(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A daily row is the whole of its date's sales (per location and category): a file with
+    two rows of the same date, location and category (an export pasted twice, two versions of
+    a day) names both rows instead of adding them up into a doubled day. Rows of the same
+    date for other categories or locations are the day's parts and add up."""
+    shop = await create_shop(client, database)
+    await add_category(database, shop, "Drinks")
+    content = (
+        b"date,daily_sales,product_category,location\n"
+        b"2026-03-01,100,Food,Main\n"  # 2
+        b"2026-03-01,40,Drinks,Main\n"  # 3: another category of the day
+        b"2026-03-01,70,Food,Harbour\n"  # 4: another location
+        b"2026-03-02,80,Food,Main\n"  # 5
+        b"2026-03-01,100, food ,main\n"  # 6: line 2 again
+        b"2026-03-02,x,Food,Main\n"  # 7: a bad row is not a second version of line 5
+    )
+    error = assert_error(await upload(client, shop.owner, content), 422, "VALIDATION_ERROR")
+    assert error["message"].startswith("3 of 6 lines are invalid")
+    assert [(d["line"], d["field"], d["message"]) for d in error["details"]] == [
+        (2, "date", "2026-03-01 is given again on line 6 for the same location and category;"
+         " a daily row is the whole of its date's sales: give the date once"),
+        (6, "date", "2026-03-01 is given already on line 2 for the same location and category;"
+         " a daily row is the whole of its date's sales: give the date once"),
+        (7, "daily_sales", "is not a number"),
+    ]  # fmt: skip
+    assert await ledger_lines(database, shop.business_id) == []
+    written = await upload(client, shop.owner, content, skip_invalid=True)
+    assert written.status_code == 201, written.text
+    assert written.json()["lines_written"] == 3 and written.json()["lines_skipped"] == 3
+    assert money(written.json()["net_amount"]) == D("190")
+    # Without location and category columns, a date is the business's whole day.
+    plain = b"date,daily_sales\n2026-04-01,10\n2026-04-02,20\n2026-04-01,10\n"
+    error = assert_error(await upload(client, shop.owner, plain), 422, "VALIDATION_ERROR")
+    assert [(d["line"], d["message"]) for d in error["details"]] == [
+        (2, "2026-04-01 is given again on line 4; a daily row is the whole of its date's sales:"
+         " give the date once"),
+        (4, "2026-04-01 is given already on line 2; a daily row is the whole of its date's"
+         " sales: give the date once"),
+    ]  # fmt: skip
     await assert_rollups_match_ledger(database, shop.business_id)

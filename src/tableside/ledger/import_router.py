@@ -106,10 +106,12 @@ async def import_sales(
       only in case, as written): the row's sales count under that category (aggregates
       `group_by=category`, historical `category_id`), and a name the menu does not have is a
       row error like an unknown item. A file may hold several rows of a date, one per
-      category: within the file, a date's (and location's) `marketing_spend` is the sum of its
-      rows and `is_holiday` is true if any row says so (false if all say false); a later
-      file's value for the date replaces the earlier one's, and a cell left empty in every
-      row of the date keeps it. Marketing spend and holidays are forecasting signals;
+      category (and location): two rows of the same date, location and category are both
+      row errors, each naming the other's line, never added up into a doubled day. Within
+      the file, a date's (and location's) `marketing_spend` is the sum of its rows and
+      `is_holiday` is true if any row says so (false if all say false); a later file's value
+      for the date replaces the earlier one's, and a cell left empty in every row of the
+      date keeps it. Marketing spend and holidays are forecasting signals;
     - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
       (SKU, else exact name) and/or `sku` (with both, `sku` decides, and an `item` that
       names another menu item is a row error), `quantity`, `amount` [`,location,

@@ -522,6 +522,8 @@ class IngestRepository:
         else:
             self.timings.add("convert", started)
         await conn.execute("RELEASE SAVEPOINT ingest_convert")
+        if plan.shape is Shape.daily:
+            await self._execute(_repeated_days_sql(plan), "convert")
 
     async def counts(self) -> tuple[int, int]:
         """(valid rows, invalid rows) in `_ingest_typed`."""
@@ -1195,6 +1197,40 @@ def _staged_rows(plan: TypedPlan) -> str:
         for column in ("line_no", *STAGING_COLUMNS)
     ]
     return f"(SELECT {', '.join(cells)} FROM _ingest_raw OFFSET 0)"
+
+
+def _repeated_days_sql(plan: TypedPlan) -> str:
+    """The UPDATE that makes every valid daily row sharing its date, location and category
+    with another row of the file an error naming the other's line.
+
+    A daily row is the whole of its date's sales (an earlier import holding the date is an
+    overlap, not an addition): two in one file are an export pasted twice or two versions
+    of a day, and adding them up would double the day. Each is named, none kept, so
+    `skip_invalid` writes neither guess."""
+    scope = [
+        name
+        for name, present in (
+            ("location", "location" in plan.present),
+            ("category", plan.has_categories),
+        )
+        if present
+    ]
+    where = f" for the same {' and '.join(scope)}" if scope else ""
+    reason = f"{where}; a daily row is the whole of its date's sales: give the date once"
+    return f"""
+        UPDATE _ingest_typed t SET err = 'day|' || d.day || CASE
+            WHEN d.line_no = d.first_line THEN ' is given again on line ' || d.second_line
+            ELSE ' is given already on line ' || d.first_line END || {literal(reason)}
+        FROM (
+            SELECT line_no, to_char(business_date, 'YYYY-MM-DD') AS day,
+                count(*) OVER w AS n, first_value(line_no) OVER w AS first_line,
+                nth_value(line_no, 2) OVER w AS second_line
+            FROM _ingest_typed WHERE err IS NULL
+            WINDOW w AS (PARTITION BY business_date, location_id, category_id ORDER BY line_no
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ) d
+        WHERE t.line_no = d.line_no AND d.n > 1
+    """
 
 
 def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
