@@ -97,3 +97,28 @@ async def test_a_daily_file_giving_a_date_twice_is_refused_not_added_up(
          " sales: give the date once"),
     ]  # fmt: skip
     await assert_rollups_match_ledger(database, shop.business_id)
+
+
+async def test_column_names_written_with_spaces_are_the_documented_columns(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A header typed in a spreadsheet says `Daily Sales` or `Transaction ID` where the
+    documentation writes `daily_sales` and `transaction_id`: the same columns (names are
+    read trimmed and in any case already), not a line-shape file missing item and quantity."""
+    shop = await create_shop(client, database)
+    daily = (
+        b"Date,Daily Sales,Marketing  Spend,Is-Holiday,Product Category\n2026-03-01,100,5,no,Food\n"
+    )
+    response = await upload(client, shop.owner, daily)
+    assert response.status_code == 201, response.text
+    assert response.json()["kind"] == "csv_daily" and response.json()["signals_written"] == 1
+    lines = b"Timestamp,SKU,Quantity,Amount,Transaction ID\n2026-03-02T12:00:00Z,PIZ,1,x,T1\n"
+    error = assert_error(await upload(client, shop.owner, lines), 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"line": 2, "field": "amount", "message": "is not a number"}]
+    response = await upload(client, shop.owner, lines.replace(b",x,", b",10,"))
+    assert response.status_code == 201, response.text
+    unknown = b"Date,Daily Sales,Notes Column\n2026-03-03,1,x\n"
+    error = assert_error(await upload(client, shop.owner, unknown), 422, "VALIDATION_ERROR")
+    assert [d["message"].split(";")[0] for d in error["details"]] == [
+        "unknown column(s): 'notes_column'"
+    ]

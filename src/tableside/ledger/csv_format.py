@@ -21,6 +21,7 @@ import csv
 import enum
 import hashlib
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # file than this is kept (and searched) while looking for the header's end.
 MAX_HEADER_BYTES = 64 * 1024
 NO_DATA_ROWS = "The file has a header but no data rows"
+_NAME_SEPARATORS = re.compile(r"[\s_-]+")
 # What the cells of a blank row may hold: a spreadsheet saves its empty rows as delimiters
 # only (`,,,`), sometimes with a space or tab left in a cell. Such rows are skipped as blank
 # lines are (here and in the staged rows: `ingest_repository.blank_row`).
@@ -275,14 +277,22 @@ def _delimiter(line: str) -> str:
     return ","
 
 
+def column_name(cell: str) -> str:
+    """A header cell as the column name it means: trimmed, lower case, with spaces and
+    hyphens between words read as the underscore (`Daily Sales` is `daily_sales`, as a
+    header typed in a spreadsheet writes it)."""
+    return _NAME_SEPARATORS.sub("_", cell.strip().lower())
+
+
 def parse_header(line: str) -> Header:
-    """Recognise the shape from the header's column names (trimmed, case-insensitive)."""
+    """Recognise the shape from the header's column names (trimmed, case-insensitive,
+    spaces or hyphens for underscores: see `column_name`)."""
     delimiter = _delimiter(line)
     try:
         cells = next(csv.reader([line], delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
         raise BadRequest(f"The header line is not valid CSV: {exc}") from exc
-    names = tuple(cell.strip().lower() for cell in cells)
+    names = tuple(column_name(cell) for cell in cells)
     shape = Shape.daily if "daily_sales" in names else Shape.lines
     allowed = DAILY_COLUMNS if shape is Shape.daily else LINE_COLUMNS
     problems: list[dict[str, str]] = []

@@ -98,7 +98,8 @@ async def import_sales(
         ),
     ] = OnOverlap.reject,
 ) -> Any:
-    """Two shapes, told apart by the header:
+    """Two shapes, told apart by the header (column names in any case, with spaces or
+    hyphens for the underscores: `Daily Sales` is `daily_sales`):
 
     - daily: `date,daily_sales` [`,marketing_spend,is_holiday,product_category,transactions,
       day_of_week,location`]: one line per row on that business date. `product_category`
