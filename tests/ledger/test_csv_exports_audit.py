@@ -122,3 +122,40 @@ async def test_column_names_written_with_spaces_are_the_documented_columns(
     assert [d["message"].split(";")[0] for d in error["details"]] == [
         "unknown column(s): 'notes_column'"
     ]
+
+
+async def test_a_quote_left_open_in_a_free_text_cell_loses_no_rows_silently(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """A quotation mark opened in a cell and never closed takes the rows below into that
+    cell. Where the cell is looked up or converted that fails; a transaction id or the
+    ignored `day_of_week` took them in silently and the file imported one row of three."""
+    shop = await create_shop(client, database)
+    lines = (
+        b"timestamp,sku,quantity,amount,transaction_id\n"
+        b'2026-03-01T12:00:00Z,PIZ,1,10,"T1\n'
+        b"2026-03-01T12:05:00Z,PIZ,1,10,T2\n"
+        b"2026-03-01T12:06:00Z,PIZ,1,10,T3\n"
+    )
+    daily = (
+        b"date,daily_sales,day_of_week\n"
+        b"2026-03-02,10,Monday\n"
+        b'2026-03-03,20,"Tuesday\n'
+        b"2026-03-04,30,Wednesday\n"
+    )
+    for content, line, field in ((lines, 2, "transaction_id"), (daily, 3, "day_of_week")):
+        error = assert_error(await upload(client, shop.owner, content), 422, "VALIDATION_ERROR")
+        assert error["details"] == [
+            {
+                "line": line,
+                "field": field,
+                "message": "spans several lines: a quotation mark opened here and never closed"
+                " took the rows below into this cell",
+            }
+        ]
+    assert await ledger_lines(database, shop.business_id) == []
+    # Closed, the quotes are only quotes.
+    closed = lines.replace(b'"T1\n', b'"T1"\n')
+    response = await upload(client, shop.owner, closed)
+    assert response.status_code == 201, response.text
+    assert response.json()["lines_written"] == 3

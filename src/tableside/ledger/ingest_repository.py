@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.errors import ValidationFailed
 from tableside.kit.money import minor_unit
 from tableside.ledger.batch_repository import DailyOverlap, OverlappedImport
-from tableside.ledger.csv_format import BLANK_CELL, Shape
+from tableside.ledger.csv_format import BLANK_CELL, IGNORED_STAGING_COLUMN, Shape
 from tableside.ledger.lines import sold_at_window
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -1018,6 +1018,21 @@ def _number_checks(
     return branches
 
 
+# The free-text cells of a file, which no lookup or cast checks: a line break in one is a
+# quotation mark left open, which took the rows below into the cell (they would be lost
+# without a word). Every other cell holding rows would fail its cast or match nothing.
+_FREE_TEXT = ("txn", IGNORED_STAGING_COLUMN)
+
+
+def _spanning_cell(plan: TypedPlan) -> str:
+    """SQL: the first free-text column of the row `r` whose cell holds a line break."""
+    columns = [c for c in _FREE_TEXT if c in plan.present]
+    if plan.json or not columns:
+        return "NULL::text"
+    branches = " ".join(f"WHEN r.{c} ~ '[\r\n]' THEN {literal(c)}" for c in columns)
+    return f"CASE {branches} END"
+
+
 def _checks(plan: TypedPlan) -> list[str]:
     """Every row check, in order: the first that fails is the row's error. Checks of columns
     the input does not have are left out (every valid row runs through all the others)."""
@@ -1027,6 +1042,11 @@ def _checks(plan: TypedPlan) -> list[str]:
     if lines:
         checks.append("WHEN e.item_err IS NOT NULL THEN e.item_err")
     checks.append("WHEN e.location_err IS NOT NULL THEN e.location_err")
+    if _spanning_cell(plan) != "NULL::text":
+        checks.append(
+            "WHEN e.spanning IS NOT NULL THEN e.spanning || '|spans several lines: a quotation"
+            " mark opened here and never closed took the rows below into this cell'"
+        )
     if lines:
         required = "ts|is required (or date)" if plan.json else f"{plan.time_column}|is required"
         times = [f"e.r_{column} IS NULL" for column in ("ts", "day") if has(column)]
@@ -1283,12 +1303,13 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     else:
         day_value = "NULL::date"
     day_start = _local_to_utc(f"c.day_value + {cutoff}", "c.tz")
+    spanning = _spanning_cell(plan)
     # A file's empty rows are no rows (a bulk line is one, even `{}`: its index is reported).
     present = [column for column in STAGING_COLUMNS if column in plan.present]
     skip_blank = "" if plan.json else f"WHERE NOT ({blank_row(present)})"
     level1 = f"""
         SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
-            {", ".join(_converted(plan, careful))}
+            {", ".join(_converted(plan, careful))}, {spanning} AS spanning
         FROM {_staged_rows(plan)} r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
