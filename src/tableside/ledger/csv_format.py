@@ -21,6 +21,7 @@ import csv
 import enum
 import hashlib
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,12 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # A header is a handful of column names: a longer first line is not one, and no more of the
 # file than this is kept (and searched) while looking for the header's end.
 MAX_HEADER_BYTES = 64 * 1024
+NO_DATA_ROWS = "The file has a header but no data rows"
+_NAME_SEPARATORS = re.compile(r"[\s_-]+")
+# What the cells of a blank row may hold: a spreadsheet saves its empty rows as delimiters
+# only (`,,,`), sometimes with a space or tab left in a cell. Such rows are skipped as blank
+# lines are (here and in the staged rows: `ingest_repository.blank_row`).
+BLANK_CELL = " \t\r\n"
 
 
 class Shape(enum.StrEnum):
@@ -224,7 +231,7 @@ async def inspect(source: ByteSource) -> FileFacts:
     if len(line) > MAX_HEADER_BYTES:
         raise _long_first_line()
     if line_end >= content_end:
-        raise BadRequest("The file has a header but no data rows")
+        raise BadRequest(NO_DATA_ROWS)
     return FileFacts(
         sha256=digest.hexdigest(),
         size=size,
@@ -270,14 +277,22 @@ def _delimiter(line: str) -> str:
     return ","
 
 
+def column_name(cell: str) -> str:
+    """A header cell as the column name it means: trimmed, lower case, with spaces and
+    hyphens between words read as the underscore (`Daily Sales` is `daily_sales`, as a
+    header typed in a spreadsheet writes it)."""
+    return _NAME_SEPARATORS.sub("_", cell.strip().lower())
+
+
 def parse_header(line: str) -> Header:
-    """Recognise the shape from the header's column names (trimmed, case-insensitive)."""
+    """Recognise the shape from the header's column names (trimmed, case-insensitive,
+    spaces or hyphens for underscores: see `column_name`)."""
     delimiter = _delimiter(line)
     try:
         cells = next(csv.reader([line], delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
         raise BadRequest(f"The header line is not valid CSV: {exc}") from exc
-    names = tuple(cell.strip().lower() for cell in cells)
+    names = tuple(column_name(cell) for cell in cells)
     shape = Shape.daily if "daily_sales" in names else Shape.lines
     allowed = DAILY_COLUMNS if shape is Shape.daily else LINE_COLUMNS
     problems: list[dict[str, str]] = []
@@ -330,7 +345,7 @@ class ParsedRows:
 
 def parse_rows(data: bytes, facts: FileFacts) -> ParsedRows:
     """Parse the data rows (the bytes from `data_chunks`), numbering each by the line it
-    starts on; blank lines are skipped."""
+    starts on; blank lines and rows of empty cells are skipped."""
     text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=facts.header.delimiter)
     width = len(facts.header.names)
@@ -340,7 +355,7 @@ def parse_rows(data: bytes, facts: FileFacts) -> ParsedRows:
         for cells in reader:
             line = facts.header_line + previous_end + 1
             previous_end = reader.line_num
-            if not any(cell.strip() for cell in cells):
+            if not any(cell.strip(BLANK_CELL) for cell in cells):
                 continue
             if len(cells) != width:
                 parsed.malformed.append(

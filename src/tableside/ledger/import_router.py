@@ -98,7 +98,8 @@ async def import_sales(
         ),
     ] = OnOverlap.reject,
 ) -> Any:
-    """Two shapes, told apart by the header:
+    """Two shapes, told apart by the header (column names in any case, with spaces or
+    hyphens for the underscores: `Daily Sales` is `daily_sales`):
 
     - daily: `date,daily_sales` [`,marketing_spend,is_holiday,product_category,transactions,
       day_of_week,location`]: one line per row on that business date. `product_category`
@@ -106,10 +107,12 @@ async def import_sales(
       only in case, as written): the row's sales count under that category (aggregates
       `group_by=category`, historical `category_id`), and a name the menu does not have is a
       row error like an unknown item. A file may hold several rows of a date, one per
-      category: within the file, a date's (and location's) `marketing_spend` is the sum of its
-      rows and `is_holiday` is true if any row says so (false if all say false); a later
-      file's value for the date replaces the earlier one's, and a cell left empty in every
-      row of the date keeps it. Marketing spend and holidays are forecasting signals;
+      category (and location): two rows of the same date, location and category are both
+      row errors, each naming the other's line, never added up into a doubled day. Within
+      the file, a date's (and location's) `marketing_spend` is the sum of its rows and
+      `is_holiday` is true if any row says so (false if all say false); a later file's value
+      for the date replaces the earlier one's, and a cell left empty in every row of the
+      date keeps it. Marketing spend and holidays are forecasting signals;
     - lines: `timestamp` (ISO 8601; without an offset it is local time) or `date`, `item`
       (SKU, else exact name) and/or `sku` (with both, `sku` decides, and an `item` that
       names another menu item is a row error), `quantity`, `amount` [`,location,
@@ -119,7 +122,8 @@ async def import_sales(
     Cells are separated by commas, semicolons or tabs (as the header is); in a file separated
     by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
     decimal comma (`12,50`; without thousands separators). Spaces and tabs around a cell are
-    ignored, in dates and timestamps as in numbers and names.
+    ignored, in dates and timestamps as in numbers and names. Blank lines and rows of empty
+    cells (`,,`, as spreadsheets save the empty rows under their data) are skipped.
 
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,

@@ -38,6 +38,7 @@ from tableside.errors import BadRequest, IdempotencyConflict, InvalidState, Vali
 from tableside.jobs.repository import ACTIVE_STATUSES, JobRepository
 from tableside.jobs.service import enqueue_job
 from tableside.ledger.csv_format import (
+    NO_DATA_ROWS,
     ByteSource,
     FileFacts,
     Shape,
@@ -281,6 +282,9 @@ async def import_inspected(
             (line, *[cell if cell != "" else None for cell in cells]) for line, cells in parsed.rows
         ]
         await repo.copy_records(records, header.staging_columns)
+    if not prior_errors and not await repo.has_data_rows(header.staging_columns):
+        # Only rows of empty cells (`,,`), which are skipped: as a file of its header alone.
+        raise BadRequest(NO_DATA_ROWS)
     await progress("copied", facts.size, facts.size)
     return await _validate_and_write(
         repo,

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tableside.errors import ValidationFailed
 from tableside.kit.money import minor_unit
 from tableside.ledger.batch_repository import DailyOverlap, OverlappedImport
-from tableside.ledger.csv_format import Shape
+from tableside.ledger.csv_format import BLANK_CELL, IGNORED_STAGING_COLUMN, Shape
 from tableside.ledger.lines import sold_at_window
 from tableside.models import NO_KEY, LedgerBatch, LedgerUpload, Location, SaleSource
 
@@ -299,6 +299,14 @@ class IngestRepository:
     async def truncate_staging(self) -> None:
         await self._execute("TRUNCATE _ingest_raw", "stage")
 
+    async def has_data_rows(self, columns: Sequence[str]) -> bool:
+        """Whether staging holds a row that is not blank (stops at the first one)."""
+        conn = await self.connection()
+        found = await conn.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM _ingest_raw r WHERE NOT ({blank_row(columns)}))"
+        )
+        return bool(found)
+
     # -- references --------------------------------------------------------------------------
 
     async def resolve_references(self, plan: TypedPlan) -> None:
@@ -514,6 +522,8 @@ class IngestRepository:
         else:
             self.timings.add("convert", started)
         await conn.execute("RELEASE SAVEPOINT ingest_convert")
+        if plan.shape is Shape.daily:
+            await self._execute(_repeated_days_sql(plan), "convert")
 
     async def counts(self) -> tuple[int, int]:
         """(valid rows, invalid rows) in `_ingest_typed`."""
@@ -913,6 +923,14 @@ class IngestRepository:
 # -- the conversion statement ------------------------------------------------------------------
 
 
+def blank_row(columns: Sequence[str]) -> str:
+    """SQL: the staged row `r` has nothing but blank cells in `columns` (skipped as a blank
+    line is). For a row with data, the first cell decides (AND stops there)."""
+    return " AND ".join(
+        f"coalesce(btrim(r.{column}, {literal(BLANK_CELL)}), '') = ''" for column in columns
+    )
+
+
 def _same(name: str, cell: str) -> str:
     """SQL: a stored name and a file's cell are the same text, however either writes its
     accents (a precomposed 'é' or 'e' and a combining accent, as macOS tools write it)."""
@@ -1000,6 +1018,21 @@ def _number_checks(
     return branches
 
 
+# The free-text cells of a file, which no lookup or cast checks: a line break in one is a
+# quotation mark left open, which took the rows below into the cell (they would be lost
+# without a word). Every other cell holding rows would fail its cast or match nothing.
+_FREE_TEXT = ("txn", IGNORED_STAGING_COLUMN)
+
+
+def _spanning_cell(plan: TypedPlan) -> str:
+    """SQL: the first free-text column of the row `r` whose cell holds a line break."""
+    columns = [c for c in _FREE_TEXT if c in plan.present]
+    if plan.json or not columns:
+        return "NULL::text"
+    branches = " ".join(f"WHEN r.{c} ~ '[\r\n]' THEN {literal(c)}" for c in columns)
+    return f"CASE {branches} END"
+
+
 def _checks(plan: TypedPlan) -> list[str]:
     """Every row check, in order: the first that fails is the row's error. Checks of columns
     the input does not have are left out (every valid row runs through all the others)."""
@@ -1009,6 +1042,11 @@ def _checks(plan: TypedPlan) -> list[str]:
     if lines:
         checks.append("WHEN e.item_err IS NOT NULL THEN e.item_err")
     checks.append("WHEN e.location_err IS NOT NULL THEN e.location_err")
+    if _spanning_cell(plan) != "NULL::text":
+        checks.append(
+            "WHEN e.spanning IS NOT NULL THEN e.spanning || '|spans several lines: a quotation"
+            " mark opened here and never closed took the rows below into this cell'"
+        )
     if lines:
         required = "ts|is required (or date)" if plan.json else f"{plan.time_column}|is required"
         times = [f"e.r_{column} IS NULL" for column in ("ts", "day") if has(column)]
@@ -1181,6 +1219,40 @@ def _staged_rows(plan: TypedPlan) -> str:
     return f"(SELECT {', '.join(cells)} FROM _ingest_raw OFFSET 0)"
 
 
+def _repeated_days_sql(plan: TypedPlan) -> str:
+    """The UPDATE that makes every valid daily row sharing its date, location and category
+    with another row of the file an error naming the other's line.
+
+    A daily row is the whole of its date's sales (an earlier import holding the date is an
+    overlap, not an addition): two in one file are an export pasted twice or two versions
+    of a day, and adding them up would double the day. Each is named, none kept, so
+    `skip_invalid` writes neither guess."""
+    scope = [
+        name
+        for name, present in (
+            ("location", "location" in plan.present),
+            ("category", plan.has_categories),
+        )
+        if present
+    ]
+    where = f" for the same {' and '.join(scope)}" if scope else ""
+    reason = f"{where}; a daily row is the whole of its date's sales: give the date once"
+    return f"""
+        UPDATE _ingest_typed t SET err = 'day|' || d.day || CASE
+            WHEN d.line_no = d.first_line THEN ' is given again on line ' || d.second_line
+            ELSE ' is given already on line ' || d.first_line END || {literal(reason)}
+        FROM (
+            SELECT line_no, to_char(business_date, 'YYYY-MM-DD') AS day,
+                count(*) OVER w AS n, first_value(line_no) OVER w AS first_line,
+                nth_value(line_no, 2) OVER w AS second_line
+            FROM _ingest_typed WHERE err IS NULL
+            WINDOW w AS (PARTITION BY business_date, location_id, category_id ORDER BY line_no
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ) d
+        WHERE t.line_no = d.line_no AND d.n > 1
+    """
+
+
 def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     """The INSERT ... SELECT that converts and checks every staged row.
 
@@ -1231,12 +1303,17 @@ def convert_sql(plan: TypedPlan, *, careful: bool) -> str:
     else:
         day_value = "NULL::date"
     day_start = _local_to_utc(f"c.day_value + {cutoff}", "c.tz")
+    spanning = _spanning_cell(plan)
+    # A file's empty rows are no rows (a bulk line is one, even `{}`: its index is reported).
+    present = [column for column in STAGING_COLUMNS if column in plan.present]
+    skip_blank = "" if plan.json else f"WHERE NOT ({blank_row(present)})"
     level1 = f"""
         SELECT r.line_no, {txn} AS txn, {items}, l.location_id, l.tz, l.err AS location_err,
-            {", ".join(_converted(plan, careful))}
+            {", ".join(_converted(plan, careful))}, {spanning} AS spanning
         FROM {_staged_rows(plan)} r
         {item_join}
         JOIN _ingest_locations l ON l.k_location = coalesce(r.location, '')
+        {skip_blank}
     """
     level2 = f"""
         SELECT c.*, {ts_value} AS ts_value, {day_value} AS day_value
