@@ -20,6 +20,13 @@ from tests.factories import Account, register
 
 BULK = "/api/v1/sales/bulk"
 IMPORT = "/api/v1/sales/import"
+# A file's cell that is not a number, as the import reports it (decimal point, or comma in a
+# semicolon file that writes them).
+NOT_A_NUMBER = (
+    "is not a number: write digits with a decimal point, without a currency sign, "
+    "thousands separators or brackets (a minus sign for a refund)"
+)
+NOT_A_NUMBER_COMMA = NOT_A_NUMBER.replace("decimal point", "decimal comma")
 
 
 @dataclass

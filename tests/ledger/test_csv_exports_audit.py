@@ -11,6 +11,7 @@ import httpx
 from tableside.db.database import Database
 from tests.factories import assert_error, money
 from tests.factories.ledger import (
+    NOT_A_NUMBER,
     add_category,
     assert_rollups_match_ledger,
     create_shop,
@@ -80,7 +81,7 @@ async def test_a_daily_file_giving_a_date_twice_is_refused_not_added_up(
          " a daily row is the whole of its date's sales: give the date once"),
         (6, "date", "2026-03-01 is given already on line 2 for the same location and category;"
          " a daily row is the whole of its date's sales: give the date once"),
-        (7, "daily_sales", "is not a number"),
+        (7, "daily_sales", NOT_A_NUMBER),
     ]  # fmt: skip
     assert await ledger_lines(database, shop.business_id) == []
     written = await upload(client, shop.owner, content, skip_invalid=True)
@@ -114,7 +115,7 @@ async def test_column_names_written_with_spaces_are_the_documented_columns(
     assert response.json()["kind"] == "csv_daily" and response.json()["signals_written"] == 1
     lines = b"Timestamp,SKU,Quantity,Amount,Transaction ID\n2026-03-02T12:00:00Z,PIZ,1,x,T1\n"
     error = assert_error(await upload(client, shop.owner, lines), 422, "VALIDATION_ERROR")
-    assert error["details"] == [{"line": 2, "field": "amount", "message": "is not a number"}]
+    assert error["details"] == [{"line": 2, "field": "amount", "message": NOT_A_NUMBER}]
     response = await upload(client, shop.owner, lines.replace(b",x,", b",10,"))
     assert response.status_code == 201, response.text
     unknown = b"Date,Daily Sales,Notes Column\n2026-03-03,1,x\n"

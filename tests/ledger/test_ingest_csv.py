@@ -12,6 +12,8 @@ from tableside.db.database import Database, set_tenant
 from tableside.models import MenuItem
 from tests.factories import add_user, assert_error, money
 from tests.factories.ledger import (
+    NOT_A_NUMBER,
+    NOT_A_NUMBER_COMMA,
     add_category,
     assert_rollups_match_ledger,
     create_shop,
@@ -218,7 +220,7 @@ async def test_semicolon_files_may_write_decimal_commas(
     refused = await upload(client, shop.owner, lines)
     error = assert_error(refused, 422, "VALIDATION_ERROR")
     assert [(d["line"], d["field"], d["message"]) for d in error["details"]] == [
-        (5, "amount", "is not a number")
+        (5, "amount", NOT_A_NUMBER_COMMA)
     ]
     # The same with a row only the careful conversion reads (a 30 February).
     careful = lines + b"2026-02-30T10:00:00Z;PAS;1;2,50\n"
@@ -335,7 +337,7 @@ async def test_row_errors_name_their_lines(client: httpx.AsyncClient, database: 
     assert found == [
         (3, "timestamp", ts),
         (4, "timestamp", ts),
-        (5, "quantity", "is not a number"),
+        (5, "quantity", NOT_A_NUMBER),
         (6, "amount", "must have the same sign as quantity (a refund has both negative)"),
         (7, "amount", "has more than 2 decimals"),
         (8, "sku", "unknown item"),
@@ -345,7 +347,7 @@ async def test_row_errors_name_their_lines(client: httpx.AsyncClient, database: 
         (12, "timestamp", "is required"),
         (13, "timestamp", ts),
         (14, "quantity", "is too large"),
-        (15, "quantity", "is not a number"),
+        (15, "quantity", NOT_A_NUMBER),
     ]
     assert await ledger_lines(database, shop.business_id) == []
 
@@ -450,7 +452,7 @@ async def test_daily_row_errors(client: httpx.AsyncClient, database: Database) -
         (3, "date", "is not a date (YYYY-MM-DD)"),
         (4, "daily_sales", "must not be negative"),
         (5, "marketing_spend", "must not be negative"),
-        (6, "is_holiday", "must be true/false, yes/no or 1/0"),
+        (6, "is_holiday", "must be true/false, yes/no or 1/0 (1.0/0.0)"),
         (7, "transactions", "must not be negative"),
         (8, "location", "unknown location"),
         (9, "daily_sales", "is required"),

@@ -123,7 +123,10 @@ async def import_sales(
     by semicolons, as spreadsheets of decimal-comma locales save it, a number may have a
     decimal comma (`12,50`; without thousands separators). Spaces and tabs around a cell are
     ignored, in dates and timestamps as in numbers and names. Blank lines and rows of empty
-    cells (`,,`, as spreadsheets save the empty rows under their data) are skipped.
+    cells (`,,`, as spreadsheets save the empty rows under their data) are skipped. Numbers are
+    plain digits (no currency sign, thousands separators or brackets: a minus sign for a
+    refund); `is_holiday` is true/false, yes/no, 1/0 or, as pandas writes a flag column with
+    gaps, 1.0/0.0.
 
     Errors name each bad row by its line in the file; a file with errors writes nothing
     unless `skip_invalid=true`. The same file again (same bytes) adds nothing (200,

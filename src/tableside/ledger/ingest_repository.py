@@ -84,6 +84,8 @@ _TS_RE = (
 # guessed at): what a decimal-comma spreadsheet writes for a plain number.
 _DECIMAL_COMMA_RE = r"^\s*[+-]?\d+,\d+\s*$"
 _BOOL_RE = r"^\s*(t|tr|tru|true|f|fa|fal|fals|false|y|ye|yes|n|no|on|of|off|1|0)\s*$"
+# A flag as a float column holds it (pandas, for a column with gaps): 1.0, 0.0, 1.00.
+_FLOAT_FLAG_RE = r"^\s*[01]\.0+\s*$"
 _UUID_RE = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$"
 
 # Grouped sums are kept in integer minor units (exact: quantities have at most 3 decimals,
@@ -989,12 +991,25 @@ def _local_to_utc(local: str, zone: str) -> str:
     )
 
 
+def _not_a_number(plan: TypedPlan) -> str:
+    """The message for a cell that is not a number: in a file, what a number looks like (an
+    export's `$12.50`, `1,234.50` or `(12.50)` is refused, and the operator fixes the column)."""
+    if plan.json:
+        return "is not a number"
+    point = "a decimal comma" if plan.decimal_comma else "a decimal point"
+    return (
+        f"is not a number: write digits with {point}, without a currency sign, "
+        "thousands separators or brackets (a minus sign for a refund)"
+    )
+
+
 def _number_checks(
     column: str,
     decimals: int,
     bound: Decimal,
     *,
     negative: bool,
+    not_a_number: str = "is not a number",
     too_precise: str | None = None,
 ) -> list[str]:
     """CASE branches for a numeric column already converted to `e.<column>`; `too_precise`
@@ -1005,11 +1020,12 @@ def _number_checks(
     bound, and are told apart once they do."""
     value = f"e.{column}"
     precision_error = literal(f"{column}|{too_precise or f'has more than {decimals} decimals'}")
+    nan_error = literal(f"{column}|{not_a_number}")
     branches = [
-        f"WHEN e.r_{column} IS NOT NULL AND {value} IS NULL THEN '{column}|is not a number'",
+        f"WHEN e.r_{column} IS NOT NULL AND {value} IS NULL THEN {nan_error}",
         f"WHEN {value} >= {bound} OR {value} <= -{bound} THEN CASE"
         f" WHEN {value} = 'NaN' OR {value} = 'Infinity' OR {value} = '-Infinity'"
-        f" THEN '{column}|is not a number' ELSE '{column}|is too large' END",
+        f" THEN {nan_error} ELSE '{column}|is too large' END",
         f"WHEN scale({value}) > {decimals} AND {value} <> round({value}, {decimals})"
         f" THEN {precision_error}",
     ]
@@ -1094,9 +1110,11 @@ def _checks(plan: TypedPlan) -> list[str]:
             today = f"((now() AT TIME ZONE {zone}) - interval '{cutoff} hours')::date"
             checks.append(f"WHEN e.day_value > {today} + 1 THEN 'day|must not be after today'")
         checks.append("WHEN e.r_quantity IS NULL THEN 'quantity|is required'")
-        checks += _number_checks("quantity", 3, MAX_QUANTITY, negative=True)
+        checks += _number_checks(
+            "quantity", 3, MAX_QUANTITY, negative=True, not_a_number=_not_a_number(plan)
+        )
     checks.append("WHEN e.r_amount IS NULL THEN 'amount|is required'")
-    money = {"too_precise": plan.money_decimals_message()}
+    money = {"too_precise": plan.money_decimals_message(), "not_a_number": _not_a_number(plan)}
     checks += _number_checks("amount", plan.money_decimals, MAX_AMOUNT, negative=lines, **money)
     if lines:
         checks += [
@@ -1125,7 +1143,7 @@ def _checks(plan: TypedPlan) -> list[str]:
     if has("is_holiday"):
         checks.append(
             "WHEN e.r_is_holiday IS NOT NULL AND e.is_holiday IS NULL"
-            " THEN 'is_holiday|must be true/false, yes/no or 1/0'"
+            " THEN 'is_holiday|must be true/false, yes/no or 1/0 (1.0/0.0)'"
         )
     if has("product_category"):
         checks.append(
@@ -1161,7 +1179,10 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
             f" THEN {_valid_ymd('r.ts')} ELSE false END"
         )
         day_ok = f"CASE WHEN r.day ~ {literal(_DATE_RE)} THEN {_valid_ymd('r.day')} ELSE false END"
-        holiday = f"CASE WHEN r.is_holiday ~* {literal(_BOOL_RE)} THEN r.is_holiday::boolean END"
+        holiday = (
+            f"CASE WHEN r.is_holiday ~ {literal(_FLOAT_FLAG_RE)} THEN r.is_holiday ~ '^\\s*1'"
+            f" WHEN r.is_holiday ~* {literal(_BOOL_RE)} THEN r.is_holiday::boolean END"
+        )
     else:
         # Cheap shape checks (LIKE with fixed positions costs next to nothing); the casts
         # reject everything else by raising. The tail after HH:MM may hold seconds, a
@@ -1173,7 +1194,11 @@ def _converted(plan: TypedPlan, careful: bool) -> list[str]:
             " AND btrim(substr(r.ts, 17), '0123456789:.+- Zz') = '')"
         )
         day_ok = "(r.day LIKE '____-__-__' AND length(r.day) = 10)"
-        holiday = "NULLIF(r.is_holiday, '')::boolean"
+        # pandas writes a flag column with gaps as floats: 1.0 and 0.0.
+        holiday = (
+            "CASE r.is_holiday WHEN '1.0' THEN true WHEN '0.0' THEN false"
+            " ELSE NULLIF(r.is_holiday, '')::boolean END"
+        )
     comma = plan.decimal_comma
     typed = {
         "ts": (ts_ok, "ts_ok", "false"),
