@@ -26,8 +26,8 @@ import pytest
 from tableside.analytics import service
 from tableside.db.database import Database
 from tableside.ledger.lines import LineIn
-from tests.factories import Account, add_user, money
-from tests.factories.analytics import customer, menu_category, menu_item, ok, record
+from tests.factories import Account, add_user, assert_error, money
+from tests.factories.analytics import customer, get, menu_category, menu_item, ok, record
 from tests.factories.ledger_queries import create_location
 from tests.factories.sales import set_business
 
@@ -1034,3 +1034,33 @@ async def test_till_sales_match_what_was_rung_up(client: httpx.AsyncClient, owne
     assert {
         c["customer_id"]: (c["visits"], money(c["revenue"])) for c in guests_body["top_customers"]
     } == {k: (visits[k], spent[k]) for k in visits}
+
+
+# Query parameters -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["items", "revenue-trends", "staff-performance", "customers"])
+async def test_a_date_from_alone_too_far_back_names_date_from(
+    client: httpx.AsyncClient, owner: Account, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """With only `date_from`, the range runs to today; when that is more than 3660 days the
+    422 named `date_to`, a parameter the caller never sent. It names `date_from` now and
+    says to give `date_to` too (as the sales queries do). Sent both, `date_to` is named."""
+    monkeypatch.setattr(service, "utcnow", lambda: NEW_YORK.now)
+    alone = assert_error(
+        await get(client, owner, path, date_from="2014-03-01"), 422, "VALIDATION_ERROR"
+    )
+    assert alone["details"] == [
+        {"field": "date_from", "message": "the range may span at most 3660 days; give date_to too"}
+    ]
+    both = assert_error(
+        await get(client, owner, path, date_from="2014-03-01", date_to="2024-03-12"),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert both["details"] == [
+        {"field": "date_to", "message": "the range may span at most 3660 days"}
+    ]
+    # The longest range date_from alone may start: 3660 days up to today.
+    first = date(2024, 3, 12) - timedelta(days=3659)
+    assert (await get(client, owner, path, date_from=first.isoformat())).status_code == 200
