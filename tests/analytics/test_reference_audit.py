@@ -212,6 +212,7 @@ async def _build(
             "name": name,
             "price": Decimal(price),
             "cost": None if cost is None else Decimal(cost),
+            "category": category,
         }
     manager = await add_user(client, owner, "manager")
     cashier = await add_user(client, owner, "cashier")
@@ -520,6 +521,18 @@ async def _check_items(
     assert money(summary["previous_revenue"]) == previous, label
     assert _num(summary["revenue_growth_percent"]) == _growth(revenue, previous), label
 
+    # A category narrows the list and the summary; ranks and shares stay those among all.
+    categories = {menu["category"] for menu in world.items.values() if menu["category"]}
+    for category in sorted(categories):
+        part = await ok(client, world.owner, "items", **query, category_id=category)
+        mine = [r for r in rows if world.items[r["menu_item_id"]]["category"] == category]
+        assert [(r["menu_item_id"], r["rank"]) for r in part["items"]] == [
+            (item_id, expected[item_id]["rank"]) for item_id in _sorted(mine, "revenue", True)
+        ], label
+        assert money(part["summary"]["total_revenue"]) == sum((r["revenue"] for r in mine), ZERO), (
+            label
+        )
+
     # Every sort order, both ways, and paging through it three at a time.
     for sort_by in SORT_KEYS:
         for order in ("asc", "desc"):
@@ -729,6 +742,11 @@ async def _check_staff(
     assert (totals["sales_count"], money(totals["revenue"])) == (all_count, total), label
     assert money(totals["items_sold"]) == sum((v[2] for v in sums.values()), ZERO)
     assert _num(totals["average_ticket"]) == _per(total, all_count), label
+    # A role keeps its staff, with the ranks and shares among everyone; totals are theirs.
+    only = await ok(client, world.owner, "staff-performance", **query, role="manager")
+    managers = [m for m in body["staff"] if m["role"] == "manager"]
+    assert only["staff"] == managers and only["unattributed"] is None, label
+    assert only["totals"]["sales_count"] == sum(m["sales_count"] for m in managers), label
 
 
 async def _check_customers(
@@ -789,6 +807,15 @@ async def _check_customers(
         assert _num(stats["revenue_share_percent"]) == _percent(seg_revenue, total), label
     totals = body["totals"]
     assert totals["customers"] == len(visitors) and money(totals["revenue"]) == total, label
+    names = {c["customer_id"]: c["name"] for c in body["top_customers"]}
+    ranked = sorted(visitors, key=lambda c: (-revenue[c], -visits[c], names[c].casefold(), c))
+    assert [c["customer_id"] for c in body["top_customers"]] == ranked, label
+    for segment, members in segments.items():
+        narrowed = await ok(client, world.owner, "customers", **query | {"top": 2}, segment=segment)
+        assert [c["customer_id"] for c in narrowed["top_customers"]] == [
+            c for c in ranked if c in members
+        ][:2], label
+        assert narrowed["segments"] == body["segments"], label
 
 
 @pytest.mark.parametrize("cal", [NEW_YORK, LONDON], ids=["new_york", "london"])
