@@ -133,8 +133,13 @@ def resolve_period(today: date, date_from: date | None, date_to: date | None) ->
         check_bounds(date_from=date_from, date_to=date_to)
     except RangeError as exc:
         raise _invalid(exc.field, exc.message) from exc
+    # A range too long is the fault of the end the caller sent: with date_from alone the end
+    # is today, and naming date_to would point at a parameter never given.
+    too_long = f"the range may span at most {MAX_DAYS} days"
     if date_to is None:
         date_to = today if date_from is None else max(today, date_from)
+        if date_from is not None and (date_to - date_from).days + 1 > MAX_DAYS:
+            raise _invalid("date_from", f"{too_long}; give date_to too")
     if date_from is None:
         date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from < EARLIEST:
@@ -142,7 +147,7 @@ def resolve_period(today: date, date_from: date | None, date_to: date | None) ->
     if date_from > date_to:
         raise _invalid("date_from", "must not be after date_to")
     if (date_to - date_from).days + 1 > MAX_DAYS:
-        raise _invalid("date_to", f"the range may span at most {MAX_DAYS} days")
+        raise _invalid("date_to", too_long)
     return date_from, date_to
 
 
