@@ -195,6 +195,8 @@ def print_report(report: SalesImportReport) -> None:
         )
     table = Table("", "", show_header=False)
     table.add_row("batch", escape(report.batch_id))
+    if report.import_id is not None and str(report.import_id) != report.batch_id:
+        table.add_row("import", str(report.import_id))
     table.add_row("shape", report.kind)
     table.add_row("lines written", f"{report.lines_written:,}")
     table.add_row("lines skipped", f"{report.lines_skipped:,}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -99,6 +100,11 @@ class SalesImportReport(ResponseSchema):
     again) and writes nothing."""
 
     batch_id: str = Field(description="The sender's batch id (bulk) or the batch's id (files)")
+    import_id: uuid.UUID | None = Field(
+        default=None,
+        description="The import in the history: GET or DELETE /api/v1/sales/imports/{import_id} "
+        "(null when every line was skipped, so nothing was recorded)",
+    )
     kind: str = Field(description="bulk, csv_lines or csv_daily")
     duplicate: bool = False
     lines_written: int

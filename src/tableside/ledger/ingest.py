@@ -353,10 +353,9 @@ async def _validate_and_write(
         # Every line was skipped: nothing is written, so nothing is recorded either. The same
         # file or batch id can then be sent again once its lines can be read (the missing
         # item added to the menu) instead of being answered "already imported, 0 lines".
-        return IngestOutcome(
-            _report(batch, kind, Written(), invalid, errors, 0, options, filename),
-            repo.timings.phases,
-        )
+        report = _report(batch, kind, Written(), invalid, errors, 0, options, filename)
+        report.import_id = None
+        return IngestOutcome(report, repo.timings.phases)
     # One writer per business from here: imports and tills never deadlock on rollup rows.
     await ledger.lock_business_ledger()
     if not await ledger.claim_batch(batch):
@@ -417,6 +416,7 @@ def _report(
 ) -> SalesImportReport:
     return SalesImportReport(
         batch_id=options.external_id or str(batch.id),
+        import_id=batch.id,
         kind=kind,
         lines_written=written.lines,
         lines_skipped=invalid,
@@ -435,6 +435,7 @@ def _duplicate_report(batch: LedgerBatch, kind: str) -> SalesImportReport:
     file will never bring them in (their rows are not kept, so they are not listed)."""
     return SalesImportReport(
         batch_id=batch.external_id or str(batch.id),
+        import_id=batch.id,
         kind=batch.kind or kind,
         duplicate=True,
         lines_written=batch.line_count,
