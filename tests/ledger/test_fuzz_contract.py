@@ -26,3 +26,63 @@ async def test_a_price_filter_above_any_price_is_a_validation_error(
         "/api/v1/menu/items", headers=owner.headers, params={name: "9999999999.99"}
     )
     assert largest.status_code == 200, largest.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/locations", {"search": "a\x00b"}, "search"),
+        ("/api/v1/menu/categories", {"search": "\x00"}, "search"),
+        ("/api/v1/menu/items", {"station": "grill\x00"}, "station"),
+        ("/api/v1/sales/imports", {"search": "sales\x00.csv"}, "search"),
+        ("/api/v1/users", {"search": "x\x00"}, "search"),
+    ],
+)
+async def test_a_nul_character_in_a_query_parameter_is_a_validation_error(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], field: str
+) -> None:
+    """A `%00` in a search or filter was a 500 (PostgreSQL text cannot hold NUL). It is now
+    422 naming the parameter, on every route under /api/v1."""
+    owner = await register(client)
+    response = await client.get(path, headers=owner.headers, params=params)
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": field, "message": "must not contain a NUL character"}]
+    accented = await client.get(path, headers=owner.headers, params={field: "café"})
+    assert accented.status_code == 200, accented.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/api/v1/locations", {"name": "Dock\x00side"}, "name"),
+        ("put", "/api/v1/business", {"name": "Bistro\x00"}, "name"),
+        ("post", "/api/v1/menu/categories", {"name": "\x00Mains"}, "name"),
+        (
+            "post",
+            "/api/v1/menu/items",
+            {"name": "Soup", "price": 4, "description": "\x00"},
+            "description",
+        ),
+    ],
+)
+async def test_a_nul_character_in_a_body_is_a_validation_error(
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, object], field: str
+) -> None:
+    """Creating a location, renaming the business or a menu row with a NUL in a text field
+    was a 500; it is now 422 naming the field, and nothing is written."""
+    owner = await register(client)
+    response = await client.request(method, path, headers=owner.headers, json=body)
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": field, "message": "must not contain a NUL character"}]
+    business = (await client.get("/api/v1/business", headers=owner.headers)).json()
+    assert "\x00" not in business["name"]
+    locations = (await client.get("/api/v1/locations", headers=owner.headers)).json()
+    assert all("\x00" not in row["name"] for row in locations["items"])
+
+
+async def test_a_nul_character_in_a_path_token_is_a_validation_error(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/v1/auth/verify-email/abc%00def")
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error["details"] == [{"field": "token", "message": "must not contain a NUL character"}]

@@ -1,4 +1,5 @@
-"""Reusable field validators: time zones, currencies, slugs, non-null update fields."""
+"""Reusable field validators: time zones, currencies, slugs, non-null update fields, text
+parameters without NUL."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from fastapi import Request
 from pydantic import BeforeValidator
 
+from tableside.errors import ValidationFailed
 from tableside.kit.money import CENT, THREE_DECIMAL_CURRENCIES, minor_unit
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -56,3 +59,18 @@ def slugify(text: str, max_length: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-") or "business"
+
+
+def reject_nul_parameters(request: Request) -> None:
+    """A dependency: 422 naming every query or path parameter that holds a NUL character.
+    PostgreSQL text cannot hold one, so a search, a filter or a path token with `%00` failed
+    in the database as a 500."""
+    fields = [name for name, value in request.query_params.multi_items() if "\x00" in value]
+    fields += [name for name, value in request.path_params.items() if "\x00" in str(value)]
+    if fields:
+        raise ValidationFailed(
+            details=[
+                {"field": name, "message": "must not contain a NUL character"}
+                for name in dict.fromkeys(fields)
+            ]
+        )
