@@ -86,3 +86,34 @@ async def test_a_nul_character_in_a_path_token_is_a_validation_error(
     response = await client.post("/api/v1/auth/verify-email/abc%00def")
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert error["details"] == [{"field": "token", "message": "must not contain a NUL character"}]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sales/aggregate",
+        "/api/v1/sales/top-items",
+        "/api/v1/sales/historical",
+        "/api/v1/sales/ledger",
+        "/api/v1/sales/stats",
+        "/api/v1/analytics/items",
+        "/api/v1/analytics/revenue-trends",
+        "/api/v1/analytics/staff-performance",
+        "/api/v1/analytics/customers",
+    ],
+)
+async def test_a_date_that_is_not_yyyy_mm_dd_is_a_validation_error(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """`date_to=0` was read as a Unix time, 1970-01-01, and answered 200 with an empty
+    period; `20260601` (a compact date) was refused with a message about datetimes. Both
+    are now 422 "must be a date as YYYY-MM-DD" on the parameter; YYYY-MM-DD still reads."""
+    owner = await register(client)
+    for value in ("0", "1780000000", "20260601"):
+        response = await client.get(path, headers=owner.headers, params={"date_to": value})
+        error = assert_error(response, 422, "VALIDATION_ERROR")
+        assert error["details"] == [{"field": "date_to", "message": "must be a date as YYYY-MM-DD"}]
+    valid = await client.get(
+        path, headers=owner.headers, params={"date_from": "2026-06-01", "date_to": "2026-06-14"}
+    )
+    assert valid.status_code == 200, valid.text

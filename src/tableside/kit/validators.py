@@ -1,12 +1,13 @@
 """Reusable field validators: time zones, currencies, slugs, non-null update fields, text
-parameters without NUL."""
+parameters without NUL, calendar dates as YYYY-MM-DD."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from fastapi import Request
@@ -27,6 +28,18 @@ def _reject_null(value: Any) -> Any:
 # For update fields that may be left out but not cleared (their columns are NOT NULL: a null
 # would reach the database and come back as a constraint error naming no field).
 NotNull = BeforeValidator(_reject_null)
+
+
+def _iso_date(value: Any) -> Any:
+    """Pydantic reads a number as a Unix time (`date_to=0` was 1970-01-01, and a compact
+    `20260601` an unhelpful error about time); a calendar date is YYYY-MM-DD only (API.md)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# A calendar date parameter: YYYY-MM-DD, nothing else.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 @lru_cache
