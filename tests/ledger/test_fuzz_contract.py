@@ -3,10 +3,68 @@ as a plain request: no 500s, and every answer in the API.md error body."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from tests.factories import assert_error, register
+from tableside.app import create_app
+from tableside.db.database import Database
+from tests.conftest import make_settings
+from tests.factories import Account, assert_error, register
+from tests.factories.ledger_queries import shop
+
+# The ledger and analytics endpoints of issue 4, fuzzed from their own OpenAPI document.
+FUZZED_PATHS = r"^/api/v1/(sales/(aggregate|top-items|historical|ledger|bulk|import)|analytics/)"
+CONTRACT_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+async def fuzz_owner(client: httpx.AsyncClient, database: Database) -> Account:
+    """The owner of a business with locations, items and a fortnight of ledger lines."""
+    return (await shop(client, database)).owner
+
+
+def test_ledger_and_analytics_keep_their_openapi_contract(
+    database_url: str, fuzz_owner: Account
+) -> None:
+    """A small, derandomized schemathesis run over every ledger and analytics operation: no
+    500s, and every answer's status, content type and body as the OpenAPI document gives
+    them. The app is one of its own: schemathesis serves it on its own event loop, where the
+    app's lifespan opens its own database pool."""
+    app = create_app(make_settings(database_url))
+    schema = schemathesis.openapi.from_dict(app.openapi()).include(path_regex=FUZZED_PATHS)
+    schema.app = app
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=10,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def keeps_its_contract(case: Any) -> None:
+            case.call_and_validate(headers=fuzz_owner.headers, checks=CONTRACT_CHECKS)
+
+        keeps_its_contract()
 
 
 @pytest.mark.parametrize("name", ["min_price", "max_price"])
