@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from tableside.analytics.router import router as analytics_router
 from tableside.api_keys.router import router as api_keys_router
@@ -13,6 +13,7 @@ from tableside.customers.router import router as customers_router
 from tableside.forecasting.router import quick_router as forecast_quick_router
 from tableside.forecasting.router import router as forecasting_router
 from tableside.jobs.router import router as jobs_router
+from tableside.kit.validators import reject_nul_parameters
 from tableside.kitchen.router import router as kitchen_router
 from tableside.ledger.batch_router import router as ledger_batch_router
 from tableside.ledger.import_router import router as ledger_import_router
@@ -24,7 +25,7 @@ from tableside.system.router import api_router as system_api_router
 from tableside.tables.router import router as tables_router
 from tableside.users.router import router as users_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_nul_parameters)])
 api_router.include_router(auth_router)
 api_router.include_router(businesses_router)
 api_router.include_router(users_router)

@@ -11,7 +11,7 @@ from tableside import __version__
 from tableside.api import api_router
 from tableside.config import Settings, get_settings
 from tableside.db.database import Database, resolve_database_url
-from tableside.http.errors import error_response, install_error_handlers
+from tableside.http.errors import error_response, install_error_handlers, install_openapi_errors
 from tableside.http.idempotency import IdempotencyMiddleware
 from tableside.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tableside.http.ratelimit import AnonymousRateLimitMiddleware, RateLimiter
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # kind's cleanup hook (`job_handler(on_cancel=...)`).
     discover_handlers()
     install_error_handlers(app)
+    install_openapi_errors(app)
     app.include_router(system_router)
     app.include_router(api_router)
 

@@ -88,7 +88,7 @@ DOCUMENTED_ERRORS: dict[tuple[str, str], set[str]] = {
     ("get", "/api/v1/sales/top-items"): {"401", "403", "422", "429"},
     ("get", "/api/v1/sales/historical"): {"401", "403", "422", "429"},
     ("get", "/api/v1/sales/ledger"): {"401", "403", "422", "429"},
-    ("post", "/api/v1/sales/bulk"): {"401", "403", "409", "413", "422", "429"},
+    ("post", "/api/v1/sales/bulk"): {"400", "401", "403", "409", "413", "422", "429"},
     ("post", "/api/v1/sales/import"): {"400", "401", "403", "409", "413", "422", "429"},
     ("get", "/api/v1/sales/imports"): {"401", "403", "422", "429"},
     ("get", "/api/v1/sales/imports/{import_id}"): {"401", "403", "404", "422", "429"},

@@ -71,7 +71,9 @@ async def test_the_location_parameter_is_checked_like_a_location_cell(
     content = csv_bytes(LINES_HEADER, [["2026-11-02T12:00:00Z", "PIZ", "1", "10"]])
     nul = await upload(client, shop.owner, content, location="Main\x00")
     error = assert_error(nul, 422, "VALIDATION_ERROR")
-    assert error["details"] == [{"field": "location", "message": "unknown location"}]
+    assert error["details"] == [
+        {"field": "location", "message": "must not contain a NUL character"}
+    ]
     ambiguous = await upload(client, shop.owner, content, location="main")
     error = assert_error(ambiguous, 422, "VALIDATION_ERROR")
     assert error["details"] == [

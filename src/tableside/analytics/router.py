@@ -4,7 +4,6 @@ performance and customer segments. Readers: owner, admin, manager, viewer."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,6 +22,7 @@ from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.http.errors import error_responses
 from tableside.kit.pagination import MAX_PAGE_SIZE, ListParamsDep
+from tableside.kit.validators import IsoDate
 from tableside.models import Role
 
 router = APIRouter(
@@ -32,11 +32,11 @@ router = APIRouter(
 AnalyticsReader = Annotated[Principal, Depends(require(Area.analytics, Action.read))]
 
 DateFrom = Annotated[
-    date | None,
+    IsoDate | None,
     Query(description="First business day (YYYY-MM-DD); default: 29 days before date_to"),
 ]
 DateTo = Annotated[
-    date | None, Query(description="Last business day (YYYY-MM-DD); default: today's")
+    IsoDate | None, Query(description="Last business day (YYYY-MM-DD); default: today's")
 ]
 LocationFilter = Annotated[
     uuid.UUID | None, Query(description="Only this location's sales (422 if not a location)")

@@ -26,6 +26,7 @@ from tableside.auth.schemas import (
 )
 from tableside.db.session import SessionDep
 from tableside.errors import BadRequest, ValidationFailed
+from tableside.http.errors import error_responses
 from tableside.users.schemas import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -112,24 +113,40 @@ async def _login_request(request: Request) -> LoginRequest:
     response_model=TokenPair,
     summary="Log in with email and password (JSON or OAuth2 form)",
     openapi_extra=_LOGIN_BODY,
+    responses=error_responses(401),
 )
 async def login(request: Request, session: SessionDep) -> TokenPair:
     body = await _login_request(request)
     return await service.login(session, _settings(request), body, _client(request))
 
 
-@router.post("/refresh", response_model=TokenPair, summary="Rotate a refresh token")
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    summary="Rotate a refresh token",
+    responses=error_responses(401),
+)
 async def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> TokenPair:
     return await service.refresh(session, _settings(request), body.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login session")
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this login session",
+    responses=error_responses(400),
+)
 async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     await service.logout(session, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=Me, summary="Who am I: profile, business and permissions")
+@router.get(
+    "/me",
+    response_model=Me,
+    summary="Who am I: profile, business and permissions",
+    responses=error_responses(400),
+)
 async def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     user, business, permissions = await service.me(session, principal)
     return Me(
@@ -185,6 +202,7 @@ async def password_reset_confirm(body: PasswordResetConfirm, session: SessionDep
     response_model=Message,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send the email verification link again",
+    responses=error_responses(400),
 )
 async def resend_verification(
     request: Request, principal: CurrentPrincipal, session: SessionDep
@@ -193,6 +211,11 @@ async def resend_verification(
     return Message(message="If your email is not yet verified, a new link has been sent.")
 
 
-@router.post("/verify-email/{token}", response_model=User, summary="Confirm an email address")
+@router.post(
+    "/verify-email/{token}",
+    response_model=User,
+    summary="Confirm an email address",
+    responses=error_responses(400),
+)
 async def verify_email(token: str, session: SessionDep) -> User:
     return User.model_validate(await service.verify_email(session, token))

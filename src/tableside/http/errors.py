@@ -68,13 +68,95 @@ _ERROR_DESCRIPTIONS: dict[int, str] = {
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error statuses, each with the API.md body. Given on a
-    router or route, a 422 here replaces FastAPI's own `{"detail": [...]}`, which the API
-    never sends."""
+    """OpenAPI `responses` for these error statuses, each with the API.md body. Every
+    operation already gets the errors any operation of its kind can send (`document_errors`);
+    a router or route gives here the ones only it sends (a 409 of its own, a 401 without
+    credentials), or its own wording."""
     return {
         status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
         for status in statuses
     }
+
+
+# FastAPI documents every validated operation's 422 with these schemas: a `{"detail": [...]}`
+# body the API never sends, as the error handlers below render every error in the API.md body.
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
+_WRITE_METHODS = {"post", "put", "patch"}
+
+
+def _statuses_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses any operation like this one can answer with, whatever its domain:
+    422 when it reads parameters or a body; 400 (a body that cannot be read) and 413 (a body
+    over the limit) when it takes a body; 401 and 403 when it needs credentials; 404 for an
+    id in its path; 409 for a POST (an `Idempotency-Key` reused with another body), PUT or
+    PATCH (a unique value taken, a transition not allowed); 429 unless its path is exempt
+    from rate limits."""
+    # Imported here: the rate-limit middleware renders its 429 with this module.
+    from tableside.http.ratelimit import is_exempt
+
+    parameters = operation.get("parameters") or []
+    has_body = "requestBody" in operation
+    statuses: set[int] = set()
+    if parameters or has_body:
+        statuses.add(422)
+    if has_body:
+        statuses |= {400, 413}
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        statuses.add(404)
+    if method in _WRITE_METHODS:
+        statuses.add(409)
+    if not is_exempt(path):
+        statuses.add(429)
+    return statuses
+
+
+def _is_fastapi_validation_error(response: dict[str, Any]) -> bool:
+    schemas = [media.get("schema", {}) for media in (response.get("content") or {}).values()]
+    return any(
+        schema.get("$ref", "").rsplit("/", 1)[-1] in _FASTAPI_VALIDATION_SCHEMAS
+        for schema in schemas
+    )
+
+
+def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Give every operation of an OpenAPI document the API.md error body for the errors it
+    can answer with (see `_statuses_of`), in place of FastAPI's `{"detail": [...]}` for 422,
+    and drop FastAPI's validation error schemas. Statuses a route documents itself (its own
+    description or model) are kept. Returns the same, changed, document."""
+    for path, operations in openapi.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            for status in sorted(_statuses_of(path, method, operation)):
+                current = responses.get(str(status))
+                if current is None or _is_fastapi_validation_error(current):
+                    responses[str(status)] = {
+                        "description": _ERROR_DESCRIPTIONS[status],
+                        "content": {"application/json": {"schema": {"$ref": _ERROR_SCHEMA_REF}}},
+                    }
+    schemas: dict[str, Any] = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+    error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in error_schema.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault("ErrorResponse", error_schema)
+    return openapi
+
+
+def install_openapi_errors(app: FastAPI) -> None:
+    """Build the app's OpenAPI document (once, as FastAPI does) with `document_errors`."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_body(error: AppError, request_id: str | None) -> dict[str, Any]:

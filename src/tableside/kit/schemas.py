@@ -1,4 +1,4 @@
-"""The one schema base every request and response model derives from."""
+"""The schema bases every request and response model derives from."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator
 
 
 def _utc_iso(value: datetime) -> str:
@@ -34,14 +34,37 @@ DecimalNumber = Annotated[
 ]
 
 
+def _holds_nul(value: object) -> bool:
+    """Whether a text value, or a text item or key of a list or mapping, holds a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(isinstance(item, str) and "\x00" in item for item in value)
+    return False
+
+
 class Schema(BaseModel):
-    """Base of every API model: snake_case fields, built from ORM objects, strict about extras."""
+    """Base of every request model: snake_case fields, built from ORM objects, strict about
+    extras, and no NUL character in text (PostgreSQL text cannot hold one: the write or the
+    lookup would fail as a 500 instead of naming the field)."""
 
     model_config = ConfigDict(from_attributes=True, populate_by_name=True, extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def reject_nul_characters(cls, value: object) -> object:
+        if _holds_nul(value):
+            raise ValueError("must not contain a NUL character")
+        return value
 
-class ResponseSchema(Schema):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+class ResponseSchema(BaseModel):
+    """Base of every response model: built from ORM objects or dicts, ignoring what it does
+    not name. (Not a `Schema`: what it reads was stored, so it holds no NUL to refuse.)"""
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True, extra="ignore")
 
 
 class Resource(ResponseSchema):

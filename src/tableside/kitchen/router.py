@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -12,6 +11,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.kit.pagination import ListParamsDep, Page
+from tableside.kit.validators import IsoDate
 from tableside.kitchen import service
 from tableside.kitchen.repository import TicketFilters
 from tableside.kitchen.schemas import (
@@ -65,9 +65,11 @@ async def kitchen_stats(
     session: SessionDep,
     station: Annotated[str | None, Query(max_length=40)] = None,
     date_from: Annotated[
-        date | None, Query(description="First business day (default today)")
+        IsoDate | None, Query(description="First business day (default today)")
     ] = None,
-    date_to: Annotated[date | None, Query(description="Last business day (default today)")] = None,
+    date_to: Annotated[
+        IsoDate | None, Query(description="Last business day (default today)")
+    ] = None,
 ) -> KitchenStats:
     return await service.stats(
         session, principal, station=station, date_from=date_from, date_to=date_to

@@ -77,9 +77,7 @@ class BulkSalesRequest(Schema):
     @field_validator("batch_id")
     @classmethod
     def _storable(cls, value: str) -> str:
-        # PostgreSQL text cannot hold NUL: the duplicate lookup itself would fail.
-        if "\x00" in value:
-            raise ValueError("must not contain a NUL character")
+        # A NUL is refused by the schema base (the duplicate lookup itself would fail).
         if not value.strip():
             raise ValueError("must not be blank")
         return value

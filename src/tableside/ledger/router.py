@@ -5,7 +5,6 @@ series and the raw ledger lines. Owner, admin, manager and viewer may read them.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,6 +14,7 @@ from tableside.auth.permissions import Action, Area
 from tableside.config import Settings
 from tableside.db.session import SessionDep
 from tableside.http.errors import error_responses
+from tableside.kit.validators import IsoDate
 from tableside.ledger import queries, query_aggregate
 from tableside.ledger.schemas import (
     Granularity,
@@ -35,11 +35,11 @@ router = APIRouter(
 LedgerReader = Annotated[Principal, Depends(require(Area.analytics, Action.read))]
 
 DateFrom = Annotated[
-    date | None,
+    IsoDate | None,
     Query(description="First business date (YYYY-MM-DD, inclusive); default: date_to - 29 days"),
 ]
 DateTo = Annotated[
-    date | None,
+    IsoDate | None,
     Query(description="Last business date (inclusive); default: today's business date"),
 ]
 LocationFilter = Annotated[
@@ -210,8 +210,8 @@ async def get_ledger(
     page_size: Annotated[
         int | None, Query(ge=1, le=1000, description="Lines per page (the same as limit)")
     ] = None,
-    date_from: Annotated[date | None, Query(description="First business date")] = None,
-    date_to: Annotated[date | None, Query(description="Last business date")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="First business date")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Last business date")] = None,
     location_id: LocationFilter = None,
     menu_item_id: Annotated[uuid.UUID | None, Query(description="Only this item")] = None,
     source: Annotated[SaleSource | None, Query(description="pos, import or webhook")] = None,

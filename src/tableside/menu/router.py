@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
+from tableside.kit.money import MAX_AMOUNT
 from tableside.kit.pagination import ListParamsDep, Page
 from tableside.menu import imports, service, stats
 from tableside.menu.repository import ItemFilters
@@ -162,8 +163,8 @@ async def list_items(
     include_inactive: Annotated[
         bool, Query(description="Active and inactive items (when is_active is not given)")
     ] = False,
-    min_price: Annotated[Decimal | None, Query(ge=0)] = None,
-    max_price: Annotated[Decimal | None, Query(ge=0)] = None,
+    min_price: Annotated[Decimal | None, Query(ge=0, le=MAX_AMOUNT)] = None,
+    max_price: Annotated[Decimal | None, Query(ge=0, le=MAX_AMOUNT)] = None,
     in_stock: Annotated[
         bool | None,
         Query(description="true: made to order or stock above 0; false: counted and out"),

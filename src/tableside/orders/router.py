@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response, status
@@ -12,6 +11,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.kit.pagination import ListParamsDep, Page, page_of
+from tableside.kit.validators import IsoDate
 from tableside.models import OrderStatus, OrderType
 from tableside.orders import service, workflow
 from tableside.orders.repository import OrderFilters
@@ -58,8 +58,8 @@ async def list_orders(
     customer_id: uuid.UUID | None = None,
     server_id: uuid.UUID | None = None,
     location_id: uuid.UUID | None = None,
-    date_from: Annotated[date | None, Query(description="First business day")] = None,
-    date_to: Annotated[date | None, Query(description="Last business day")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="First business day")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Last business day")] = None,
 ) -> Page[OrderSummary]:
     """`search` matches the order number; `sort_by` is created_at, order_number or
     total_amount."""

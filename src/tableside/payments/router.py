@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -13,6 +12,7 @@ from tableside.auth.dependencies import Principal, require
 from tableside.auth.permissions import Action, Area
 from tableside.db.session import SessionDep
 from tableside.kit.pagination import ListParamsDep, Page
+from tableside.kit.validators import IsoDate
 from tableside.models import SaleSource, SaleStatus
 from tableside.payments import refunds, service, stats, views
 from tableside.payments.schemas import (
@@ -33,8 +33,8 @@ SaleReader = Annotated[Principal, Depends(require(Area.payments, Action.read))]
 SaleWriter = Annotated[Principal, Depends(require(Area.payments, Action.write))]
 SaleManager = Annotated[Principal, Depends(require(Area.payments, Action.manage))]
 
-DateFrom = Annotated[date | None, Query(description="First business day (YYYY-MM-DD)")]
-DateTo = Annotated[date | None, Query(description="Last business day (YYYY-MM-DD)")]
+DateFrom = Annotated[IsoDate | None, Query(description="First business day (YYYY-MM-DD)")]
+DateTo = Annotated[IsoDate | None, Query(description="Last business day (YYYY-MM-DD)")]
 LocationFilter = Annotated[uuid.UUID | None, Query(description="Only this location's sales")]
 
 CREATE_DESCRIPTION = """
