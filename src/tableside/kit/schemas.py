@@ -34,6 +34,10 @@ DecimalNumber = Annotated[
 ]
 
 
+# Why a text holding a NUL is refused, in a body field or a query or path parameter alike.
+NUL_MESSAGE = "must not contain a NUL character"
+
+
 def _holds_nul(value: object) -> bool:
     """Whether a text value, or a text item or key of a list or mapping, holds a NUL."""
     if isinstance(value, str):
@@ -56,7 +60,7 @@ class Schema(BaseModel):
     @classmethod
     def reject_nul_characters(cls, value: object) -> object:
         if _holds_nul(value):
-            raise ValueError("must not contain a NUL character")
+            raise ValueError(NUL_MESSAGE)
         return value
 
 

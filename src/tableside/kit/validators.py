@@ -15,6 +15,7 @@ from pydantic import BeforeValidator
 
 from tableside.errors import ValidationFailed
 from tableside.kit.money import CENT, THREE_DECIMAL_CURRENCIES, minor_unit
+from tableside.kit.schemas import NUL_MESSAGE
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -82,8 +83,5 @@ def reject_nul_parameters(request: Request) -> None:
     fields += [name for name, value in request.path_params.items() if "\x00" in str(value)]
     if fields:
         raise ValidationFailed(
-            details=[
-                {"field": name, "message": "must not contain a NUL character"}
-                for name in dict.fromkeys(fields)
-            ]
+            details=[{"field": name, "message": NUL_MESSAGE} for name in dict.fromkeys(fields)]
         )
